@@ -1,0 +1,150 @@
+/**
+ * The small interfaces use cases receive (STYLE.md: ports). Real implementations live in store/, audit/,
+ * notify/; fakes for unit tests in test/fakes/. Nothing here names Prisma, Redis or HTTP.
+ */
+import type { AccessRequest, Decision, RequestStatus } from '../domain/request.ts';
+import type { Policy } from '../policy/model.ts';
+
+export interface Clock {
+  now(): Date;
+}
+
+/** Where the current policy comes from; `current()` throws UNAVAILABLE when none could be loaded (fail closed). */
+export interface PolicySource {
+  current(): Policy;
+}
+
+/** An audit event before it is chained (the store adds seq, prevHash and hash). */
+export interface AuditInput {
+  actor: string;
+  action: string;
+  requestId?: string | null;
+  data?: Record<string, unknown>;
+  at: Date;
+}
+
+/** A chained audit event as stored. */
+export interface AuditRecord {
+  seq: bigint;
+  at: Date;
+  actor: string;
+  action: string;
+  requestId: string | null;
+  data: Record<string, unknown>;
+  prevHash: string;
+  hash: string;
+}
+
+/** Fields a transition may set beside the status. */
+export type RequestPatch = Partial<
+  Pick<
+    AccessRequest,
+    | 'decidedAt'
+    | 'decidedBy'
+    | 'activatedAt'
+    | 'expiresAt'
+    | 'revokedAt'
+    | 'revokeCause'
+    | 'nextActionAt'
+    | 'escalationLevel'
+    | 'generation'
+    | 'autoApproved'
+  >
+>;
+
+/**
+ * What a use case may do inside one database transaction. Invariant 2: `lockRequest` first
+ * (`SELECT … FOR UPDATE`), then `transition` (conditional update, row count checked by the caller).
+ * Invariant 4: `appendAudit` in the same transaction, called last (it takes the chain's lock).
+ */
+export interface StoreTx {
+  lockRequest(id: string): Promise<AccessRequest | null>;
+  insertRequest(request: AccessRequest): Promise<void>;
+  /** `UPDATE … SET status=to, … WHERE id=$1 AND status=from`; true when exactly one row moved. */
+  transition(id: string, from: RequestStatus, to: RequestStatus, patch?: RequestPatch): Promise<boolean>;
+  /** Inserts a decision; `false` when this approver already decided this request (unique key). */
+  insertDecision(decision: Decision): Promise<boolean>;
+  listDecisions(requestId: string): Promise<Decision[]>;
+  appendAudit(event: AuditInput): Promise<AuditRecord>;
+}
+
+export interface RequestFilter {
+  statuses?: RequestStatus[];
+  requesterId?: string;
+  /** Only requests in one of these workflows (used to list what an approver may see). */
+  workflows?: string[];
+  limit?: number;
+  /** Keyset pagination: requests created before this id (ids are ULID-ordered). */
+  beforeId?: string;
+}
+
+export interface RequestStore {
+  transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T>;
+  getRequest(id: string): Promise<AccessRequest | null>;
+  listRequests(filter: RequestFilter): Promise<AccessRequest[]>;
+  listDecisions(requestId: string): Promise<Decision[]>;
+  /** Auto-approved requests of this requester created at or after `since` (for `maxUsage`). */
+  countAutoApprovals(requesterId: string, since: Date): Promise<number>;
+  /** Denied requests of this requester decided at or after `since` (a risk signal). */
+  countDenials(requesterId: string, since: Date): Promise<number>;
+  /** Requests still PENDING of these requesters (offboarding). */
+  listOpenRequestsOf(requesterIds: string[]): Promise<AccessRequest[]>;
+}
+
+export interface PersonRecord {
+  id: string;
+  email: string;
+  displayName: string | null;
+  slackUserId: string | null;
+  teamsAadObjectId: string | null;
+  disabled: boolean;
+}
+
+export interface PersonStore {
+  /** Makes the Person table match the policy: upserts these, marks the others disabled. Returns ids newly disabled. */
+  syncPeople(people: PersonRecord[], serviceAccounts: Array<{ id: string; ownerId: string }>): Promise<string[]>;
+}
+
+export type TokenOwnerKind = 'person' | 'service' | 'bootstrap';
+export const TOKEN_SCOPES = ['request', 'approve', 'admin', 'introspect', 'audit:read'] as const;
+export type TokenScope = (typeof TOKEN_SCOPES)[number];
+
+export interface ApiTokenRecord {
+  id: string;
+  prefix: string;
+  hash: string;
+  ownerId: string;
+  ownerKind: TokenOwnerKind;
+  scopes: TokenScope[];
+  label: string | null;
+  createdAt: Date;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+}
+
+export interface TokenStore {
+  insertToken(token: ApiTokenRecord, audit: AuditInput): Promise<void>;
+  findTokenByHash(hash: string): Promise<ApiTokenRecord | null>;
+  /** Marks revoked; returns the token, or null when no live token has this prefix. */
+  revokeToken(prefix: string, audit: AuditInput): Promise<ApiTokenRecord | null>;
+  listTokens(ownerId?: string): Promise<ApiTokenRecord[]>;
+}
+
+export interface AuditReader {
+  /** Events with seq > afterSeq in seq order, in batches (keyset pagination). */
+  readAudit(afterSeq: bigint, limit: number): Promise<AuditRecord[]>;
+  /** Appends an event that belongs to no request transition (policy reloads, token issues). */
+  appendAudit(event: AuditInput): Promise<AuditRecord>;
+}
+
+/** Platform-neutral notifications; chat, pager and email adapters implement this. */
+export type Notification =
+  | { kind: 'request.pending'; request: AccessRequest; approverIds: string[] }
+  | { kind: 'request.decided'; request: AccessRequest; actorId: string }
+  | { kind: 'request.cancelled'; request: AccessRequest; actorId: string }
+  | { kind: 'breakglass.used'; request: AccessRequest; notify: string[] }
+  | { kind: 'policy.reload_failed'; message: string };
+
+export interface Notifier {
+  notify(notification: Notification): Promise<void>;
+}

@@ -1,0 +1,44 @@
+/**
+ * The one error type every surface knows how to render (REST → 4xx JSON, CLI → stderr + exit code,
+ * chat → ephemeral text). `code` is a stable wire value (DESIGN.md section 6); `message` says what to do next.
+ */
+export const ERROR_CODES = {
+  INVALID_BODY: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_ELIGIBLE: 403,
+  SELF_APPROVAL: 403,
+  NOT_FOUND: 404,
+  NOT_PENDING: 409,
+  ALREADY_DECIDED: 409,
+  UNKNOWN_SCOPE: 422,
+  MIXED_WORKFLOWS: 422,
+  INVALID_DURATION: 422,
+  DURATION_TOO_LONG: 422,
+  COMMENT_REQUIRED: 422,
+  POLICY_INVALID: 422,
+  RATE_LIMITED: 429,
+  UNAVAILABLE: 503,
+  INTERNAL: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class StintError extends Error {
+  override readonly name = 'StintError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+
+  get httpStatus(): number {
+    return ERROR_CODES[this.code];
+  }
+}
+
+export function isStintError(err: unknown): err is StintError {
+  return err instanceof StintError;
+}

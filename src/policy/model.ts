@@ -1,0 +1,143 @@
+/**
+ * The validated, resolved policy the rest of Stint reads (DESIGN.md section 5). `load-policy.ts` turns the
+ * YAML file into this; nothing outside `policy/` sees the raw YAML shape.
+ */
+
+export interface PolicyPerson {
+  id: string;
+  email: string;
+  name?: string;
+  slack?: string;
+  teams?: string;
+  groups: string[];
+  /** Identity on each provider type: `{ postgres: 'alice', ldap: 'uid=alice,…' }`. */
+  accounts: Record<string, string>;
+  disabled: boolean;
+}
+
+export interface PolicyServiceAccount {
+  id: string;
+  owner: string;
+  maxJitDurationSec: number;
+  /** Resource ids or globs this account may request. */
+  resources: string[];
+  onGuardrail: 'revoke' | 'suspend';
+}
+
+export interface ProviderConfig {
+  type: string;
+  /** Defaults to `membership` (DESIGN.md section 5). */
+  mode: string;
+  /** Provider-specific keys (connection, role, …), validated by the provider. */
+  [key: string]: unknown;
+}
+
+export interface PolicyResource {
+  /** The id as written: an exact id or a glob such as `dev-*`. */
+  id: string;
+  provider: ProviderConfig;
+  maxDurationSec: number;
+  minDurationSec: number;
+  workflow: string;
+  tier?: string;
+  description?: string;
+}
+
+export type ConditionType = 'RESOURCE' | 'DURATION' | 'RISK_SCORE';
+export type ConditionOperator = 'STARTS_WITH' | 'LESS_THAN' | 'EQUALS' | 'IN' | 'MATCHES';
+
+export interface AutoApproveCondition {
+  type: ConditionType;
+  operator: ConditionOperator;
+  /** Strings for RESOURCE, seconds for DURATION, a number for RISK_SCORE; arrays for IN. */
+  value: string | number | Array<string | number>;
+}
+
+export interface AutoApprove {
+  conditions: AutoApproveCondition[];
+  /** Optional CEL expression over `request.*`. */
+  when?: string;
+  /** Auto-approvals per requester per 30 days. */
+  maxUsage?: number;
+}
+
+export interface EscalationStep {
+  afterSec: number;
+  /** Target references: `oncall:x`, `group:x`, `person:x`, `channel:slack:#x`, … */
+  notify: string[];
+  addApprovers: string[];
+}
+
+export interface PolicyWorkflow {
+  id: string;
+  /** Principal references (`group:sre`, `alice`, `oncall:x`) who may request. */
+  eligible: string[];
+  /** Principal references who may approve. */
+  approvers: string[];
+  required: number;
+  approvalWindowSec: number;
+  autoApprove?: AutoApprove;
+  escalation: EscalationStep[];
+  channels: { slack: string[]; teams: string[] };
+  approverTier?: string;
+}
+
+export interface BreakGlass {
+  eligible: string[];
+  maxDurationSec: number;
+  notify: string[];
+}
+
+export interface OncallRotation {
+  rotation?: string[];
+  shiftSec?: number;
+  handoff?: string;
+  timezone?: string;
+  pagerduty?: { scheduleId: string };
+  opsgenie?: { schedule: string };
+}
+
+export interface RiskWeights {
+  breakGlass: number;
+  prodTier: number;
+  offHours: number;
+  longDuration: number;
+  recentDenial: number;
+}
+
+export const DEFAULT_RISK_WEIGHTS: RiskWeights = {
+  breakGlass: 40,
+  prodTier: 20,
+  offHours: 15,
+  longDuration: 10,
+  recentDenial: 15,
+};
+
+export interface Policy {
+  version: 1;
+  /** Short content hash: recorded on every request as `policyVersion`. */
+  fingerprint: string;
+  /** The file it came from (for messages). */
+  source: string;
+  timezone: string;
+  people: ReadonlyMap<string, PolicyPerson>;
+  /** Group → member person ids (explicit `groups:` merged with people's `groups`). */
+  groups: ReadonlyMap<string, readonly string[]>;
+  /** Principal references for admins (`group:security`, `erin`). */
+  admins: string[];
+  identity: { emailDomains: string[] };
+  oncall: Readonly<Record<string, OncallRotation>>;
+  resources: PolicyResource[];
+  workflows: ReadonlyMap<string, PolicyWorkflow>;
+  breakGlass?: BreakGlass;
+  serviceAccounts: ReadonlyMap<string, PolicyServiceAccount>;
+  risk: RiskWeights;
+}
+
+/** A requested scope resolved against the policy. */
+export interface ResolvedScope {
+  /** The concrete id requested (`dev-payments`), not the glob. */
+  id: string;
+  resource: PolicyResource;
+  workflow: PolicyWorkflow;
+}
