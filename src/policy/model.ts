@@ -38,6 +38,8 @@ export interface PolicyResource {
   provider: ProviderConfig;
   maxDurationSec: number;
   minDurationSec: number;
+  /** Revoke after this long without activity (revoke cause `idle`), where the provider can tell. */
+  idleTimeoutSec?: number;
   workflow: string;
   tier?: string;
   description?: string;
@@ -88,13 +90,24 @@ export interface BreakGlass {
   notify: string[];
 }
 
+export interface OncallOverride {
+  from: Date;
+  /** Exclusive. */
+  to: Date;
+  person: string;
+}
+
 export interface OncallRotation {
   rotation?: string[];
   shiftSec?: number;
+  /** First handoff as local wall-clock time in `timezone` (`2026-01-05T09:00`); later ones follow every `shiftSec`. */
   handoff?: string;
+  /** The rotation's zone; the loader fills in the policy's timezone when the file gives none. */
   timezone?: string;
   pagerduty?: { scheduleId: string };
   opsgenie?: { schedule: string };
+  /** Temporary swaps: `person` is on call from `from` until `to`, whatever the rotation says. */
+  overrides: OncallOverride[];
 }
 
 export interface RiskWeights {

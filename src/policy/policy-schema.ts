@@ -1,0 +1,227 @@
+/**
+ * The policy file as written (DESIGN.md section 5), as a zod schema: the single source for validation and
+ * for the editor JSON Schema. Every object is strict (unknown keys are errors) except a resource's
+ * `provider`, whose extra keys the provider itself validates. Durations stay strings here; `build-policy.ts`
+ * turns the validated file into the model with defaults applied.
+ */
+import { z } from 'zod';
+import { parseDuration } from '../domain/duration.ts';
+import { compileWhen } from './cel-when.ts';
+import { isLocalDateTime, isValidTimeZone } from './zoned-time.ts';
+
+/** Person, group, workflow, on-call and service-account names: no `:` (that separates reference kinds). */
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]*$/;
+const name = (what: string) =>
+  z.string({ error: `expected ${what} (a string)` }).regex(NAME, { error: `${what} may use letters, digits and . _ @ + - only` });
+
+const duration = z
+  .string({ error: 'expected a duration string such as 15m, 2h or 1d' })
+  .superRefine((text, ctx) => {
+    try {
+      parseDuration(text);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+    }
+  })
+  .describe('A duration: 45s, 15m, 2h, 1d, 1w, 1h30m or ISO 8601 (PT2H)');
+
+const timeZone = z
+  .string()
+  .refine(isValidTimeZone, { error: (iss) => `unknown time zone "${String(iss.input)}" (use an IANA name such as Europe/Berlin)` })
+  .describe('An IANA time zone such as Europe/Berlin');
+
+const dateTime = z
+  .string({ error: 'expected a date-time such as 2026-01-05T09:00' })
+  .refine(isLocalDateTime, { error: 'expected a date-time such as 2026-01-05T09:00 (local to the rotation\'s time zone unless it ends in Z or an offset)' });
+
+const refList = z.array(z.string().min(1)).describe('Principal references: group:x, person:x or x, oncall:x');
+
+const person = z.strictObject({
+  id: name('a person id'),
+  email: z.email(),
+  name: z.string().optional(),
+  slack: z.string().min(1).optional().describe('Slack user id (U…)'),
+  teams: z.string().min(1).optional().describe('Microsoft Entra (AAD) object id'),
+  groups: z.array(name('a group name')).optional(),
+  accounts: z.record(z.string(), z.string()).optional().describe('Identity per provider type'),
+  disabled: z.boolean().optional(),
+});
+
+const oncallOverride = z.strictObject({ from: dateTime, to: dateTime, person: z.string().min(1) });
+
+const oncall = z
+  .strictObject({
+    rotation: z.array(z.string().min(1)).min(1).optional(),
+    shift: duration.optional(),
+    handoff: dateTime.optional().describe('First handoff, local to timezone: 2026-01-05T09:00'),
+    timezone: timeZone.optional(),
+    pagerduty: z.strictObject({ scheduleId: z.string().min(1) }).optional(),
+    opsgenie: z.strictObject({ schedule: z.string().min(1) }).optional(),
+    overrides: z.array(oncallOverride).optional(),
+  })
+  .superRefine((o, ctx) => {
+    const sources = (['rotation', 'pagerduty', 'opsgenie'] as const).filter((k) => o[k] !== undefined);
+    if (sources.length !== 1) {
+      ctx.addIssue({ code: 'custom', message: 'give exactly one of rotation, pagerduty or opsgenie' });
+    }
+    if (o.rotation !== undefined) {
+      for (const key of ['shift', 'handoff'] as const) {
+        if (o[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `a rotation needs ${key}` });
+      }
+    }
+  });
+
+const provider = z
+  .looseObject({
+    type: z.string().min(1),
+    mode: z.string().min(1).optional().describe('Defaults to membership'),
+  })
+  .describe('Provider type and its own settings (validated by the provider); secrets as env:NAME or file:/path');
+
+const resource = z.strictObject({
+  id: z.string().min(1).describe('An exact id or a glob with * and ?'),
+  provider,
+  maxDuration: duration,
+  minDuration: duration.optional(),
+  idleTimeout: duration.optional(),
+  workflow: z.string().min(1),
+  tier: z.string().optional(),
+  description: z.string().optional(),
+});
+
+export const CONDITION_TYPES = ['RESOURCE', 'DURATION', 'RISK_SCORE'] as const;
+export const CONDITION_OPERATORS = ['STARTS_WITH', 'LESS_THAN', 'EQUALS', 'IN', 'MATCHES'] as const;
+const OPERATORS_BY_TYPE: Record<(typeof CONDITION_TYPES)[number], readonly string[]> = {
+  RESOURCE: ['STARTS_WITH', 'EQUALS', 'IN', 'MATCHES'],
+  DURATION: ['LESS_THAN', 'EQUALS', 'IN'],
+  RISK_SCORE: ['LESS_THAN', 'EQUALS', 'IN'],
+};
+
+const condition = z
+  .strictObject({
+    type: z.enum(CONDITION_TYPES),
+    operator: z.enum(CONDITION_OPERATORS),
+    value: z.union([z.string(), z.number(), z.array(z.union([z.string(), z.number()]))], {
+      error: 'expected a string, a number or a list of them',
+    }),
+  })
+  .superRefine((c, ctx) => {
+    if (!OPERATORS_BY_TYPE[c.type].includes(c.operator)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['operator'],
+        message: `${c.type} supports ${OPERATORS_BY_TYPE[c.type].join(', ')}, not ${c.operator}`,
+      });
+      return;
+    }
+    const values = Array.isArray(c.value) ? c.value : [c.value];
+    if ((c.operator === 'IN') !== Array.isArray(c.value)) {
+      ctx.addIssue({ code: 'custom', path: ['value'], message: c.operator === 'IN' ? 'IN needs a list' : `${c.operator} needs a single value` });
+      return;
+    }
+    for (const v of values) {
+      const problem = valueProblem(c.type, c.operator, v);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['value'], message: problem });
+    }
+  });
+
+function valueProblem(type: string, operator: string, value: string | number): string | undefined {
+  if (type === 'RESOURCE') {
+    if (typeof value !== 'string') return 'RESOURCE compares resource ids: give a string';
+    if (operator === 'MATCHES') {
+      try {
+        new RegExp(value);
+      } catch (err) {
+        return `invalid regular expression: ${err instanceof Error ? err.message : String(err)}`;
+      }
+    }
+    return undefined;
+  }
+  if (type === 'DURATION') {
+    if (typeof value !== 'string') return 'DURATION compares durations: give a string such as 2h';
+    try {
+      parseDuration(value);
+    } catch (err) {
+      return err instanceof Error ? err.message : String(err);
+    }
+    return undefined;
+  }
+  return typeof value === 'number' && Number.isFinite(value) ? undefined : 'RISK_SCORE compares numbers: give a number';
+}
+
+const autoApprove = z.strictObject({
+  conditions: z.array(condition),
+  when: z
+    .string()
+    .superRefine((source, ctx) => {
+      const compiled = compileWhen(source);
+      if ('error' in compiled) ctx.addIssue({ code: 'custom', message: compiled.error });
+    })
+    .optional()
+    .describe('CEL over request.hour, weekday, duration, riskScore, scopes, requester, reason, ticket, breakGlass'),
+  maxUsage: z.number().int().min(0).optional().describe('Auto-approvals per requester per 30 days'),
+});
+
+const escalationStep = z.strictObject({
+  after: duration,
+  notify: z.array(z.string().min(1)).describe('group:x, person:x, oncall:x, channel:slack:#x, channel:teams:…'),
+  addApprovers: refList.optional(),
+});
+
+const workflow = z.strictObject({
+  eligible: refList,
+  approvers: refList.optional(),
+  required: z.number().int().min(1).optional(),
+  approvalWindow: duration.optional(),
+  autoApprove: autoApprove.optional(),
+  escalation: z.array(escalationStep).optional(),
+  channels: z
+    .strictObject({ slack: z.array(z.string().min(1)).optional(), teams: z.array(z.string().min(1)).optional() })
+    .optional(),
+  approverTier: z.string().optional(),
+});
+
+const weight = z.number().min(0).max(100);
+
+export const policyFileSchema = z
+  .strictObject({
+    version: z.literal(1),
+    people: z.array(person),
+    groups: z.record(name('a group name'), z.array(z.string().min(1))).optional(),
+    admins: refList.optional(),
+    identity: z.strictObject({ emailDomains: z.array(z.string().min(1)) }).optional(),
+    timezone: timeZone.optional().describe('For off-hours risk and CEL request.hour; default UTC'),
+    oncall: z.record(name('an on-call name'), oncall).optional(),
+    resources: z.array(resource),
+    workflows: z.record(name('a workflow name'), workflow),
+    breakGlass: z
+      .strictObject({ eligible: refList, maxDuration: duration, notify: z.array(z.string().min(1)) })
+      .optional(),
+    serviceAccounts: z
+      .array(
+        z.strictObject({
+          id: name('a service account id'),
+          owner: z.string().min(1),
+          maxJitDuration: duration,
+          resources: z.array(z.string().min(1)).min(1),
+          onGuardrail: z.enum(['revoke', 'suspend']).optional(),
+        }),
+      )
+      .optional(),
+    risk: z
+      .strictObject({
+        breakGlass: weight.optional(),
+        prodTier: weight.optional(),
+        offHours: weight.optional(),
+        longDuration: weight.optional(),
+        recentDenial: weight.optional(),
+      })
+      .optional(),
+  })
+  .describe('Stint policy (stint.yaml)');
+
+/** The policy file after schema validation, before defaults and reference checks. */
+export type PolicyFile = z.infer<typeof policyFileSchema>;
+
+/** One auto-approval condition as written. */
+export type PolicyFileCondition = z.infer<typeof condition>;

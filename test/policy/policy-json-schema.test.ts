@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { policyJsonSchema } from '../../src/policy/index.ts';
+
+type Schema = { properties: Record<string, Schema>; additionalProperties?: unknown; items?: Schema; required?: string[] };
+
+describe('policyJsonSchema', () => {
+  const schema = policyJsonSchema() as unknown as Schema;
+
+  it('describes every top-level key of the policy file', () => {
+    expect(Object.keys(schema.properties).sort()).toEqual(
+      ['admins', 'breakGlass', 'groups', 'identity', 'oncall', 'people', 'resources', 'risk', 'serviceAccounts', 'timezone', 'version', 'workflows'].sort(),
+    );
+  });
+
+  it('rejects additional properties at the top level', () => {
+    expect(schema.additionalProperties).toBe(false);
+  });
+
+  it('rejects additional properties in nested objects such as people', () => {
+    expect(schema.properties.people!.items!.additionalProperties).toBe(false);
+  });
+
+  it('allows provider-specific keys in a resource provider', () => {
+    expect(schema.properties.resources!.items!.properties.provider!.additionalProperties).not.toBe(false);
+  });
+
+  it('requires version, people, resources and workflows', () => {
+    expect(schema.required?.sort()).toEqual(['people', 'resources', 'version', 'workflows']);
+  });
+});
