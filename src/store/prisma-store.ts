@@ -1,0 +1,133 @@
+/**
+ * The one `Store` implementation: Prisma for everything typed, raw SQL for the audit reader (it must stream a
+ * million events quickly, without Prisma's per-row cost). Identical on PostgreSQL and PGlite; only
+ * `open-store.ts` knows which one it got.
+ */
+import type {
+  ApiTokenRecord,
+  AuditInput,
+  AuditRecord,
+  PersonRecord,
+  RequestFilter,
+  StoreTx,
+} from '../core/ports.ts';
+import type { AccessRequest, Decision } from '../domain/request.ts';
+import type { PrismaClient } from '../generated/prisma/client.ts';
+import { appendAuditIn, type AuditSource, readAuditPage, streamAuditPages } from './audit-store.ts';
+import type { Store } from './open-store.ts';
+import { syncPeople } from './person-store.ts';
+import * as requests from './request-store.ts';
+import type { SqlDriver } from './sql-driver.ts';
+import * as tokens from './token-store.ts';
+import { assertOutsideTransaction, type RunTransaction, type TransactionLimits, transactionRunner } from './transaction.ts';
+
+export interface PrismaStoreParts {
+  kind: Store['kind'];
+  prisma: PrismaClient;
+  /** One session for the migrator and advisory locks. */
+  driver: SqlDriver;
+  openSession: () => Promise<SqlDriver>;
+  /** Where and how the audit reader runs its raw queries (a pool on PostgreSQL). */
+  reader: AuditSource;
+  limits: TransactionLimits;
+  /** Releases what open-store created (pools, clients, the PGlite instance), after Prisma disconnected. */
+  release: () => Promise<void>;
+}
+
+export class PrismaStore implements Store {
+  readonly kind: Store['kind'];
+  readonly driver: SqlDriver;
+  readonly openSession: () => Promise<SqlDriver>;
+  private readonly prisma: PrismaClient;
+  private readonly reader: AuditSource;
+  private readonly run: RunTransaction;
+  private readonly release: () => Promise<void>;
+  private closing: Promise<void> | undefined;
+
+  constructor(parts: PrismaStoreParts) {
+    this.kind = parts.kind;
+    this.driver = parts.driver;
+    this.openSession = parts.openSession;
+    this.prisma = parts.prisma;
+    this.reader = parts.reader;
+    this.release = parts.release;
+    this.run = transactionRunner(this, parts.prisma, parts.limits);
+  }
+
+  transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T> {
+    return this.run((tx) => work(new requests.PrismaStoreTx(tx)));
+  }
+
+  getRequest(id: string): Promise<AccessRequest | null> {
+    return requests.getRequest(this.outside('getRequest'), id);
+  }
+
+  listRequests(filter: RequestFilter): Promise<AccessRequest[]> {
+    return requests.listRequests(this.outside('listRequests'), filter);
+  }
+
+  listDecisions(requestId: string): Promise<Decision[]> {
+    return requests.listDecisions(this.outside('listDecisions'), requestId);
+  }
+
+  countAutoApprovals(requesterId: string, since: Date): Promise<number> {
+    return requests.countAutoApprovals(this.outside('countAutoApprovals'), requesterId, since);
+  }
+
+  countDenials(requesterId: string, since: Date): Promise<number> {
+    return requests.countDenials(this.outside('countDenials'), requesterId, since);
+  }
+
+  listOpenRequestsOf(requesterIds: string[]): Promise<AccessRequest[]> {
+    return requests.listOpenRequestsOf(this.outside('listOpenRequestsOf'), requesterIds);
+  }
+
+  syncPeople(people: PersonRecord[], serviceAccounts: Array<{ id: string; ownerId: string }>): Promise<string[]> {
+    return syncPeople(this.run, people, serviceAccounts);
+  }
+
+  insertToken(token: ApiTokenRecord, audit: AuditInput): Promise<void> {
+    return tokens.insertToken(this.run, token, audit);
+  }
+
+  findTokenByHash(hash: string): Promise<ApiTokenRecord | null> {
+    return tokens.findTokenByHash(this.outside('findTokenByHash'), hash);
+  }
+
+  revokeToken(prefix: string, audit: AuditInput): Promise<ApiTokenRecord | null> {
+    return tokens.revokeToken(this.run, prefix, audit);
+  }
+
+  listTokens(ownerId?: string): Promise<ApiTokenRecord[]> {
+    return tokens.listTokens(this.outside('listTokens'), ownerId);
+  }
+
+  readAudit(afterSeq: bigint, limit: number): Promise<AuditRecord[]> {
+    assertOutsideTransaction(this, 'readAudit');
+    return readAuditPage(this.reader, afterSeq, limit);
+  }
+
+  streamAudit(afterSeq = 0n, batch = 10_000): AsyncIterable<AuditRecord> {
+    assertOutsideTransaction(this, 'streamAudit');
+    return streamAuditPages(this.reader, afterSeq, batch);
+  }
+
+  /** An event that belongs to no request transition, in its own short transaction. */
+  appendAudit(event: AuditInput): Promise<AuditRecord> {
+    return this.run((tx) => appendAuditIn(tx, event));
+  }
+
+  async ping(): Promise<void> {
+    await this.outside('ping').$queryRaw`SELECT 1`;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.prisma.$disconnect().finally(() => this.release());
+    return this.closing;
+  }
+
+  private outside(method: string): PrismaClient {
+    assertOutsideTransaction(this, method);
+    return this.prisma;
+  }
+}

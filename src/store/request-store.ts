@@ -1,0 +1,105 @@
+/**
+ * Requests and decisions: the transaction handle use cases receive (`StoreTx`) and the plain reads of
+ * `RequestStore`. Invariant 2 (DESIGN.md section 2) lives here: lock the row, then move it with a
+ * conditional update whose row count the caller checks.
+ */
+import type { AuditInput, AuditRecord, RequestFilter, RequestPatch, StoreTx } from '../core/ports.ts';
+import type { AccessRequest, Decision, RequestStatus } from '../domain/request.ts';
+import { Prisma, type PrismaClient, type Request as RequestRow } from '../generated/prisma/client.ts';
+import { appendAuditIn } from './audit-store.ts';
+import { REQUEST_COLUMNS, toAccessRequest, toDecision, toRequestCreate } from './rows.ts';
+
+const SELECT_REQUEST_COLUMNS = Prisma.raw(REQUEST_COLUMNS.map((column) => `"${column}"`).join(', '));
+
+/** Page size when a filter names none, and the most one call returns. */
+export const DEFAULT_LIST_LIMIT = 50;
+export const MAX_LIST_LIMIT = 1000;
+
+export class PrismaStoreTx implements StoreTx {
+  constructor(private readonly tx: Prisma.TransactionClient) {}
+
+  async lockRequest(id: string): Promise<AccessRequest | null> {
+    const rows = await this.tx.$queryRaw<RequestRow[]>`
+      SELECT ${SELECT_REQUEST_COLUMNS} FROM "Request" WHERE "id" = ${id} FOR UPDATE`;
+    return rows[0] ? toAccessRequest(rows[0]) : null;
+  }
+
+  async insertRequest(request: AccessRequest): Promise<void> {
+    await this.tx.request.create({ data: toRequestCreate(request), select: { id: true } });
+  }
+
+  async transition(id: string, from: RequestStatus, to: RequestStatus, patch: RequestPatch = {}): Promise<boolean> {
+    // Conditional update: a second click, a late timer or a stale `from` moves nothing and gets false.
+    const { count } = await this.tx.request.updateMany({
+      where: { id, status: from },
+      data: { ...patch, status: to },
+    });
+    return count === 1;
+  }
+
+  async insertDecision(decision: Decision): Promise<boolean> {
+    // ON CONFLICT instead of catching P2002: in PostgreSQL a failed statement aborts the whole transaction.
+    const inserted = await this.tx.$executeRaw`
+      INSERT INTO "Decision" ("id", "requestId", "approverId", "verdict", "comment", "via", "at")
+      VALUES (${decision.id}, ${decision.requestId}, ${decision.approverId}, ${decision.verdict},
+              ${decision.comment}, ${decision.via}, ${decision.at.toISOString()}::timestamptz)
+      ON CONFLICT ("requestId", "approverId") DO NOTHING`;
+    return inserted === 1;
+  }
+
+  listDecisions(requestId: string): Promise<Decision[]> {
+    return listDecisions(this.tx, requestId);
+  }
+
+  appendAudit(event: AuditInput): Promise<AuditRecord> {
+    return appendAuditIn(this.tx, event);
+  }
+}
+
+type Reader = PrismaClient | Prisma.TransactionClient;
+
+export async function getRequest(db: Reader, id: string): Promise<AccessRequest | null> {
+  const row = await db.request.findUnique({ where: { id } });
+  return row ? toAccessRequest(row) : null;
+}
+
+export async function listRequests(db: Reader, filter: RequestFilter): Promise<AccessRequest[]> {
+  const limit = Math.min(Math.max(Math.floor(filter.limit ?? DEFAULT_LIST_LIMIT), 1), MAX_LIST_LIMIT);
+  const rows = await db.request.findMany({
+    where: {
+      ...(filter.statuses ? { status: { in: filter.statuses } } : {}),
+      ...(filter.requesterId !== undefined ? { requesterId: filter.requesterId } : {}),
+      ...(filter.workflows ? { workflow: { in: filter.workflows } } : {}),
+      ...(filter.beforeId !== undefined ? { id: { lt: filter.beforeId } } : {}),
+    },
+    // Ids are jit_<ulid>: descending id is newest first and a stable keyset.
+    orderBy: { id: 'desc' },
+    take: limit,
+  });
+  return rows.map(toAccessRequest);
+}
+
+export async function listDecisions(db: Reader, requestId: string): Promise<Decision[]> {
+  const rows = await db.decision.findMany({ where: { requestId }, orderBy: [{ at: 'asc' }, { id: 'asc' }] });
+  return rows.map(toDecision);
+}
+
+export function countAutoApprovals(db: Reader, requesterId: string, since: Date): Promise<number> {
+  return db.request.count({ where: { requesterId, autoApproved: true, createdAt: { gte: since } } });
+}
+
+export function countDenials(db: Reader, requesterId: string, since: Date): Promise<number> {
+  return db.request.count({ where: { requesterId, status: 'DENIED', decidedAt: { gte: since } } });
+}
+
+/** Statuses an offboarding must still act on: cancel the pending, revoke the granted. */
+export const OPEN_STATUSES = ['PENDING', 'APPROVED', 'ACTIVE'] as const satisfies readonly RequestStatus[];
+
+export async function listOpenRequestsOf(db: Reader, requesterIds: string[]): Promise<AccessRequest[]> {
+  if (requesterIds.length === 0) return [];
+  const rows = await db.request.findMany({
+    where: { requesterId: { in: requesterIds }, status: { in: [...OPEN_STATUSES] } },
+    orderBy: { id: 'asc' },
+  });
+  return rows.map(toAccessRequest);
+}
