@@ -87,7 +87,7 @@ export interface RequestStore {
   countAutoApprovals(requesterId: string, since: Date): Promise<number>;
   /** Denied requests of this requester decided at or after `since` (a risk signal). */
   countDenials(requesterId: string, since: Date): Promise<number>;
-  /** Requests still PENDING of these requesters (offboarding). */
+  /** Requests of these requesters that are still PENDING, APPROVED or ACTIVE (offboarding). */
   listOpenRequestsOf(requesterIds: string[]): Promise<AccessRequest[]>;
 }
 
@@ -133,6 +133,8 @@ export interface TokenStore {
 export interface AuditReader {
   /** Events with seq > afterSeq in seq order, in batches (keyset pagination). */
   readAudit(afterSeq: bigint, limit: number): Promise<AuditRecord[]>;
+  /** All events after `afterSeq`, streamed in batches (verify, export). */
+  streamAudit(afterSeq: bigint, batch?: number): AsyncIterable<AuditRecord>;
   /** Appends an event that belongs to no request transition (policy reloads, token issues). */
   appendAudit(event: AuditInput): Promise<AuditRecord>;
 }
@@ -147,4 +149,14 @@ export type Notification =
 
 export interface Notifier {
   notify(notification: Notification): Promise<void>;
+}
+
+/** The ports every request use case receives. */
+export interface CorePorts {
+  store: RequestStore;
+  policy: PolicySource;
+  clock: Clock;
+  notifier: Notifier;
+  /** Notification channels this deployment has configured (`slack`, `teams`, `email`). */
+  channels: ReadonlySet<string>;
 }

@@ -1,0 +1,107 @@
+/**
+ * Approve or deny a request. Invariant 2: the row is locked first, so two concurrent final approvals of an
+ * N-of-M request cannot both see N−1; the move is a conditional update. Invariant 3: no self-approval (also
+ * through a service account one owns), N distinct approvers, eligibility checked now against the current
+ * policy. Invariant 4: the decision and its audit events commit together.
+ */
+import { ulid } from 'ulid';
+import { StintError } from '../domain/errors.ts';
+import { nextStatus, type AccessRequest, type Decision, type Verdict } from '../domain/request.ts';
+import { approversFor, ownerOf } from '../policy/index.ts';
+import { requireScope, type Actor } from './actor.ts';
+import type { CorePorts } from './ports.ts';
+import { assertVisible } from './visibility.ts';
+
+export interface DecideRequestInput {
+  requestId: string;
+  verdict: Verdict;
+  comment?: string | null;
+}
+
+export interface DecideRequestResult {
+  request: AccessRequest;
+  decisions: Decision[];
+  /** False when this click changed nothing (the same approver's repeated decision). */
+  changed: boolean;
+}
+
+export async function decideRequest(actor: Actor, input: DecideRequestInput, ports: CorePorts): Promise<DecideRequestResult> {
+  const policy = ports.policy.current();
+  const now = ports.clock.now();
+  requireScope(actor, 'approve');
+  const comment = input.comment?.trim() || null;
+
+  const result = await ports.store.transaction(async (tx) => {
+    const locked = assertVisible(policy, actor, await tx.lockRequest(input.requestId), input.requestId, now);
+    const decisions = await tx.listDecisions(locked.id);
+    const mine = decisions.find((d) => d.approverId === actor.id);
+    // Idempotency is checked before the status: a repeated click answers the same, even after the request moved on.
+    if (mine) {
+      if (mine.verdict === input.verdict) return { request: locked, decisions, changed: false };
+      throw new StintError('ALREADY_DECIDED', `You already ${mine.verdict === 'approve' ? 'approved' : 'denied'} this request; a decision cannot be changed`, {
+        verdict: mine.verdict,
+      });
+    }
+    if (actor.kind === 'person' && ownerOf(policy, locked.requesterId) === actor.id) {
+      throw new StintError('SELF_APPROVAL', 'You cannot decide your own request; another approver must');
+    }
+    if (locked.status !== 'PENDING') throw notPending(locked);
+    const workflow = policy.workflows.get(locked.workflow);
+    const eligible = workflow ? approversFor(policy, workflow, now) : [];
+    if (actor.kind !== 'person' || !eligible.includes(actor.id)) {
+      throw new StintError('NOT_ELIGIBLE', `${actor.id} is not an approver of workflow ${locked.workflow} under the current policy`, {
+        workflow: locked.workflow,
+      });
+    }
+    if (input.verdict === 'deny' && !comment) {
+      throw new StintError('COMMENT_REQUIRED', 'Say why you deny it: a comment is required, and the requester will see it');
+    }
+
+    const decision: Decision = { id: ulid(now.getTime()), requestId: locked.id, approverId: actor.id, verdict: input.verdict, comment, via: actor.via, at: now };
+    if (!(await tx.insertDecision(decision))) {
+      // Unreachable while the row lock is held; kept so a store without FOR UPDATE fails loudly, not twice.
+      throw new StintError('ALREADY_DECIDED', 'You already decided this request');
+    }
+    const all = [...decisions, decision];
+    const approvals = all.filter((d) => d.verdict === 'approve').length;
+    const final = input.verdict === 'deny' || approvals >= locked.required;
+    let request = locked;
+    if (final) {
+      const to = nextStatus(locked.status, input.verdict);
+      const patch = { decidedAt: now, decidedBy: actor.id, nextActionAt: null };
+      if (!(await tx.transition(locked.id, locked.status, to, patch))) {
+        throw new StintError('NOT_PENDING', 'This request was decided by someone else a moment ago', { status: locked.status });
+      }
+      request = { ...locked, ...patch, status: to };
+    }
+    await tx.appendAudit({
+      actor: actor.id,
+      action: input.verdict === 'approve' ? 'decision.approved' : 'decision.denied',
+      requestId: locked.id,
+      data: { comment, via: actor.via, approvals, required: locked.required },
+      at: now,
+    });
+    if (final) {
+      await tx.appendAudit({
+        actor: actor.id,
+        action: request.status === 'APPROVED' ? 'request.approved' : 'request.denied',
+        requestId: locked.id,
+        data: { approvers: all.filter((d) => d.verdict === 'approve').map((d) => d.approverId), comment },
+        at: now,
+      });
+    }
+    return { request, decisions: all, changed: true };
+  });
+
+  if (result.changed && result.request.status !== 'PENDING') {
+    await ports.notifier.notify({ kind: 'request.decided', request: result.request, actorId: actor.id });
+  }
+  return result;
+}
+
+function notPending(request: AccessRequest): StintError {
+  const by = request.decidedBy ? ` by ${request.decidedBy}` : '';
+  return new StintError('NOT_PENDING', `This request is already ${request.status}${by}; nothing to decide`, {
+    status: request.status,
+  });
+}

@@ -1,0 +1,49 @@
+/** Read side: one request, or a filtered list, limited to what the caller may see. */
+import type { RequestStatus } from '../domain/request.ts';
+import { approversFor } from '../policy/index.ts';
+import { actsAsAdmin, type Actor } from './actor.ts';
+import type { CorePorts } from './ports.ts';
+import { presentRequest, type RequestView } from './present-request.ts';
+import { assertVisible, canSee } from './visibility.ts';
+
+export async function getRequest(actor: Actor, id: string, ports: Pick<CorePorts, 'store' | 'policy' | 'clock'>): Promise<RequestView> {
+  const policy = ports.policy.current();
+  const now = ports.clock.now();
+  const request = assertVisible(policy, actor, await ports.store.getRequest(id), id, now);
+  return presentRequest(request, await ports.store.listDecisions(id), policy, now);
+}
+
+export interface ListRequestsInput {
+  statuses?: RequestStatus[];
+  /** `mine`: requested by me; `awaiting`: PENDING ones I may decide; `all`: everything I may see. */
+  view?: 'mine' | 'awaiting' | 'all';
+  limit?: number;
+}
+
+export async function listRequests(actor: Actor, input: ListRequestsInput, ports: Pick<CorePorts, 'store' | 'policy' | 'clock'>): Promise<RequestView[]> {
+  const policy = ports.policy.current();
+  const now = ports.clock.now();
+  const limit = Math.min(Math.max(input.limit ?? 100, 1), 500);
+  const view = input.view ?? 'all';
+  const approverOf = [...policy.workflows.values()].filter((w) => approversFor(policy, w, now).includes(actor.id)).map((w) => w.id);
+  const statuses = view === 'awaiting' ? ['PENDING' as const] : input.statuses;
+  const filters: Array<{ requesterId?: string; workflows?: string[] }> =
+    view === 'mine'
+      ? [{ requesterId: actor.id }]
+      : view === 'awaiting'
+        ? [{ workflows: approverOf }]
+        : actsAsAdmin(policy, actor)
+          ? [{}]
+          : [{ requesterId: actor.id }, { workflows: approverOf }];
+  const seen = new Map<string, RequestView>();
+  for (const filter of filters) {
+    if (filter.workflows && filter.workflows.length === 0) continue;
+    for (const request of await ports.store.listRequests({ ...filter, ...(statuses ? { statuses } : {}), limit })) {
+      if (seen.has(request.id) || !canSee(policy, actor, request, now)) continue;
+      const decisions = await ports.store.listDecisions(request.id);
+      if (view === 'awaiting' && (request.requesterId === actor.id || decisions.some((d) => d.approverId === actor.id))) continue;
+      seen.set(request.id, presentRequest(request, decisions, policy, now));
+    }
+  }
+  return [...seen.values()].sort((a, b) => (a.id < b.id ? 1 : -1)).slice(0, limit);
+}

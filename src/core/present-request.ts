@@ -1,0 +1,84 @@
+/**
+ * The request view of DESIGN.md section 6 (REST answers, CLI output): one place that turns a row, its
+ * decisions and the current policy into what callers see.
+ */
+import type { AccessRequest, Decision, RequestStatus, RevokeCause } from '../domain/request.ts';
+import type { Policy } from '../policy/model.ts';
+import { approversFor, ownerOf } from '../policy/index.ts';
+
+export interface ApproverView {
+  id: string;
+  email: string;
+  status: 'pending' | 'approved' | 'denied';
+  decidedAt: string | null;
+  comment?: string | null;
+}
+
+export interface RequestView {
+  id: string;
+  status: RequestStatus;
+  identityId: string;
+  scopes: string[];
+  reason: string;
+  ticket: string | null;
+  duration: number;
+  requestedAt: string;
+  decidedAt: string | null;
+  activatedAt: string | null;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  revokeCause: RevokeCause | null;
+  breakGlass: boolean;
+  riskScore: number;
+  riskSignals: string[];
+  approvers: ApproverView[];
+  required: number;
+  autoApproved: boolean;
+  decidedBy: string | null;
+}
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+export function presentRequest(request: AccessRequest, decisions: Decision[], policy: Policy, now: Date): RequestView {
+  const owner = ownerOf(policy, request.requesterId);
+  const byApprover = new Map(decisions.map((d) => [d.approverId, d]));
+  // Auto-approved and break-glass requests had no human approvers to wait for.
+  const workflow = policy.workflows.get(request.workflow);
+  const eligible =
+    request.autoApproved || request.breakGlass || !workflow
+      ? []
+      : approversFor(policy, workflow, now).filter((id) => id !== owner);
+  const ids = [...new Set([...decisions.map((d) => d.approverId), ...(request.status === 'PENDING' ? eligible : [])])];
+  const approvers = ids.map((id): ApproverView => {
+    const decision = byApprover.get(id);
+    return {
+      id,
+      email: policy.people.get(id)?.email ?? id,
+      status: decision ? (decision.verdict === 'approve' ? 'approved' : 'denied') : 'pending',
+      decidedAt: iso(decision?.at ?? null),
+      comment: decision?.comment ?? null,
+    };
+  });
+  return {
+    id: request.id,
+    status: request.status,
+    identityId: request.requesterId,
+    scopes: request.scopes,
+    reason: request.reason,
+    ticket: request.ticket,
+    duration: request.durationSec,
+    requestedAt: request.createdAt.toISOString(),
+    decidedAt: iso(request.decidedAt),
+    activatedAt: iso(request.activatedAt),
+    expiresAt: iso(request.expiresAt),
+    revokedAt: iso(request.revokedAt),
+    revokeCause: request.revokeCause,
+    breakGlass: request.breakGlass,
+    riskScore: request.riskScore,
+    riskSignals: request.riskSignals,
+    approvers,
+    required: request.required,
+    autoApproved: request.autoApproved,
+    decidedBy: request.decidedBy,
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * An in-memory RequestStore with the same semantics as the real one: transactions are serialised (as the
+ * row lock + audit lock serialise them in PostgreSQL), roll back on throw, and audit events are chained.
+ */
+import type { AccessRequest, Decision } from '../../src/domain/request.ts';
+import { GENESIS_HASH, hashEvent } from '../../src/audit/chain.ts';
+import type { AuditInput, AuditRecord, RequestFilter, RequestStore, StoreTx } from '../../src/core/ports.ts';
+
+interface State {
+  requests: Map<string, AccessRequest>;
+  decisions: Decision[];
+  audit: AuditRecord[];
+}
+
+const clone = (s: State): State => ({
+  requests: new Map([...s.requests].map(([k, v]) => [k, { ...v }])),
+  decisions: s.decisions.map((d) => ({ ...d })),
+  audit: [...s.audit],
+});
+
+export class MemoryStore implements RequestStore {
+  state: State = { requests: new Map(), decisions: [], audit: [] };
+  private queue: Promise<unknown> = Promise.resolve();
+
+  transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T> {
+    const run = async () => {
+      const draft = clone(this.state);
+      const result = await work(this.tx(draft));
+      this.state = draft;
+      return result;
+    };
+    const next = this.queue.then(run, run);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private tx(s: State): StoreTx {
+    return {
+      lockRequest: async (id) => (s.requests.has(id) ? { ...s.requests.get(id)! } : null),
+      insertRequest: async (r) => {
+        if (s.requests.has(r.id)) throw new Error(`duplicate request ${r.id}`);
+        s.requests.set(r.id, { ...r });
+      },
+      transition: async (id, from, to, patch = {}) => {
+        const row = s.requests.get(id);
+        if (!row || row.status !== from) return false;
+        s.requests.set(id, { ...row, ...patch, status: to });
+        return true;
+      },
+      insertDecision: async (d) => {
+        if (s.decisions.some((x) => x.requestId === d.requestId && x.approverId === d.approverId)) return false;
+        s.decisions.push({ ...d });
+        return true;
+      },
+      listDecisions: async (requestId) => s.decisions.filter((d) => d.requestId === requestId),
+      appendAudit: async (e) => appendTo(s.audit, e),
+    };
+  }
+
+  async getRequest(id: string) {
+    const r = this.state.requests.get(id);
+    return r ? { ...r } : null;
+  }
+  async listRequests(f: RequestFilter) {
+    return [...this.state.requests.values()]
+      .filter((r) => (!f.statuses || f.statuses.includes(r.status)) && (!f.requesterId || r.requesterId === f.requesterId))
+      .filter((r) => (!f.workflows || f.workflows.includes(r.workflow)) && (!f.beforeId || r.id < f.beforeId))
+      .sort((a, b) => (a.id < b.id ? 1 : -1))
+      .slice(0, f.limit ?? 100);
+  }
+  async listDecisions(requestId: string) {
+    return this.state.decisions.filter((d) => d.requestId === requestId);
+  }
+  async countAutoApprovals(requesterId: string, since: Date) {
+    return [...this.state.requests.values()].filter((r) => r.requesterId === requesterId && r.autoApproved && r.createdAt >= since).length;
+  }
+  async countDenials(requesterId: string, since: Date) {
+    return [...this.state.requests.values()].filter((r) => r.requesterId === requesterId && r.status === 'DENIED' && (r.decidedAt ?? r.createdAt) >= since).length;
+  }
+  async listOpenRequestsOf(ids: string[]) {
+    return [...this.state.requests.values()].filter((r) => ids.includes(r.requesterId) && ['PENDING', 'APPROVED', 'ACTIVE'].includes(r.status));
+  }
+}
+
+export function appendTo(chain: AuditRecord[], e: AuditInput): AuditRecord {
+  const prev = chain[chain.length - 1];
+  const fields = {
+    seq: (prev?.seq ?? 0n) + 1n,
+    at: new Date(e.at.getTime()),
+    actor: e.actor,
+    action: e.action,
+    requestId: e.requestId ?? null,
+    data: JSON.parse(JSON.stringify(e.data ?? {})) as Record<string, unknown>,
+    prevHash: prev?.hash ?? GENESIS_HASH,
+  };
+  const record = { ...fields, hash: hashEvent(fields) };
+  chain.push(record);
+  return record;
+}
