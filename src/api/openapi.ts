@@ -1,0 +1,78 @@
+/** `/openapi.json`, generated from the zod schemas in schemas.ts so it cannot drift from what the code accepts. */
+import { z } from 'zod';
+import { ERROR_CODES } from '../domain/errors.ts';
+import * as S from './schemas.ts';
+
+const json = (schema: z.ZodType, io: 'input' | 'output' = 'output') => z.toJSONSchema(schema, { io, unrepresentable: 'any' });
+const body = (schema: z.ZodType) => ({ required: true, content: { 'application/json': { schema: json(schema, 'input') } } });
+const answer = (description: string, schema?: z.ZodType) => ({
+  description,
+  ...(schema ? { content: { 'application/json': { schema: json(schema) } } } : {}),
+});
+const errors = Object.fromEntries(
+  [...new Set(Object.values(ERROR_CODES))]
+    .filter((s) => s >= 400)
+    .map((status) => [
+      String(status),
+      answer(
+        `Error: ${Object.entries(ERROR_CODES)
+          .filter(([, v]) => v === status)
+          .map(([k]) => k)
+          .join(', ')}`,
+        S.ErrorBody,
+      ),
+    ]),
+);
+const idParam = [{ name: 'id', in: 'path', required: true, schema: { type: 'string', example: 'jit_01J…' } }];
+const decide = (summary: string) => ({
+  summary,
+  parameters: idParam,
+  requestBody: { required: false, content: { 'application/json': { schema: json(S.CommentBody, 'input') } } },
+  responses: { '200': answer('The request view', S.RequestView), ...errors },
+});
+
+export function openApiDocument(version: string): Record<string, unknown> {
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Stint', version, description: 'Just-in-time privileged access, requested and approved in chat.' },
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'stint_live_… token' } } },
+    security: [{ bearer: [] }],
+    paths: {
+      '/api/v1/credentials/jit': {
+        post: { summary: 'Request access', requestBody: body(S.CreateRequestBody), responses: { '201': answer('Created', S.RequestView), ...errors } },
+      },
+      '/api/v1/credentials/jit/{id}': {
+        get: { summary: 'One request', parameters: idParam, responses: { '200': answer('The request view', S.RequestView), ...errors } },
+      },
+      '/api/v1/credentials/jit/{id}/approve': { post: decide('Approve (idempotent per approver)') },
+      '/api/v1/credentials/jit/{id}/deny': { post: decide('Deny (comment required)') },
+      '/api/v1/credentials/jit/{id}/cancel': { post: decide('Cancel a pending request (requester or admin)') },
+      '/api/v1/requests': {
+        get: {
+          summary: 'Requests visible to the caller',
+          parameters: [
+            { name: 'status', in: 'query', schema: { type: 'string' }, description: 'Comma-separated states' },
+            { name: 'view', in: 'query', schema: { type: 'string', enum: ['mine', 'awaiting', 'all'] } },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500 } },
+          ],
+          responses: { '200': answer('Requests, newest first', S.RequestList), ...errors },
+        },
+      },
+      '/api/v1/tokens': { post: { summary: 'Issue an API token (admin)', requestBody: body(S.CreateTokenBody), responses: { '201': answer('Shown once', S.TokenCreated), ...errors } } },
+      '/api/v1/tokens/{prefix}': { delete: { summary: 'Revoke a token (admin)', responses: { '200': answer('Revoked'), ...errors } } },
+      '/api/v1/audit': {
+        get: {
+          summary: 'Audit events after a sequence number, as NDJSON (audit:read)',
+          parameters: [
+            { name: 'after', in: 'query', schema: { type: 'integer' } },
+            { name: 'limit', in: 'query', schema: { type: 'integer' } },
+          ],
+          responses: { '200': { description: 'NDJSON', content: { 'application/x-ndjson': {} } }, ...errors },
+        },
+      },
+      '/api/v1/audit/verify': { get: { summary: 'Walk the hash chain (audit:read)', responses: { '200': answer('Result'), ...errors } } },
+      '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': answer('Alive') } } },
+      '/readyz': { get: { summary: 'Readiness: store and policy answer', security: [], responses: { '200': answer('Ready'), '503': answer('Not ready', S.ErrorBody) } } },
+    },
+  };
+}

@@ -1,0 +1,63 @@
+/** REST routes for requests: parse → call the use case → render the request view (DESIGN.md section 6). */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Actor } from '../core/actor.ts';
+import { cancelRequest } from '../core/cancel-request.ts';
+import { createRequest } from '../core/create-request.ts';
+import { decideRequest } from '../core/decide-request.ts';
+import { getRequest, listRequests } from '../core/list-requests.ts';
+import type { CorePorts } from '../core/ports.ts';
+import { presentRequest } from '../core/present-request.ts';
+import type { AccessRequest } from '../domain/request.ts';
+import { parseWith } from './parse.ts';
+import { CommentBody, CreateRequestBody, ListQuery } from './schemas.ts';
+
+export interface ApiDeps {
+  core: CorePorts;
+  authenticate(request: FastifyRequest): Promise<Actor>;
+}
+
+const BASE = '/api/v1/credentials/jit';
+
+export function registerRequestRoutes(server: FastifyInstance, deps: ApiDeps): void {
+  const { core } = deps;
+  const view = async (request: AccessRequest) =>
+    presentRequest(request, await core.store.listDecisions(request.id), core.policy.current(), core.clock.now());
+
+  server.post(BASE, async (req, reply) => {
+    const actor = await deps.authenticate(req);
+    const body = parseWith(CreateRequestBody, req.body);
+    const result = await createRequest(actor, { ...body, identityId: body.identityId ?? actor.id }, core);
+    const answer = {
+      ...(await view(result.request)),
+      ...(result.warnings.length > 0 ? { warnings: result.warnings } : {}),
+      ...(result.deniedBecause ? { deniedBecause: result.deniedBecause } : {}),
+    };
+    return reply.status(201).send(answer);
+  });
+
+  server.get<{ Params: { id: string } }>(`${BASE}/:id`, async (req) => {
+    const actor = await deps.authenticate(req);
+    return getRequest(actor, req.params.id, core);
+  });
+
+  for (const verdict of ['approve', 'deny'] as const) {
+    server.post<{ Params: { id: string } }>(`${BASE}/:id/${verdict}`, async (req) => {
+      const actor = await deps.authenticate(req);
+      const body = parseWith(CommentBody, req.body);
+      const result = await decideRequest(actor, { requestId: req.params.id, verdict, comment: body.comment }, core);
+      return presentRequest(result.request, result.decisions, core.policy.current(), core.clock.now());
+    });
+  }
+
+  server.post<{ Params: { id: string } }>(`${BASE}/:id/cancel`, async (req) => {
+    const actor = await deps.authenticate(req);
+    const body = parseWith(CommentBody, req.body);
+    return view(await cancelRequest(actor, { requestId: req.params.id, comment: body.comment }, core));
+  });
+
+  server.get('/api/v1/requests', async (req) => {
+    const actor = await deps.authenticate(req);
+    const query = parseWith(ListQuery, req.query);
+    return { requests: await listRequests(actor, { statuses: query.status, view: query.view, limit: query.limit }, core) };
+  });
+}

@@ -1,0 +1,90 @@
+/**
+ * Wire shapes of the REST API (DESIGN.md section 6), as zod schemas: bodies are validated with them and
+ * `/openapi.json` is generated from them, so the document cannot drift from the code.
+ */
+import { z } from 'zod';
+import { REQUEST_STATUSES } from '../domain/request.ts';
+
+export const CreateRequestBody = z
+  .object({
+    identityId: z.string().min(1).optional().describe('Policy person or service-account id; defaults to the token owner'),
+    reason: z.string().max(2000).describe('Why access is needed; a ticket key as first word becomes the ticket'),
+    scopes: z.array(z.string().min(1).max(200)).min(1).max(20).describe('Policy resource ids'),
+    duration: z.string().min(1).max(32).describe('45s, 15m, 2h, 1d or ISO 8601 (PT2H)'),
+    ticket: z.string().max(64).optional(),
+    notifyChannels: z.array(z.enum(['slack', 'teams', 'email'])).max(3).optional(),
+    breakGlass: z.boolean().optional(),
+  })
+  .strict();
+
+export const CommentBody = z.object({ comment: z.string().max(2000).optional() }).strict();
+
+export const ApproverView = z.object({
+  id: z.string(),
+  email: z.string(),
+  status: z.enum(['pending', 'approved', 'denied']),
+  decidedAt: z.string().nullable(),
+  comment: z.string().nullable().optional(),
+});
+
+const timestamp = z.string().nullable().describe('ISO 8601 UTC');
+
+export const RequestView = z.object({
+  id: z.string(),
+  status: z.enum(REQUEST_STATUSES),
+  identityId: z.string(),
+  scopes: z.array(z.string()),
+  reason: z.string(),
+  ticket: z.string().nullable(),
+  duration: z.number().describe('seconds'),
+  requestedAt: z.string(),
+  decidedAt: timestamp,
+  activatedAt: timestamp,
+  expiresAt: timestamp,
+  revokedAt: timestamp,
+  revokeCause: z.string().nullable(),
+  breakGlass: z.boolean(),
+  riskScore: z.number(),
+  riskSignals: z.array(z.string()),
+  approvers: z.array(ApproverView),
+  required: z.number(),
+  autoApproved: z.boolean(),
+  decidedBy: z.string().nullable(),
+  warnings: z.array(z.string()).optional(),
+});
+
+export const RequestList = z.object({ requests: z.array(RequestView) });
+
+export const ListQuery = z
+  .object({
+    status: z
+      .string()
+      .optional()
+      .transform((v, ctx) => {
+        if (!v) return undefined;
+        const list = v.split(',').map((s) => s.trim().toUpperCase());
+        const bad = list.filter((s) => !(REQUEST_STATUSES as readonly string[]).includes(s));
+        if (bad.length) ctx.addIssue({ code: 'custom', message: `unknown status ${bad.join(', ')}; use ${REQUEST_STATUSES.join(', ')}` });
+        return list as Array<(typeof REQUEST_STATUSES)[number]>;
+      }),
+    view: z.enum(['mine', 'awaiting', 'all']).optional(),
+    limit: z.coerce.number().int().min(1).max(500).optional(),
+  })
+  .strict();
+
+export const CreateTokenBody = z
+  .object({
+    for: z.string().min(1),
+    scopes: z.array(z.string()).optional(),
+    expires: z.string().optional().describe('Lifetime such as 90d'),
+    label: z.string().max(200).optional(),
+  })
+  .strict();
+
+export const TokenCreated = z.object({ token: z.string(), prefix: z.string(), ownerId: z.string(), scopes: z.array(z.string()), expiresAt: z.string().nullable() });
+
+export const ErrorBody = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }),
+});
+
+export const AuditQuery = z.object({ after: z.coerce.bigint().min(0n).optional(), limit: z.coerce.number().int().min(1).max(100_000).optional() }).strict();

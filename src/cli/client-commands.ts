@@ -1,0 +1,82 @@
+/** Client-side verbs: they talk to a running Stint over REST (STINT_URL, STINT_TOKEN). */
+import type { Command } from 'commander';
+import type { RequestView } from '../core/present-request.ts';
+import { apiClientFromEnv, type ApiClient } from './api-client.ts';
+import { renderRequest, renderRequestLine } from './render.ts';
+
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+  env: Record<string, string | undefined>;
+}
+
+const BASE = '/api/v1/credentials/jit';
+const WAIT_POLL_MS = 2000;
+
+export function registerClientCommands(program: Command, io: CliIo, client: () => ApiClient = () => apiClientFromEnv(io.env)): void {
+  const show = (json: boolean | undefined, view: RequestView) => io.out(json ? JSON.stringify(view, null, 2) : renderRequest(view));
+
+  program
+    .command('request')
+    .description('Ask for access to a resource for a while')
+    .argument('<resource>', 'policy resource id, e.g. prod-orders-db (several: comma-separated)')
+    .argument('<duration>', 'how long: 45s, 15m, 2h, 1d or PT2H')
+    .argument('<reason...>', 'why; a ticket key first (INC-1234) becomes the ticket')
+    .option('--for <identity>', 'request on behalf of someone (needs the admin scope)')
+    .option('--break-glass', 'emergency access: approved at once, security is notified')
+    .option('--wait', 'wait until the request is decided')
+    .option('--json', 'print the API JSON')
+    .action(async (resource: string, duration: string, reason: string[], opts: { for?: string; breakGlass?: boolean; wait?: boolean; json?: boolean }) => {
+      const api = client();
+      let view = await api.call<RequestView>('POST', BASE, {
+        scopes: resource.split(',').map((s) => s.trim()),
+        duration,
+        reason: reason.join(' '),
+        ...(opts.for ? { identityId: opts.for } : {}),
+        ...(opts.breakGlass ? { breakGlass: true } : {}),
+      });
+      if (opts.wait && view.status === 'PENDING') {
+        io.err(`${view.id} is waiting for approval…`);
+        while (view.status === 'PENDING') {
+          await new Promise((r) => setTimeout(r, WAIT_POLL_MS));
+          view = await api.call<RequestView>('GET', `${BASE}/${view.id}`);
+        }
+      }
+      show(opts.json, view);
+    });
+
+  program
+    .command('list')
+    .description('List requests you can see (yours and those you may approve)')
+    .option('--status <states>', 'comma-separated states, e.g. PENDING,APPROVED')
+    .option('--view <view>', 'mine | awaiting | all', 'all')
+    .option('--json', 'print the API JSON')
+    .action(async (opts: { status?: string; view?: string; json?: boolean }) => {
+      const query = new URLSearchParams({ ...(opts.status ? { status: opts.status } : {}), ...(opts.view ? { view: opts.view } : {}) });
+      const { requests } = await client().call<{ requests: RequestView[] }>('GET', `/api/v1/requests?${query}`);
+      if (opts.json) io.out(JSON.stringify({ requests }, null, 2));
+      else io.out(requests.length ? requests.map(renderRequestLine).join('\n') : 'No requests.');
+    });
+
+  program
+    .command('show')
+    .description('Show one request')
+    .argument('<id>')
+    .option('--json', 'print the API JSON')
+    .action(async (id: string, opts: { json?: boolean }) => show(opts.json, await client().call<RequestView>('GET', `${BASE}/${id}`)));
+
+  const decide = (verb: 'approve' | 'deny' | 'cancel', description: string, commentRequired: boolean) =>
+    program
+      .command(verb)
+      .description(description)
+      .argument('<id>')
+      .argument(commentRequired ? '<comment...>' : '[comment...]', commentRequired ? 'why (the requester sees it)' : 'optional comment')
+      .option('--json', 'print the API JSON')
+      .action(async (id: string, comment: string[] | undefined, opts: { json?: boolean }) => {
+        const text = comment?.join(' ').trim();
+        show(opts.json, await client().call<RequestView>('POST', `${BASE}/${id}/${verb}`, text ? { comment: text } : {}));
+      });
+  decide('approve', 'Approve a request you may decide', false);
+  decide('deny', 'Deny a request, saying why', true);
+  decide('cancel', 'Withdraw your own pending request', false);
+}

@@ -1,0 +1,29 @@
+/** Human output of the CLI; `--json` prints the API's JSON instead. */
+import type { RequestView } from '../core/present-request.ts';
+import { formatDuration } from '../domain/duration.ts';
+
+export function renderRequest(r: RequestView): string {
+  const lines = [
+    `${r.id}  ${r.status}${r.breakGlass ? '  BREAK-GLASS' : ''}`,
+    `  requester  ${r.identityId}`,
+    `  scopes     ${r.scopes.join(', ')}`,
+    `  duration   ${formatDuration(r.duration)}`,
+    `  reason     ${r.reason}${r.ticket ? `  (ticket ${r.ticket})` : ''}`,
+    `  risk       ${r.riskScore}${r.riskSignals.length ? ` (${r.riskSignals.join(', ')})` : ''}`,
+    `  requested  ${r.requestedAt}`,
+  ];
+  if (r.autoApproved) lines.push(`  approved   automatically by ${r.decidedBy}`);
+  else if (r.required > 0) {
+    const approved = r.approvers.filter((a) => a.status === 'approved').length;
+    lines.push(`  approvals  ${approved}/${r.required}`);
+    for (const a of r.approvers) lines.push(`    ${a.status.padEnd(8)} ${a.email}${a.decidedAt ? ` at ${a.decidedAt}` : ''}${a.comment ? ` — ${a.comment}` : ''}`);
+  }
+  if (r.decidedAt) lines.push(`  decided    ${r.decidedAt}${r.decidedBy ? ` by ${r.decidedBy}` : ''}`);
+  if (r.expiresAt) lines.push(`  expires    ${r.expiresAt}`);
+  if (r.revokedAt) lines.push(`  revoked    ${r.revokedAt} (${r.revokeCause ?? 'unknown'})`);
+  return lines.join('\n');
+}
+
+export function renderRequestLine(r: RequestView): string {
+  return [r.id, r.status.padEnd(12), r.identityId.padEnd(12), formatDuration(r.duration).padEnd(6), r.scopes.join(','), r.reason].join('  ');
+}

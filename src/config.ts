@@ -1,0 +1,90 @@
+/**
+ * Configuration from the environment (DESIGN.md section 9), parsed once with zod into a typed object. A bad
+ * value stops start-up with the variable's name.
+ */
+import { z } from 'zod';
+import { StintError } from './domain/errors.ts';
+
+const port = z.coerce.number().int().min(0).max(65_535);
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+const url = optionalText.pipe(z.url().optional());
+
+const ENV_SCHEMA = z.object({
+  PORT: port.default(3000),
+  HOST: z.string().default('127.0.0.1'),
+  METRICS_PORT: port.default(9464),
+  DATABASE_URL: url,
+  STINT_DATA_DIR: z.string().default('.stint'),
+  REDIS_URL: url,
+  STINT_POLICY: z.string().default('stint.yaml'),
+  STINT_PUBLIC_URL: url,
+  STINT_ADMIN_TOKEN: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  SLACK_SIGNING_SECRET: optionalText,
+  SLACK_BOT_TOKEN: optionalText,
+  SLACK_APP_TOKEN: optionalText,
+  SLACK_API_URL: url,
+  TEAMS_APP_ID: optionalText,
+  TEAMS_APP_PASSWORD: optionalText,
+  TEAMS_TENANT_ID: optionalText,
+  SMTP_URL: url,
+  STINT_AUDIT_SIGNING_KEY: optionalText,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  STINT_URL: url,
+  STINT_TOKEN: optionalText,
+});
+
+export type Env = z.infer<typeof ENV_SCHEMA>;
+
+export interface Config {
+  port: number;
+  host: string;
+  metricsPort: number;
+  databaseUrl?: string;
+  dataDir: string;
+  redisUrl?: string;
+  policyPath: string;
+  publicUrl?: string;
+  adminToken?: string;
+  slack: { signingSecret?: string; botToken?: string; appToken?: string; apiUrl?: string; enabled: boolean };
+  teams: { appId?: string; appPassword?: string; tenantId?: string; enabled: boolean };
+  smtpUrl?: string;
+  logLevel: Env['LOG_LEVEL'];
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = ENV_SCHEMA.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new StintError('CONFIG_INVALID', `Invalid configuration:\n  ${lines.join('\n  ')}`, { variables: parsed.error.issues.map((i) => i.path.join('.')) });
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    metricsPort: e.METRICS_PORT,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.STINT_DATA_DIR,
+    redisUrl: e.REDIS_URL,
+    policyPath: e.STINT_POLICY,
+    publicUrl: e.STINT_PUBLIC_URL,
+    adminToken: e.STINT_ADMIN_TOKEN,
+    slack: {
+      signingSecret: e.SLACK_SIGNING_SECRET,
+      botToken: e.SLACK_BOT_TOKEN,
+      appToken: e.SLACK_APP_TOKEN,
+      apiUrl: e.SLACK_API_URL,
+      enabled: Boolean(e.SLACK_BOT_TOKEN && (e.SLACK_SIGNING_SECRET || e.SLACK_APP_TOKEN)),
+    },
+    teams: {
+      appId: e.TEAMS_APP_ID,
+      appPassword: e.TEAMS_APP_PASSWORD,
+      tenantId: e.TEAMS_TENANT_ID,
+      enabled: Boolean(e.TEAMS_APP_ID && e.TEAMS_APP_PASSWORD),
+    },
+    smtpUrl: e.SMTP_URL,
+    logLevel: e.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,28 @@
+/**
+ * The notifier used until chat surfaces are configured: it writes each notification to the log, so an
+ * operator sees break-glass use and pending approvals even with no Slack or Teams.
+ */
+import type { Logger } from 'pino';
+import type { Notification, Notifier } from '../core/ports.ts';
+
+export class LogNotifier implements Notifier {
+  constructor(private readonly logger: Logger) {}
+
+  async notify(n: Notification): Promise<void> {
+    switch (n.kind) {
+      case 'request.pending':
+        this.logger.info({ requestId: n.request.id, approvers: n.approverIds }, `request ${n.request.id} awaits approval`);
+        break;
+      case 'request.decided':
+      case 'request.cancelled':
+        this.logger.info({ requestId: n.request.id, status: n.request.status, by: n.actorId }, `request ${n.request.id} is ${n.request.status}`);
+        break;
+      case 'breakglass.used':
+        this.logger.warn({ requestId: n.request.id, requester: n.request.requesterId, notify: n.notify }, `BREAK-GLASS used by ${n.request.requesterId}`);
+        break;
+      case 'policy.reload_failed':
+        this.logger.error({ reason: n.message }, 'policy reload failed; keeping the last good policy');
+        break;
+    }
+  }
+}
