@@ -10,6 +10,7 @@ import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { AuditReader, AuditRecord, PersonStore, RequestStore, TokenStore } from '../core/ports.ts';
 import { PrismaClient } from '../generated/prisma/client.ts';
+import { lockDataDir } from './data-dir-lock.ts';
 import { DEFAULT_MIGRATIONS_DIR, migrate } from './migrate.ts';
 import { PrismaStore } from './prisma-store.ts';
 import { pgClientDriver, pgliteDriver, pgPoolDriver, type SqlDriver } from './sql-driver.ts';
@@ -62,7 +63,9 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Store> 
   const limits = { ...DEFAULT_TRANSACTION_LIMITS, ...options.transaction };
   const store = options.databaseUrl
     ? await openPostgres(options.databaseUrl, options, limits)
-    : await openPglite(options.pglite ?? (await createPglite(options.dataDir ?? '.stint')), limits);
+    : options.pglite
+      ? await openPglite(options.pglite, limits)
+      : await openPgliteDir(options.dataDir ?? '.stint', limits);
   if (options.migrate !== false) {
     try {
       await migrate(store.driver, options.migrationsDir ?? DEFAULT_MIGRATIONS_DIR);
@@ -103,13 +106,20 @@ async function openPostgres(url: string, options: OpenStoreOptions, limits: Tran
   });
 }
 
-async function createPglite(dataDir: string): Promise<PGlite> {
+/** A data folder (or `memory://`), held by this process alone for as long as the store is open. */
+async function openPgliteDir(dataDir: string, limits: TransactionLimits): Promise<Store> {
   const inMemory = dataDir.startsWith('memory://');
   if (!inMemory) await mkdir(dataDir, { recursive: true });
-  return PGlite.create(inMemory ? undefined : dataDir);
+  const unlock = inMemory ? () => undefined : lockDataDir(dataDir);
+  try {
+    return await openPglite(await PGlite.create(inMemory ? undefined : dataDir), limits, unlock);
+  } catch (error) {
+    unlock();
+    throw error;
+  }
 }
 
-async function openPglite(db: PGlite, limits: TransactionLimits): Promise<Store> {
+async function openPglite(db: PGlite, limits: TransactionLimits, unlock: () => void = () => undefined): Promise<Store> {
   await db.exec("SET TIME ZONE 'UTC'");
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) });
   const driver = pgliteDriver(db, { closeDatabase: false });
@@ -122,6 +132,7 @@ async function openPglite(db: PGlite, limits: TransactionLimits): Promise<Store>
     limits,
     release: async () => {
       if (!db.closed) await db.close();
+      unlock();
     },
   });
 }

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -149,4 +151,26 @@ describe('openStore on PGlite', () => {
       await store.close();
     }
   });
+});
+
+describe('embedded data folder', () => {
+  it('refuses a second process while one holds it, naming the holder, and frees it on close', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'stint-lock-'));
+    const pidFile = path.join(dir, 'stint.pid');
+    // Another live process holds it.
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+    writeFileSync(pidFile, String(other.pid));
+    try {
+      await expect(openStore({ dataDir: dir })).rejects.toMatchObject({ code: 'UNAVAILABLE', details: { pid: other.pid } });
+    } finally {
+      other.kill();
+      await new Promise((r) => other.once('exit', r));
+    }
+    // The holder died: its stale pid file is taken over, and released on close.
+    const store = await openStore({ dataDir: dir });
+    expect(readFileSync(pidFile, 'utf8')).toBe(String(process.pid));
+    await store.close();
+    expect(existsSync(pidFile)).toBe(false);
+    await rm(dir, { recursive: true, force: true });
+  }, 60_000);
 });
