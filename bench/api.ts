@@ -1,7 +1,10 @@
 /**
  * `api`: create + approve round trips over REST on PostgreSQL (two HTTP calls, two transactions, three audit
- * events each), against a hello-world route on the same framework in the same run, same load generator.
+ * events each), against a hello-world route on the same framework in the same run. The load comes from
+ * bench/support/load-client.ts in a separate process, the same for both.
  */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import { createApp } from '../src/app.ts';
 import { issueToken } from '../src/core/manage-tokens.ts';
@@ -10,9 +13,6 @@ import { parsePolicy } from '../src/policy/index.ts';
 import { createTestDatabase } from '../test/support/test-database.ts';
 
 export const name = 'api';
-
-const CONCURRENCY = 16;
-const SECONDS = 8;
 
 const POLICY = `version: 1
 people:
@@ -25,32 +25,23 @@ workflows:
   one-ops: { eligible: [group:dev], approvers: [group:ops], required: 1 }
 `;
 
-/** Runs `work` from CONCURRENCY loops for SECONDS; returns operations/s and latency percentiles. */
-async function load(work: () => Promise<void>): Promise<{ rps: number; p50: number; p99: number }> {
-  const warmUntil = performance.now() + 1000;
-  while (performance.now() < warmUntil) await work();
-  const latencies: number[] = [];
-  const end = performance.now() + SECONDS * 1000;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (performance.now() < end) {
-        const t = performance.now();
-        await work();
-        latencies.push(performance.now() - t);
-      }
-    }),
-  );
-  const elapsed = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
-  return { rps: latencies.length / elapsed, p50: at(0.5), p99: at(0.99) };
+interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  concurrency: number;
 }
 
-async function post(url: string, token: string, body: unknown): Promise<{ id: string; status: string }> {
-  const res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  if (!res.ok) throw new Error(`${url}: HTTP ${res.status} ${await res.text()}`);
-  return (await res.json()) as { id: string; status: string };
+/** Runs bench/support/load-client.ts in its own process, so load generation does not steal the server's loop. */
+function load(args: string[]): Promise<LoadResult> {
+  const client = fileURLToPath(new URL('./support/load-client.ts', import.meta.url));
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--import', 'tsx', client, ...args], { timeout: 120_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`load client failed: ${stderr || err.message}`));
+      else resolve(JSON.parse(stdout.trim().split('\n').pop()!) as LoadResult);
+    });
+  });
 }
 
 export async function run(): Promise<Record<string, number>> {
@@ -66,15 +57,9 @@ export async function run(): Promise<Record<string, number>> {
     const alice = (await issueToken({ ownerId: 'alice', issuedBy: 'bench' }, { tokens: app.store, clock, policy })).token;
     const bob = (await issueToken({ ownerId: 'bob', issuedBy: 'bench' }, { tokens: app.store, clock, policy })).token;
 
-    const baseline = await load(async () => {
-      const res = await fetch(`${helloBase}/hello`);
-      await res.json();
-    });
-    const stint = await load(async () => {
-      const created = await post(`${base}/api/v1/credentials/jit`, alice, { reason: 'bench', scopes: ['orders-db'], duration: '1h' });
-      const approved = await post(`${base}/api/v1/credentials/jit/${created.id}/approve`, bob, {});
-      if (approved.status !== 'APPROVED') throw new Error(`expected APPROVED, got ${approved.status}`);
-    });
+    const baseline = await load(['hello', helloBase]);
+    const stint = await load(['create-approve', base, alice, bob, 'orders-db']);
+    if (stint.errors > 0 || baseline.errors > 0) throw new Error(`load errors: stint ${stint.errors}, hello ${baseline.errors}`);
     const figures = {
       createApproveRps: Math.round(stint.rps),
       p50Ms: round(stint.p50),
@@ -82,7 +67,7 @@ export async function run(): Promise<Record<string, number>> {
       helloWorldRps: Math.round(baseline.rps),
       helloWorldP99Ms: round(baseline.p99),
       ratioToHelloWorld: round(stint.rps / baseline.rps, 4),
-      concurrency: CONCURRENCY,
+      concurrency: stint.concurrency,
     };
     console.log(`api: ${figures.createApproveRps} create+approve/s (p99 ${figures.p99Ms} ms) vs hello-world ${figures.helloWorldRps}/s → ratio ${figures.ratioToHelloWorld}`);
     return figures;
