@@ -47,7 +47,7 @@ export async function decideRequest(actor: Actor, input: DecideRequestInput, por
     }
     if (locked.status !== 'PENDING') throw notPending(locked);
     const workflow = policy.workflows.get(locked.workflow);
-    const eligible = workflow ? approversFor(policy, workflow, now) : [];
+    const eligible = workflow ? approversFor(policy, workflow, now, locked.escalationLevel) : [];
     if (actor.kind !== 'person' || !eligible.includes(actor.id)) {
       throw new StintError('NOT_ELIGIBLE', `${actor.id} is not an approver of workflow ${locked.workflow} under the current policy`, {
         workflow: locked.workflow,

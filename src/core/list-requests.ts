@@ -25,7 +25,10 @@ export async function listRequests(actor: Actor, input: ListRequestsInput, ports
   const now = ports.clock.now();
   const limit = Math.min(Math.max(input.limit ?? 100, 1), 500);
   const view = input.view ?? 'all';
-  const approverOf = [...policy.workflows.values()].filter((w) => approversFor(policy, w, now).includes(actor.id)).map((w) => w.id);
+  // Workflows the caller may approve at some escalation level (levels add approvers; canSee checks each request's own).
+  const approverOf = [...policy.workflows.values()]
+    .filter((w) => approversFor(policy, w, now, w.escalation.length).includes(actor.id))
+    .map((w) => w.id);
   const statuses = view === 'awaiting' ? ['PENDING' as const] : input.statuses;
   const filters: Array<{ requesterId?: string; workflows?: string[] }> =
     view === 'mine'

@@ -47,7 +47,7 @@ export function presentRequest(request: AccessRequest, decisions: Decision[], po
   const eligible =
     request.autoApproved || request.breakGlass || !workflow
       ? []
-      : approversFor(policy, workflow, now).filter((id) => id !== owner);
+      : approversFor(policy, workflow, now, request.escalationLevel).filter((id) => id !== owner);
   const ids = [...new Set([...decisions.map((d) => d.approverId), ...(request.status === 'PENDING' ? eligible : [])])];
   const approvers = ids.map((id): ApproverView => {
     const decision = byApprover.get(id);

@@ -10,7 +10,7 @@ export function canSee(policy: Policy, actor: Actor, request: AccessRequest, now
   if (actor.id === request.requesterId || actor.id === request.createdBy) return true;
   if (actor.kind === 'person' && ownerOf(policy, request.requesterId) === actor.id) return true;
   const workflow = policy.workflows.get(request.workflow);
-  return workflow !== undefined && approversFor(policy, workflow, now).includes(actor.id);
+  return workflow !== undefined && approversFor(policy, workflow, now, request.escalationLevel).includes(actor.id);
 }
 
 /** Existence is not leaked: an invisible request is reported exactly like an unknown one. */

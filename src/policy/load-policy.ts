@@ -80,7 +80,10 @@ export async function loadPolicyFile(path: string): Promise<Policy> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : String((err as Error).message ?? err);
+    const reason =
+      (err as NodeJS.ErrnoException).code === 'ENOENT'
+        ? 'file not found (set STINT_POLICY to your policy file; examples/stint.yaml is a starting point)'
+        : String((err as Error).message ?? err);
     throw new StintError('POLICY_INVALID', `${path}: cannot read the policy file: ${reason}`, {
       issues: [{ file: path, line: 0, path: '', message: `cannot read the policy file: ${reason}` }],
     });

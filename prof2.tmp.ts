@@ -1,0 +1,12 @@
+import { openStore } from './src/store/open-store.ts';
+import { createTestDatabase } from './test/support/test-database.ts';
+const db = await createTestDatabase();
+const s = await openStore({ databaseUrl: db.url });
+const t = async (name: string, f: () => Promise<unknown>) => { await f(); const t0 = performance.now(); for (let i = 0; i < 50; i++) await f(); console.log(name, ((performance.now() - t0) / 50).toFixed(2), 'ms'); };
+await t('getRequest', () => s.getRequest('nope'));
+await t('empty tx', () => s.transaction(async () => 1));
+await t('tx lock', () => s.transaction(async (tx) => tx.lockRequest('nope')));
+await t('tx audit', () => s.transaction(async (tx) => tx.appendAudit({ actor: 'a', action: 'b', data: {}, at: new Date() })));
+await t('appendAudit', () => s.appendAudit({ actor: 'a', action: 'b', data: {}, at: new Date() }));
+await t('countDenials', () => s.countDenials('alice', new Date(0)));
+await s.close(); await db.drop();

@@ -1,0 +1,16 @@
+import pg from 'pg';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaClient } from './src/generated/prisma/client.ts';
+import { createTestDatabase } from './test/support/test-database.ts';
+import { migrate } from './src/store/migrate.ts';
+import { pgClientDriver } from './src/store/sql-driver.ts';
+const db = await createTestDatabase();
+const c = new pg.Client({ connectionString: db.url }); await c.connect(); await migrate(pgClientDriver(c));
+const pool = new pg.Pool({ connectionString: db.url, max: 10 });
+const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+const t = async (name: string, f: () => Promise<unknown>) => { await f(); const t0 = performance.now(); for (let i = 0; i < 100; i++) await f(); console.log(name, ((performance.now() - t0) / 100).toFixed(3), 'ms'); };
+await t('raw pool', () => pool.query('SELECT * FROM "Request" WHERE id=$1', ['x']));
+await t('raw client', () => c.query('SELECT * FROM "Request" WHERE id=$1', ['x']));
+await t('prisma findUnique', () => prisma.request.findUnique({ where: { id: 'x' } }));
+await t('prisma queryRaw', () => prisma.$queryRaw`SELECT 1`);
+await prisma.$disconnect(); await pool.end(); await c.end(); await db.drop();
