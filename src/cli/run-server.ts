@@ -4,6 +4,7 @@ import { createApp } from '../app.ts';
 import { loadConfig } from '../config.ts';
 import { LIVE_TOKEN_PREFIX } from '../core/manage-tokens.ts';
 import type { CliIo } from './client-commands.ts';
+import { quickstartLines } from './quickstart.ts';
 
 export async function runServer(mode: 'serve' | 'all', io: CliIo): Promise<void> {
   const config = loadConfig(io.env);
@@ -32,11 +33,8 @@ export async function runServer(mode: 'serve' | 'all', io: CliIo): Promise<void>
     io.out('');
     io.out('Admin token for this run (STINT_ADMIN_TOKEN was not set; a new one is made at each start):');
     io.out(`  export STINT_URL=${url} STINT_TOKEN=${mintedAdminToken}`);
-    io.out('First request, from another terminal:');
-    io.out('  ALICE=$(npx stint token create --for alice); BOB=$(npx stint token create --for bob)');
-    io.out('  STINT_TOKEN=$ALICE npx stint request prod-orders-db 1h INC-1234 stuck orders');
-    io.out('  STINT_TOKEN=$BOB npx stint approve <id printed above> looks fine');
-    io.out('  npx stint audit verify');
+    io.out('First request, from another terminal (same export):');
+    for (const line of quickstartLines(p, new Date())) io.out(line);
   }
 
   await new Promise<void>((resolve) => {

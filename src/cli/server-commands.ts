@@ -67,7 +67,7 @@ export function registerServerCommands(program: Command, io: CliIo): void {
             return r.ok ? { ok: true, count: r.count, headHash: r.headHash } : { ok: false, count: r.count, brokenSeq: r.brokenSeq.toString(), reason: r.reason };
           });
       if (!result.ok) {
-        throw new StintError('INTERNAL', `Audit chain BROKEN at seq ${result.brokenSeq}: ${result.reason} (${result.count} events verified before it)`, {
+        throw new StintError('AUDIT_BROKEN', `Audit chain BROKEN at seq ${result.brokenSeq}: ${result.reason} (${result.count} events verified before it)`, {
           brokenSeq: result.brokenSeq,
         });
       }

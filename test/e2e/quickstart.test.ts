@@ -70,6 +70,7 @@ describe('quickstart on the embedded defaults', () => {
     expect(banner).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+/);
     expect(banner).toContain('embedded PGlite');
     expect(banner).toMatch(/Slack\s+off/);
+    expect(banner).toContain("STINT_TOKEN=$CAROL npx stint approve");
   });
 
   it('requests with the CLI, approves as two other people, and the audit chain verifies', async () => {
