@@ -19,7 +19,7 @@ export async function cancelRequest(actor: Actor, input: { requestId: string; co
     if (!(await tx.transition(locked.id, locked.status, to, patch))) {
       throw new StintError('NOT_PENDING', 'This request was decided a moment ago', { status: locked.status });
     }
-    await tx.appendAudit({ actor: actor.id, action: 'request.cancelled', requestId: locked.id, data: { comment: input.comment?.trim() || null }, at: now });
+    tx.appendAudit({ actor: actor.id, action: 'request.cancelled', requestId: locked.id, data: { comment: input.comment?.trim() || null }, at: now });
     return { ...locked, ...patch, status: to };
   });
   await ports.notifier.notify({ kind: 'request.cancelled', request, actorId: actor.id });

@@ -145,9 +145,9 @@ export async function createRequest(actor: Actor, input: CreateRequestInput, por
       via: actor.via,
     };
     if (actor.id !== input.identityId) data.onBehalfOf = input.identityId;
-    await tx.appendAudit({ actor: actor.id, action: 'request.created', requestId: request.id, data, at: now });
+    tx.appendAudit({ actor: actor.id, action: 'request.created', requestId: request.id, data, at: now });
     if (status === 'APPROVED') {
-      await tx.appendAudit({
+      tx.appendAudit({
         actor: decidedBy!,
         action: 'request.approved',
         requestId: request.id,
@@ -155,7 +155,7 @@ export async function createRequest(actor: Actor, input: CreateRequestInput, por
         at: now,
       });
     } else if (status === 'DENIED') {
-      await tx.appendAudit({ actor: decidedBy!, action: 'request.denied', requestId: request.id, data: { reason: deniedBecause }, at: now });
+      tx.appendAudit({ actor: decidedBy!, action: 'request.denied', requestId: request.id, data: { reason: deniedBecause }, at: now });
     }
   });
 

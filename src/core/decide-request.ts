@@ -74,7 +74,7 @@ export async function decideRequest(actor: Actor, input: DecideRequestInput, por
       }
       request = { ...locked, ...patch, status: to };
     }
-    await tx.appendAudit({
+    tx.appendAudit({
       actor: actor.id,
       action: input.verdict === 'approve' ? 'decision.approved' : 'decision.denied',
       requestId: locked.id,
@@ -82,7 +82,7 @@ export async function decideRequest(actor: Actor, input: DecideRequestInput, por
       at: now,
     });
     if (final) {
-      await tx.appendAudit({
+      tx.appendAudit({
         actor: actor.id,
         action: request.status === 'APPROVED' ? 'request.approved' : 'request.denied',
         requestId: locked.id,

@@ -18,7 +18,7 @@ export async function offboardPeople(requesterIds: string[], ports: Omit<CorePor
       if (locked.status === 'PENDING') {
         const patch = { decidedAt: now, decidedBy: 'policy', nextActionAt: null };
         if (!(await tx.transition(locked.id, 'PENDING', 'CANCELLED', patch))) return null;
-        await tx.appendAudit({ actor: 'policy', action: 'request.cancelled', requestId: locked.id, data, at: now });
+        tx.appendAudit({ actor: 'policy', action: 'request.cancelled', requestId: locked.id, data, at: now });
         return { ...locked, ...patch, status: 'CANCELLED' as const };
       }
       if (locked.status === 'APPROVED' || locked.status === 'ACTIVE') {
@@ -26,10 +26,10 @@ export async function offboardPeople(requesterIds: string[], ports: Omit<CorePor
         // grant exists there is nothing to take away, so the request ends here.
         const patch = { revokeCause: 'offboarded' as const, nextActionAt: now };
         if (!(await tx.transition(locked.id, locked.status, 'REVOKING', patch))) return null;
-        await tx.appendAudit({ actor: 'policy', action: 'grant.revoking', requestId: locked.id, data, at: now });
+        tx.appendAudit({ actor: 'policy', action: 'grant.revoking', requestId: locked.id, data, at: now });
         if (locked.activatedAt === null) {
           await tx.transition(locked.id, 'REVOKING', 'REVOKED', { revokedAt: now, nextActionAt: null });
-          await tx.appendAudit({ actor: 'policy', action: 'grant.revoked', requestId: locked.id, data, at: now });
+          tx.appendAudit({ actor: 'policy', action: 'grant.revoked', requestId: locked.id, data, at: now });
           return { ...locked, ...patch, status: 'REVOKED' as const, revokedAt: now, nextActionAt: null };
         }
         return { ...locked, ...patch, status: 'REVOKING' as const };

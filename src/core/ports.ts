@@ -55,7 +55,8 @@ export type RequestPatch = Partial<
 /**
  * What a use case may do inside one database transaction. Invariant 2: `lockRequest` first
  * (`SELECT … FOR UPDATE`), then `transition` (conditional update, row count checked by the caller).
- * Invariant 4: `appendAudit` in the same transaction, called last (it takes the chain's lock).
+ * Invariant 4: `appendAudit` events commit with the transaction; the store writes them when the work is done,
+ * in call order, so the chain's lock is always the transaction's last.
  */
 export interface StoreTx {
   lockRequest(id: string): Promise<AccessRequest | null>;
@@ -65,7 +66,8 @@ export interface StoreTx {
   /** Inserts a decision; `false` when this approver already decided this request (unique key). */
   insertDecision(decision: Decision): Promise<boolean>;
   listDecisions(requestId: string): Promise<Decision[]>;
-  appendAudit(event: AuditInput): Promise<AuditRecord>;
+  /** Queues an audit event for this transaction (written at its end, under the chain lock). */
+  appendAudit(event: AuditInput): void;
 }
 
 export interface RequestFilter {

@@ -55,7 +55,13 @@ export class PrismaStore implements Store {
   }
 
   transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T> {
-    return this.run((tx) => work(new requests.PrismaStoreTx(tx)));
+    return this.run(async (tx) => {
+      const storeTx = new requests.PrismaStoreTx(tx);
+      const result = await work(storeTx);
+      // The audit events go last: the chain lock is then always the transaction's last lock (invariant 4).
+      await storeTx.flushAudit();
+      return result;
+    });
   }
 
   getRequest(id: string): Promise<AccessRequest | null> {

@@ -6,7 +6,7 @@
 import type { AuditInput, AuditRecord, RequestFilter, RequestPatch, StoreTx } from '../core/ports.ts';
 import type { AccessRequest, Decision, RequestStatus } from '../domain/request.ts';
 import { Prisma, type PrismaClient, type Request as RequestRow } from '../generated/prisma/client.ts';
-import { appendAuditIn } from './audit-store.ts';
+import { appendAuditEvents } from './audit-store.ts';
 import { REQUEST_COLUMNS, toAccessRequest, toDecision, toRequestCreate } from './rows.ts';
 
 const SELECT_REQUEST_COLUMNS = Prisma.raw(REQUEST_COLUMNS.map((column) => `"${column}"`).join(', '));
@@ -16,6 +16,8 @@ export const DEFAULT_LIST_LIMIT = 50;
 export const MAX_LIST_LIMIT = 1000;
 
 export class PrismaStoreTx implements StoreTx {
+  private readonly pendingAudit: AuditInput[] = [];
+
   constructor(private readonly tx: Prisma.TransactionClient) {}
 
   async lockRequest(id: string): Promise<AccessRequest | null> {
@@ -51,8 +53,14 @@ export class PrismaStoreTx implements StoreTx {
     return listDecisions(this.tx, requestId);
   }
 
-  appendAudit(event: AuditInput): Promise<AuditRecord> {
-    return appendAuditIn(this.tx, event);
+  /** Queued; `flushAudit` writes the queue when the transaction's work is done. */
+  appendAudit(event: AuditInput): void {
+    this.pendingAudit.push(event);
+  }
+
+  flushAudit(): Promise<AuditRecord[]> {
+    const events = this.pendingAudit.splice(0);
+    return appendAuditEvents(this.tx, events);
   }
 }
 

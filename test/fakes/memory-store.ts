@@ -25,7 +25,10 @@ export class MemoryStore implements RequestStore {
   transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T> {
     const run = async () => {
       const draft = clone(this.state);
-      const result = await work(this.tx(draft));
+      const pending: AuditInput[] = [];
+      const result = await work(this.tx(draft, pending));
+      // Like the real store: the transaction's audit events are written last, in call order.
+      for (const event of pending) appendTo(draft.audit, event);
       this.state = draft;
       return result;
     };
@@ -34,7 +37,7 @@ export class MemoryStore implements RequestStore {
     return next;
   }
 
-  private tx(s: State): StoreTx {
+  private tx(s: State, pendingAudit: AuditInput[]): StoreTx {
     return {
       lockRequest: async (id) => (s.requests.has(id) ? { ...s.requests.get(id)! } : null),
       insertRequest: async (r) => {
@@ -53,7 +56,9 @@ export class MemoryStore implements RequestStore {
         return true;
       },
       listDecisions: async (requestId) => s.decisions.filter((d) => d.requestId === requestId),
-      appendAudit: async (e) => appendTo(s.audit, e),
+      appendAudit: (e) => {
+        pendingAudit.push(e);
+      },
     };
   }
 

@@ -32,6 +32,7 @@ describe.each(TEST_STORE_KINDS)('audit store on %s', (kind) => {
   // Each test looks at the whole chain: start from an empty log, seq from 1 (so seqs cross 9 → 10).
   beforeEach(async () => {
     await store().driver.exec('TRUNCATE "AuditEvent" RESTART IDENTITY');
+    await store().driver.exec(`UPDATE "AuditHead" SET "seq" = 0, "hash" = repeat('0', 64)`);
   });
 
   it('starts the chain at the genesis hash', async () => {
@@ -81,6 +82,22 @@ describe.each(TEST_STORE_KINDS)('audit store on %s', (kind) => {
     });
     const events = await readAll(store());
     expect(events.map((e) => [e.action, e.requestId])).toEqual([['request.created', request.id]]);
+  });
+
+  it('writes the events of a transaction in call order, chained, after its other work', async () => {
+    const request = makeRequest();
+    await store().transaction(async (tx) => {
+      tx.appendAudit(makeAudit({ action: 'first', requestId: request.id }));
+      tx.appendAudit(makeAudit({ action: 'second', requestId: request.id }));
+      // Queued events do not stop later statements of the same transaction.
+      await tx.insertRequest(request);
+      expect(await tx.transition(request.id, 'PENDING', 'APPROVED')).toBe(true);
+    });
+    const events = await readAll(store());
+    expect(events.map((e) => e.action)).toEqual(['first', 'second']);
+    expect(events[1]!.prevHash).toBe(events[0]!.hash);
+    expect(events[1]!.seq).toBeGreaterThan(events[0]!.seq);
+    expect(firstBreak(events)).toBeNull();
   });
 
   it('leaves no audit event behind when the transaction rolls back', async () => {

@@ -128,6 +128,7 @@ describe.each(TEST_STORE_KINDS)('schema on %s', (kind) => {
       'ServiceAccount',
       'ApiToken',
       'AuditEvent',
+      'AuditHead',
     ]);
   });
 
