@@ -1,7 +1,7 @@
 /** Tokens and the audit log over REST, so the CLI's admin verbs also work against a running server. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { requireScope, type Actor } from '../core/actor.ts';
-import { issueToken, revokeToken } from '../core/manage-tokens.ts';
+import { describeToken, issueToken, revokeToken } from '../core/manage-tokens.ts';
 import type { AuditReader, Clock, PolicySource, TokenStore } from '../core/ports.ts';
 import { parseDuration } from '../domain/duration.ts';
 import { formatAuditEvent } from '../audit/export-events.ts';
@@ -27,6 +27,12 @@ export function registerAdminRoutes(server: FastifyInstance, deps: AdminDeps): v
       { tokens: deps.tokens, clock: deps.clock, policy: deps.policy.current() },
     );
     return reply.status(201).send({ token, prefix: record.prefix, ownerId: record.ownerId, scopes: record.scopes, expiresAt: record.expiresAt?.toISOString() ?? null });
+  });
+
+  server.get<{ Querystring: { for?: string } }>('/api/v1/tokens', async (req) => {
+    const actor = await deps.authenticate(req);
+    requireScope(actor, 'admin');
+    return { tokens: (await deps.tokens.listTokens(req.query.for || undefined)).map(describeToken) };
   });
 
   server.delete<{ Params: { prefix: string } }>('/api/v1/tokens/:prefix', async (req) => {

@@ -58,7 +58,14 @@ export function openApiDocument(version: string): Record<string, unknown> {
           responses: { '200': answer('Requests, newest first', S.RequestList), ...errors },
         },
       },
-      '/api/v1/tokens': { post: { summary: 'Issue an API token (admin)', requestBody: body(S.CreateTokenBody), responses: { '201': answer('Shown once', S.TokenCreated), ...errors } } },
+      '/api/v1/tokens': {
+        post: { summary: 'Issue an API token (admin)', requestBody: body(S.CreateTokenBody), responses: { '201': answer('Shown once', S.TokenCreated), ...errors } },
+        get: {
+          summary: 'List tokens, never their secrets (admin)',
+          parameters: [{ name: 'for', in: 'query', schema: { type: 'string' } }],
+          responses: { '200': answer('Tokens'), ...errors },
+        },
+      },
       '/api/v1/tokens/{prefix}': { delete: { summary: 'Revoke a token (admin)', responses: { '200': answer('Revoked'), ...errors } } },
       '/api/v1/audit': {
         get: {

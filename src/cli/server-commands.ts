@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config.ts';
 import { exportAudit, formatAuditEvent } from '../audit/export-events.ts';
 import { verifyChain } from '../audit/verify-chain.ts';
-import { issueToken, revokeToken } from '../core/manage-tokens.ts';
+import { describeToken, issueToken, revokeToken, type TokenListing } from '../core/manage-tokens.ts';
 import { parseDuration } from '../domain/duration.ts';
 import { StintError } from '../domain/errors.ts';
 import { describePolicy, loadPolicyFile, policyJsonSchema } from '../policy/index.ts';
@@ -117,6 +117,22 @@ export function registerServerCommands(program: Command, io: CliIo): void {
         ),
       );
       io.out(raw);
+    });
+  token
+    .command('list')
+    .description('List tokens (prefix, owner, scopes, dates; never the secret)')
+    .option('--for <id>', 'only the tokens of this person or service account')
+    .option('--json', 'print JSON')
+    .action(async (opts: { for?: string; json?: boolean }) => {
+      const tokens = viaApi(io)
+        ? (await apiClientFromEnv(io.env).call<{ tokens: TokenListing[] }>('GET', `/api/v1/tokens${opts.for ? `?for=${encodeURIComponent(opts.for)}` : ''}`)).tokens
+        : await withStore(io, async (store) => (await store.listTokens(opts.for)).map(describeToken));
+      if (opts.json) return io.out(JSON.stringify({ tokens }, null, 2));
+      if (tokens.length === 0) return io.out('No tokens.');
+      for (const t of tokens) {
+        const state = t.revokedAt ? `revoked ${t.revokedAt}` : t.expiresAt ? `expires ${t.expiresAt}` : 'no expiry';
+        io.out(`${t.prefix}  ${t.ownerId.padEnd(16)}  ${t.scopes.join(',').padEnd(24)}  created ${t.createdAt}  ${state}`);
+      }
     });
   token
     .command('revoke')

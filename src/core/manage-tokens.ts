@@ -96,3 +96,19 @@ export async function authenticateToken(token: string | undefined, via: Via, por
   if (!live) throw unauthenticated(`The owner of this token (${record.ownerId}) is no longer in the policy`);
   return { id: record.ownerId, kind: record.ownerKind, scopes: record.scopes, via };
 }
+
+/** What a token listing shows: never the hash. */
+export function describeToken(t: ApiTokenRecord) {
+  return {
+    prefix: t.prefix,
+    ownerId: t.ownerId,
+    ownerKind: t.ownerKind,
+    scopes: t.scopes,
+    label: t.label,
+    createdAt: t.createdAt.toISOString(),
+    expiresAt: t.expiresAt?.toISOString() ?? null,
+    revokedAt: t.revokedAt?.toISOString() ?? null,
+  };
+}
+
+export type TokenListing = ReturnType<typeof describeToken>;

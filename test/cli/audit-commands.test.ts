@@ -75,7 +75,11 @@ describe('stint token (direct)', () => {
     expect(created.out).toHaveLength(1);
     expect(created.out[0]).toMatch(/^stint_live_[A-Za-z0-9_-]{32}$/);
     const prefix = created.out[0]!.slice(0, 'stint_live_'.length + 8);
+    const listed = await run(['token', 'list', '--for', 'alice']);
+    expect(listed.out.join('\n')).toContain(prefix);
+    expect(listed.out.join('\n')).not.toContain(created.out[0]!);
     expect((await run(['token', 'revoke', prefix])).code).toBe(0);
+    expect((await run(['token', 'list', '--for', 'alice'])).out.join('\n')).toMatch(new RegExp(`${prefix}.*revoked `));
     const again = await run(['token', 'revoke', prefix]);
     expect(again.code).toBe(1);
     expect(again.err).toContain('NOT_FOUND');
