@@ -162,3 +162,47 @@ export interface CorePorts {
   /** Notification channels this deployment has configured (`slack`, `teams`, `email`). */
   channels: ReadonlySet<string>;
 }
+
+/** What a provider is asked to grant: one scope of one request, for one person's account on that system. */
+export interface GrantTarget {
+  requestId: string;
+  resourceId: string;
+  /** The policy person who gets the access (a service account's own id for agents). */
+  principalId: string;
+  /** The person's identity on this provider type (`accounts.<type>` in the policy), when the mode needs one. */
+  account: string | undefined;
+  expiresAt: Date;
+}
+
+/** What revoke needs later, as JSON: ids and names, never a secret. */
+export type GrantHandleData = Record<string, unknown> & { preexisting?: boolean };
+
+export interface MintedCredential {
+  username: string;
+  password: string;
+  expiresAt: Date;
+  /** How to use it, e.g. a connection string without the password. */
+  hint?: string;
+}
+
+/**
+ * A system Stint grants access on (DESIGN.md section 7). `config` is the resource's `provider:` block.
+ * grant is idempotent (the same target twice gives the same handle); revoke is idempotent (absent is success).
+ */
+export interface Provider {
+  readonly type: string;
+  /** Throws POLICY_INVALID naming the field when the config cannot work (checked at policy load). */
+  validate(config: Record<string, unknown>): void;
+  grant(config: Record<string, unknown>, target: GrantTarget): Promise<GrantHandleData>;
+  extend(config: Record<string, unknown>, handle: GrantHandleData, newExpiry: Date): Promise<GrantHandleData>;
+  /**
+   * Ends the access, including sessions in use. `stillNeeded`: another ACTIVE request of the same person
+   * needs the same access (reference counting) — then nothing is removed.
+   */
+  revoke(config: Record<string, unknown>, handle: GrantHandleData, options: { stillNeeded: boolean }): Promise<void>;
+  check(config: Record<string, unknown>, handle: GrantHandleData): Promise<'present' | 'absent'>;
+  describe(config: Record<string, unknown>): string;
+  /** Mints (or rotates) a credential on demand; only for types that have one. The caller never stores it. */
+  credential?(config: Record<string, unknown>, handle: GrantHandleData): Promise<MintedCredential>;
+  close?(): Promise<void>;
+}
