@@ -1,7 +1,8 @@
 /**
  * The layering check (DESIGN.md section 1, STYLE.md "Shape"): imports point inward only. domain/ imports
  * nothing outside itself; policy/ only domain/ and parsing libraries; core/ only domain/, policy/ and small
- * pure libraries — never Prisma, Bolt, botbuilder, BullMQ, ioredis or node:http.
+ * pure libraries — never Prisma, Bolt, botbuilder, BullMQ, ioredis or node:http; providers/ only the clients of
+ * the systems they grant on.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -19,6 +20,12 @@ export const RULES: Rule[] = [
   { layer: 'domain', layers: ['domain'], packages: [] },
   { layer: 'policy', layers: ['domain', 'policy'], packages: ['zod', 'yaml', '@bufbuild/cel', 'node:fs', 'node:fs/promises', 'node:path', 'node:crypto'] },
   { layer: 'core', layers: ['domain', 'policy', 'core'], packages: ['ulid', 'node:crypto'] },
+  // Providers talk to target systems through their own clients; never to Stint's store, chat or queues.
+  {
+    layer: 'providers',
+    layers: ['domain', 'policy', 'core', 'providers'],
+    packages: ['zod', 'pg', 'node:crypto', 'node:fs', 'node:fs/promises', 'node:path', 'node:net'],
+  },
 ];
 
 const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s+['"]([^'"]+)['"]/g;
@@ -64,5 +71,5 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     console.error(`Layering violations (imports must point inward, DESIGN.md section 1):\n  ${violations.join('\n  ')}`);
     process.exit(1);
   }
-  console.log('Layering OK: domain/, policy/ and core/ import only inward.');
+  console.log('Layering OK: domain/, policy/, core/ and providers/ import only what their layer may.');
 }

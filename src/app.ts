@@ -13,13 +13,15 @@ import { registerRequestRoutes } from './api/request-routes.ts';
 import { loadConfig, type Config } from './config.ts';
 import { applyPolicy } from './core/apply-policy.ts';
 import { authenticateToken, hashToken } from './core/manage-tokens.ts';
-import type { Clock, CorePorts, Notifier } from './core/ports.ts';
+import type { Clock, CorePorts, Notifier, Provider } from './core/ports.ts';
 import { StintError } from './domain/errors.ts';
 import { createLogger } from './logger.ts';
 import { LogNotifier } from './notify/log-notifier.ts';
 import { loadPolicyFile, watchPolicy } from './policy/index.ts';
 import type { Policy } from './policy/model.ts';
 import { PolicyHolder } from './policy/policy-holder.ts';
+import { defaultProviders } from './providers/default-providers.ts';
+import { createProviderRegistry, type ProviderRegistry } from './providers/registry.ts';
 import { openStore, type Store } from './store/open-store.ts';
 
 export interface AppOverrides {
@@ -30,6 +32,8 @@ export interface AppOverrides {
   policy?: Policy;
   /** Watch the policy file for changes and SIGHUP (default true when read from a file). */
   watchPolicy?: boolean;
+  /** Providers instead of the ones this build ships (tests: the no-op provider). */
+  providers?: Provider[];
 }
 
 export interface App {
@@ -37,6 +41,7 @@ export interface App {
   logger: Logger;
   store: Store;
   policy: PolicyHolder;
+  providers: ProviderRegistry;
   core: CorePorts;
   server: FastifyInstance;
   listen(): Promise<string>;
@@ -56,9 +61,17 @@ export async function createApp(options: { env?: Record<string, string | undefin
   const channels = new Set<string>([...(config.slack.enabled ? ['slack'] : []), ...(config.teams.enabled ? ['teams'] : []), ...(config.smtpUrl ? ['email'] : [])]);
   const core: CorePorts = { store, policy, clock, notifier, channels };
   const policyPorts = { ...core, people: store, audit: store };
+  const providers = createProviderRegistry(o.providers ?? defaultProviders(options.env ?? process.env));
+  // A resource config a provider refuses stops the load (and a reload keeps the last good policy).
+  const checkProviders = (candidate: Policy) => {
+    for (const p of providers.checkPolicy(candidate)) {
+      logger.warn({ resource: p.resourceId, type: p.type }, `resource ${p.resourceId}: provider type "${p.type}" is not in this build yet; its grants will fail closed`);
+    }
+  };
 
   try {
     const initial = o.policy ?? (await loadPolicyFile(config.policyPath));
+    checkProviders(initial);
     await applyPolicy(initial, undefined, policyPorts);
     policy.replace(initial);
   } catch (err) {
@@ -72,6 +85,7 @@ export async function createApp(options: { env?: Record<string, string | undefin
       config.policyPath,
       {
         onReload: async (next) => {
+          checkProviders(next);
           const previous = policy.replace(next);
           const { offboarded } = await applyPolicy(next, previous, policyPorts);
           logger.info({ fingerprint: next.fingerprint, offboarded }, 'policy reloaded');
@@ -111,6 +125,7 @@ export async function createApp(options: { env?: Record<string, string | undefin
     logger,
     store,
     policy,
+    providers,
     core,
     server,
     async listen() {
@@ -119,6 +134,7 @@ export async function createApp(options: { env?: Record<string, string | undefin
     async close() {
       watcher?.stop();
       await server.close();
+      await providers.close();
       await store.close();
     },
   };

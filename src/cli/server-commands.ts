@@ -11,6 +11,8 @@ import { describeToken, issueToken, revokeToken, type TokenListing } from '../co
 import { parseDuration } from '../domain/duration.ts';
 import { StintError } from '../domain/errors.ts';
 import { describePolicy, loadPolicyFile, policyJsonSchema } from '../policy/index.ts';
+import { defaultProviders } from '../providers/default-providers.ts';
+import { createProviderRegistry } from '../providers/registry.ts';
 import { openStore, type Store } from '../store/open-store.ts';
 import { apiClientFromEnv } from './api-client.ts';
 import type { CliIo } from './client-commands.ts';
@@ -47,7 +49,10 @@ export function registerServerCommands(program: Command, io: CliIo): void {
     .action(async (file?: string) => {
       const path = file ?? loadConfig(io.env).policyPath;
       const loaded = await loadPolicyFile(path);
+      const registry = createProviderRegistry(defaultProviders(io.env));
+      const unavailable = registry.checkPolicy(loaded);
       io.out(describePolicy(loaded));
+      for (const p of unavailable) io.err(`warning: resource ${p.resourceId}: provider type "${p.type}" is not in this build yet (it has: ${registry.types().join(', ')}); its requests will fail closed`);
       io.out(`\n${path}: OK (fingerprint ${loaded.fingerprint})`);
     });
   policy

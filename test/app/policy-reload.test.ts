@@ -52,6 +52,14 @@ describe('policy reload', () => {
     expect(await actions(app)).toContain('policy.reload_failed');
   });
 
+  it('keeps the last good policy when a provider refuses a resource of the new one', async () => {
+    const { app, file, notifier } = await start(POLICY_YAML);
+    const before = app.policy.current().fingerprint;
+    writeFileSync(file, POLICY_YAML.replace('role: orders_rw', `role: 'orders"; DROP ROLE x; --'`));
+    await until(() => notifier.sent.some((n) => n.kind === 'policy.reload_failed'), 'the failure notice');
+    expect(app.policy.current().fingerprint).toBe(before);
+  });
+
   it('cancels the pending requests of a person the new policy disables, cause offboarded', async () => {
     const { app, file } = await start(POLICY_YAML);
     const actor = { id: 'alice', kind: 'person' as const, scopes: ['request' as const], via: 'api' as const };

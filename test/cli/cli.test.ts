@@ -88,6 +88,22 @@ describe('stint CLI', () => {
     expect(res.err).toMatch(/stint\.yaml:\d+:.*requird/);
   });
 
+  it('refuses a policy whose provider config would inject SQL, naming the resource', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'stint-cli-')), 'stint.yaml');
+    writeFileSync(file, POLICY_YAML.replace('role: orders_rw', `role: 'orders"; DROP ROLE x; --'`));
+    const res = await stint(['policy', 'check', file]);
+    expect(res.code).toBe(1);
+    expect(res.err).toMatch(/POLICY_INVALID.*\n?.*resource prod-orders-db:/s);
+  });
+
+  it('warns about resources whose provider type this build lacks, and still passes', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'stint-cli-')), 'stint.yaml');
+    writeFileSync(file, POLICY_YAML);
+    const res = await stint(['policy', 'check', file]);
+    expect(res.code).toBe(0);
+    expect(res.err).toContain('warning: resource sandbox: provider type "token"');
+  });
+
   it('prints the policy JSON Schema', async () => {
     const res = await stint(['policy', 'schema']);
     expect(JSON.parse(res.out)).toMatchObject({ type: 'object' });

@@ -33,6 +33,11 @@ describe('layering check', () => {
     expect(checkImports(root)).toHaveLength(1);
   });
 
+  it('flags a provider importing the store', () => {
+    const root = tree({ 'providers/x/p.ts': "import { openStore } from '../../store/open-store.ts';\n" });
+    expect(checkImports(root)[0]).toContain('providers/ may not import ../../store/open-store.ts');
+  });
+
   it('allows core importing policy and domain', () => {
     const root = tree({ 'core/z.ts': "import { a } from '../policy/index.ts';\nimport type { B } from '../domain/request.ts';\n" });
     expect(checkImports(root)).toEqual([]);

@@ -1,0 +1,76 @@
+/**
+ * `mode: ephemeral`: a login role `stint_<id>` per request scope (the id derived from requestId and
+ * resourceId, so a retried grant finds it), member of the granted role, with `VALID UNTIL` the expiry as
+ * a second lock on the door (invariant 7). It has no password until the requester reveals a credential.
+ */
+import type pg from 'pg';
+import { StintError } from '../../domain/errors.ts';
+import type { GrantHandleData, GrantTarget, MintedCredential } from '../../core/ports.ts';
+import { inTransaction, lockPair, roleExists, terminateSessions } from './postgres-connection.ts';
+import { lockKey, quoteIdent, quoteLiteral, randomPassword, scramVerifier, shortGrantId } from './postgres-sql.ts';
+
+export interface EphemeralHandle extends GrantHandleData {
+  mode: 'ephemeral';
+  /** The granted role. */
+  roleName: string;
+  /** The ephemeral login role. */
+  login: string;
+}
+
+export async function grantEphemeral(client: pg.Client, role: string, target: GrantTarget): Promise<EphemeralHandle> {
+  const login = `stint_${shortGrantId(target.requestId, target.resourceId)}`;
+  await inTransaction(client, async () => {
+    await lockPair(client, lockKey(role, login));
+    if (await roleExists(client, login)) return;
+    await client.query(`CREATE ROLE ${quoteIdent(login)} LOGIN INHERIT VALID UNTIL ${quoteLiteral(target.expiresAt.toISOString())}`);
+    await client.query(`GRANT ${quoteIdent(role)} TO ${quoteIdent(login)}`);
+    const note = `stint ephemeral login: request ${target.requestId}, resource ${target.resourceId}, for ${target.principalId}`;
+    await client.query(`COMMENT ON ROLE ${quoteIdent(login)} IS ${quoteLiteral(note)}`);
+  });
+  return { mode: 'ephemeral', roleName: role, login };
+}
+
+function notFound(handle: EphemeralHandle): StintError {
+  return new StintError('NOT_FOUND', `ephemeral role ${handle.login} no longer exists (already revoked); request access again`);
+}
+
+export async function extendEphemeral(client: pg.Client, handle: EphemeralHandle, newExpiry: Date): Promise<EphemeralHandle> {
+  if (!(await roleExists(client, handle.login))) throw notFound(handle);
+  await client.query(`ALTER ROLE ${quoteIdent(handle.login)} VALID UNTIL ${quoteLiteral(newExpiry.toISOString())}`);
+  return handle;
+}
+
+/** Sets a fresh password (any earlier one stops working). Only its SCRAM verifier is sent to the server. */
+export async function mintEphemeralCredential(client: pg.Client, handle: EphemeralHandle, hintUrl: string): Promise<MintedCredential> {
+  const result = await client.query('SELECT rolvaliduntil FROM pg_roles WHERE rolname = $1', [handle.login]);
+  const row = result.rows[0] as { rolvaliduntil: Date | null } | undefined;
+  if (!row) throw notFound(handle);
+  const password = randomPassword();
+  await client.query(`ALTER ROLE ${quoteIdent(handle.login)} PASSWORD ${quoteLiteral(scramVerifier(password))}`);
+  const hint = new URL(hintUrl);
+  hint.username = handle.login;
+  hint.password = '';
+  hint.search = '';
+  return { username: handle.login, password, expiresAt: row.rolvaliduntil ?? new Date(0), hint: hint.toString() };
+}
+
+/**
+ * Stops new logins, ends live sessions, then drops the role. Objects it created in the admin connection's
+ * database are reassigned to the admin first; objects in other databases make the DROP fail, and the
+ * caller retries (never reported as revoked while the role exists).
+ */
+export async function revokeEphemeral(client: pg.Client, handle: EphemeralHandle): Promise<void> {
+  if (!(await roleExists(client, handle.login))) return;
+  const login = quoteIdent(handle.login);
+  await client.query(`ALTER ROLE ${login} NOLOGIN`);
+  await terminateSessions(client, handle.login);
+  await inTransaction(client, async () => {
+    await client.query(`REASSIGN OWNED BY ${login} TO CURRENT_USER`);
+    await client.query(`DROP OWNED BY ${login}`);
+    await client.query(`DROP ROLE IF EXISTS ${login}`);
+  });
+}
+
+export async function checkEphemeral(client: pg.Client, handle: EphemeralHandle): Promise<'present' | 'absent'> {
+  return (await roleExists(client, handle.login)) ? 'present' : 'absent';
+}
