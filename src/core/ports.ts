@@ -68,6 +68,19 @@ export interface StoreTx {
   listDecisions(requestId: string): Promise<Decision[]>;
   /** Queues an audit event for this transaction (written at its end, under the chain lock). */
   appendAudit(event: AuditInput): void;
+  /** Inserts or replaces the handle of one scope of a request (unique on requestId + resourceId). */
+  saveGrantHandle(handle: GrantHandleRecord): Promise<void>;
+}
+
+/** One scope of a request as granted: what revoke needs later (the provider config holds secret references only). */
+export interface GrantHandleRecord {
+  requestId: string;
+  resourceId: string;
+  provider: string;
+  config: Record<string, unknown>;
+  data: GrantHandleData;
+  attempts: number;
+  lastError: string | null;
 }
 
 export interface RequestFilter {
@@ -91,6 +104,11 @@ export interface RequestStore {
   countDenials(requesterId: string, since: Date): Promise<number>;
   /** Requests of these requesters that are still PENDING, APPROVED or ACTIVE (offboarding). */
   listOpenRequestsOf(requesterIds: string[]): Promise<AccessRequest[]>;
+  listGrantHandles(requestId: string): Promise<GrantHandleRecord[]>;
+  /** ACTIVE requests of this requester, other than `exceptRequestId`, that cover `resourceId` (reference counting). */
+  countOtherActiveHolders(requesterId: string, resourceId: string, exceptRequestId: string): Promise<number>;
+  /** Counts a failed provider call on a handle (attempts + 1, lastError), outside any transaction. */
+  recordGrantError(requestId: string, resourceId: string, error: string): Promise<void>;
 }
 
 export interface PersonRecord {
@@ -147,7 +165,12 @@ export type Notification =
   | { kind: 'request.decided'; request: AccessRequest; actorId: string }
   | { kind: 'request.cancelled'; request: AccessRequest; actorId: string }
   | { kind: 'breakglass.used'; request: AccessRequest; notify: string[] }
-  | { kind: 'policy.reload_failed'; message: string };
+  | { kind: 'policy.reload_failed'; message: string }
+  | { kind: 'grant.activated'; request: AccessRequest }
+  | { kind: 'grant.failed'; request: AccessRequest; reason: string }
+  | { kind: 'grant.revoked'; request: AccessRequest }
+  /** A revoke attempt failed: the access may still be there; the request stays REVOKING and is retried. */
+  | { kind: 'grant.revoke_failed'; request: AccessRequest; reason: string; attempt: number };
 
 export interface Notifier {
   notify(notification: Notification): Promise<void>;
@@ -205,4 +228,18 @@ export interface Provider {
   /** Mints (or rotates) a credential on demand; only for types that have one. The caller never stores it. */
   credential?(config: Record<string, unknown>, handle: GrantHandleData): Promise<MintedCredential>;
   close?(): Promise<void>;
+}
+
+/** Providers by type (the registry); `get` throws POLICY_INVALID for a type this build does not have. */
+export interface ProviderLookup {
+  get(type: string): Provider;
+}
+
+/** What the grant use cases receive. */
+export interface GrantPorts {
+  store: RequestStore;
+  policy: PolicySource;
+  clock: Clock;
+  notifier: Notifier;
+  providers: ProviderLookup;
 }

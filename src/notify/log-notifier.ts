@@ -20,6 +20,14 @@ export class LogNotifier implements Notifier {
       case 'breakglass.used':
         this.logger.warn({ requestId: n.request.id, requester: n.request.requesterId, notify: n.notify }, `BREAK-GLASS used by ${n.request.requesterId}`);
         break;
+      case 'grant.activated':
+      case 'grant.revoked':
+        this.logger.info({ requestId: n.request.id, expiresAt: n.request.expiresAt }, `request ${n.request.id}: ${n.kind}`);
+        break;
+      case 'grant.failed':
+      case 'grant.revoke_failed':
+        this.logger.error({ requestId: n.request.id, reason: n.reason }, `request ${n.request.id}: ${n.kind}`);
+        break;
       case 'policy.reload_failed':
         this.logger.error({ reason: n.message }, 'policy reload failed; keeping the last good policy');
         break;

@@ -10,12 +10,14 @@ import type {
   PersonRecord,
   RequestFilter,
   StoreTx,
+  GrantHandleRecord,
 } from '../core/ports.ts';
 import type { AccessRequest, Decision } from '../domain/request.ts';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import { appendAuditIn, type AuditSource, readAuditPage, streamAuditPages } from './audit-store.ts';
 import type { Store } from './open-store.ts';
 import { syncPeople } from './person-store.ts';
+import * as grants from './grant-store.ts';
 import * as requests from './request-store.ts';
 import type { SqlDriver } from './sql-driver.ts';
 import * as tokens from './token-store.ts';
@@ -86,6 +88,18 @@ export class PrismaStore implements Store {
 
   listOpenRequestsOf(requesterIds: string[]): Promise<AccessRequest[]> {
     return requests.listOpenRequestsOf(this.outside('listOpenRequestsOf'), requesterIds);
+  }
+
+  listGrantHandles(requestId: string): Promise<GrantHandleRecord[]> {
+    return grants.listGrantHandles(this.outside('listGrantHandles'), requestId);
+  }
+
+  countOtherActiveHolders(requesterId: string, resourceId: string, exceptRequestId: string): Promise<number> {
+    return grants.countOtherActiveHolders(this.outside('countOtherActiveHolders'), requesterId, resourceId, exceptRequestId);
+  }
+
+  recordGrantError(requestId: string, resourceId: string, error: string): Promise<void> {
+    return grants.recordGrantError(this.outside('recordGrantError'), requestId, resourceId, error);
   }
 
   syncPeople(people: PersonRecord[], serviceAccounts: Array<{ id: string; ownerId: string }>): Promise<string[]> {

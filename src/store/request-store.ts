@@ -3,10 +3,11 @@
  * `RequestStore`. Invariant 2 (DESIGN.md section 2) lives here: lock the row, then move it with a
  * conditional update whose row count the caller checks.
  */
-import type { AuditInput, AuditRecord, RequestFilter, RequestPatch, StoreTx } from '../core/ports.ts';
+import type { AuditInput, AuditRecord, GrantHandleRecord, RequestFilter, RequestPatch, StoreTx } from '../core/ports.ts';
 import type { AccessRequest, Decision, RequestStatus } from '../domain/request.ts';
 import { Prisma, type PrismaClient, type Request as RequestRow } from '../generated/prisma/client.ts';
 import { appendAuditEvents } from './audit-store.ts';
+import { saveGrantHandle } from './grant-store.ts';
 import { REQUEST_COLUMNS, toAccessRequest, toDecision, toRequestCreate } from './rows.ts';
 
 const SELECT_REQUEST_COLUMNS = Prisma.raw(REQUEST_COLUMNS.map((column) => `"${column}"`).join(', '));
@@ -56,6 +57,10 @@ export class PrismaStoreTx implements StoreTx {
   /** Queued; `flushAudit` writes the queue when the transaction's work is done. */
   appendAudit(event: AuditInput): void {
     this.pendingAudit.push(event);
+  }
+
+  saveGrantHandle(handle: GrantHandleRecord): Promise<void> {
+    return saveGrantHandle(this.tx, handle);
   }
 
   flushAudit(): Promise<AuditRecord[]> {

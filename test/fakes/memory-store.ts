@@ -4,22 +4,24 @@
  */
 import type { AccessRequest, Decision } from '../../src/domain/request.ts';
 import { GENESIS_HASH, hashEvent } from '../../src/audit/chain.ts';
-import type { AuditInput, AuditRecord, RequestFilter, RequestStore, StoreTx } from '../../src/core/ports.ts';
+import type { AuditInput, AuditRecord, GrantHandleRecord, RequestFilter, RequestStore, StoreTx } from '../../src/core/ports.ts';
 
 interface State {
   requests: Map<string, AccessRequest>;
   decisions: Decision[];
   audit: AuditRecord[];
+  grants: GrantHandleRecord[];
 }
 
 const clone = (s: State): State => ({
   requests: new Map([...s.requests].map(([k, v]) => [k, { ...v }])),
   decisions: s.decisions.map((d) => ({ ...d })),
   audit: [...s.audit],
+  grants: s.grants.map((g) => ({ ...g })),
 });
 
 export class MemoryStore implements RequestStore {
-  state: State = { requests: new Map(), decisions: [], audit: [] };
+  state: State = { requests: new Map(), decisions: [], audit: [], grants: [] };
   private queue: Promise<unknown> = Promise.resolve();
 
   transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T> {
@@ -59,6 +61,9 @@ export class MemoryStore implements RequestStore {
       appendAudit: (e) => {
         pendingAudit.push(e);
       },
+      saveGrantHandle: async (h) => {
+        s.grants = [...s.grants.filter((g) => !(g.requestId === h.requestId && g.resourceId === h.resourceId)), { ...h }];
+      },
     };
   }
 
@@ -81,6 +86,22 @@ export class MemoryStore implements RequestStore {
   }
   async countDenials(requesterId: string, since: Date) {
     return [...this.state.requests.values()].filter((r) => r.requesterId === requesterId && r.status === 'DENIED' && (r.decidedAt ?? r.createdAt) >= since).length;
+  }
+  async listGrantHandles(requestId: string) {
+    return this.state.grants.filter((g) => g.requestId === requestId).map((g) => ({ ...g }));
+  }
+  async countOtherActiveHolders(requesterId: string, resourceId: string, exceptRequestId: string) {
+    return [...this.state.requests.values()].filter(
+      (r) => r.requesterId === requesterId && r.status === 'ACTIVE' && r.scopes.includes(resourceId) && r.id !== exceptRequestId,
+    ).length;
+  }
+  async recordGrantError(requestId: string, resourceId: string, error: string) {
+    for (const g of this.state.grants) {
+      if (g.requestId === requestId && g.resourceId === resourceId) {
+        g.attempts += 1;
+        g.lastError = error;
+      }
+    }
   }
   async listOpenRequestsOf(ids: string[]) {
     return [...this.state.requests.values()].filter((r) => ids.includes(r.requesterId) && ['PENDING', 'APPROVED', 'ACTIVE'].includes(r.status));

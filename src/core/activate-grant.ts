@@ -1,0 +1,76 @@
+/**
+ * APPROVED → ACTIVE: ask each scope's provider for the access, remember every handle as soon as it exists
+ * (so a crash mid-way leaves a record of what to take back), then move the request with its expiry. All or
+ * nothing: if one scope fails, the scopes already granted are revoked and the request is GRANT_FAILED.
+ * Idempotent: anything but APPROVED is left alone, and providers' grant is idempotent too.
+ */
+import { StintError, isStintError } from '../domain/errors.ts';
+import type { AccessRequest } from '../domain/request.ts';
+import { resolveScope } from '../policy/index.ts';
+import type { GrantHandleRecord, GrantPorts } from './ports.ts';
+
+export type ActivateResult = { status: 'ACTIVE' | 'GRANT_FAILED' | 'unchanged'; request: AccessRequest | null };
+
+export async function activateGrant(requestId: string, ports: GrantPorts): Promise<ActivateResult> {
+  const request = await ports.store.getRequest(requestId);
+  if (!request || request.status !== 'APPROVED') return { status: 'unchanged', request };
+  const policy = ports.policy.current();
+  const now = ports.clock.now();
+  const expiresAt = new Date(now.getTime() + request.durationSec * 1000);
+  const granted: GrantHandleRecord[] = [];
+  try {
+    for (const scopeId of request.scopes) {
+      const scope = resolveScope(policy, scopeId);
+      if (!scope) throw new StintError('UNKNOWN_SCOPE', `resource ${scopeId} is no longer in the policy`);
+      const config = scope.resource.provider as Record<string, unknown>;
+      const type = scope.resource.provider.type;
+      const provider = ports.providers.get(type);
+      const account = policy.people.get(request.requesterId)?.accounts[type];
+      const data = await provider.grant(config, { requestId, resourceId: scopeId, principalId: request.requesterId, account, expiresAt });
+      const record: GrantHandleRecord = { requestId, resourceId: scopeId, provider: type, config, data, attempts: 0, lastError: null };
+      await ports.store.transaction(async (tx) => {
+        await tx.saveGrantHandle(record);
+        tx.appendAudit({ actor: 'stint', action: 'grant.scope_granted', requestId, data: { resourceId: scopeId, provider: type, preexisting: data.preexisting ?? false }, at: now });
+      });
+      granted.push(record);
+    }
+  } catch (err) {
+    const reason = isStintError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err);
+    return failGrant(request, granted, reason, ports);
+  }
+
+  const patch = { activatedAt: now, expiresAt, nextActionAt: expiresAt };
+  const moved = await ports.store.transaction(async (tx) => {
+    if (!(await tx.transition(requestId, 'APPROVED', 'ACTIVE', patch))) return false;
+    tx.appendAudit({ actor: 'stint', action: 'grant.activated', requestId, data: { scopes: request.scopes, expiresAt: expiresAt.toISOString() }, at: now });
+    return true;
+  });
+  if (!moved) return { status: 'unchanged', request: await ports.store.getRequest(requestId) };
+  const active = { ...request, ...patch, status: 'ACTIVE' as const };
+  await ports.notifier.notify({ kind: 'grant.activated', request: active });
+  return { status: 'ACTIVE', request: active };
+}
+
+async function failGrant(request: AccessRequest, granted: GrantHandleRecord[], reason: string, ports: GrantPorts): Promise<ActivateResult> {
+  const now = ports.clock.now();
+  // Take back what was granted; a failure here leaves the handle for the reconciler's drift sweep.
+  const rollbackErrors: string[] = [];
+  for (const g of granted) {
+    try {
+      const stillNeeded = (await ports.store.countOtherActiveHolders(request.requesterId, g.resourceId, request.id)) > 0;
+      await ports.providers.get(g.provider).revoke(g.config, g.data, { stillNeeded });
+    } catch (err) {
+      rollbackErrors.push(`${g.resourceId}: ${err instanceof Error ? err.message : String(err)}`);
+      await ports.store.recordGrantError(request.id, g.resourceId, String(err));
+    }
+  }
+  const patch = { nextActionAt: null };
+  const moved = await ports.store.transaction(async (tx) => {
+    if (!(await tx.transition(request.id, 'APPROVED', 'GRANT_FAILED', patch))) return false;
+    tx.appendAudit({ actor: 'stint', action: 'grant.failed', requestId: request.id, data: { reason, rolledBack: granted.map((g) => g.resourceId), rollbackErrors }, at: now });
+    return true;
+  });
+  const failed = { ...request, ...patch, status: 'GRANT_FAILED' as const };
+  if (moved) await ports.notifier.notify({ kind: 'grant.failed', request: failed, reason });
+  return { status: moved ? 'GRANT_FAILED' : 'unchanged', request: moved ? failed : await ports.store.getRequest(request.id) };
+}

@@ -1,0 +1,66 @@
+/**
+ * ACTIVE → REVOKING → REVOKED. The move to REVOKING (with its cause) commits first; then every scope's
+ * provider revokes (ending sessions in use) and, where the access is Stint's alone, `check` must confirm it is
+ * gone. Only then REVOKED (invariant 5: never marked revoked on failure). A failure keeps the request
+ * REVOKING, counts the attempt, alerts, and throws so the caller (job or reconciler) retries.
+ */
+import { StintError } from '../domain/errors.ts';
+import type { AccessRequest, RevokeCause } from '../domain/request.ts';
+import type { GrantPorts } from './ports.ts';
+
+export async function revokeGrant(requestId: string, cause: RevokeCause, actorId: string, ports: GrantPorts): Promise<AccessRequest> {
+  const now = ports.clock.now();
+  const request = await ports.store.transaction(async (tx) => {
+    const locked = await tx.lockRequest(requestId);
+    if (!locked) throw new StintError('NOT_FOUND', `No request ${requestId}`, { id: requestId });
+    if (locked.status === 'REVOKING' || locked.status === 'REVOKED') return locked;
+    if (locked.status !== 'ACTIVE' && locked.status !== 'APPROVED') {
+      throw new StintError('NOT_PENDING', `This request is ${locked.status}: there is no access to revoke`, { status: locked.status });
+    }
+    const patch = { revokeCause: cause, nextActionAt: now };
+    if (!(await tx.transition(locked.id, locked.status, 'REVOKING', patch))) {
+      throw new StintError('NOT_PENDING', 'This request changed a moment ago; try again', { status: locked.status });
+    }
+    tx.appendAudit({ actor: actorId, action: 'grant.revoking', requestId, data: { cause }, at: now });
+    return { ...locked, ...patch, status: 'REVOKING' as const };
+  });
+  if (request.status === 'REVOKED') return request;
+
+  const failures: string[] = [];
+  for (const handle of await ports.store.listGrantHandles(requestId)) {
+    try {
+      const provider = ports.providers.get(handle.provider);
+      const stillNeeded = (await ports.store.countOtherActiveHolders(request.requesterId, handle.resourceId, requestId)) > 0;
+      await provider.revoke(handle.config, handle.data, { stillNeeded });
+      // Access that is not Stint's alone (held before Stint, or by another active request) stays by design.
+      if (!stillNeeded && !handle.data.preexisting && (await provider.check(handle.config, handle.data)) !== 'absent') {
+        throw new Error(`provider ${handle.provider} still reports ${handle.resourceId} present after revoke`);
+      }
+    } catch (err) {
+      const reason = `${handle.resourceId}: ${err instanceof Error ? err.message : String(err)}`;
+      failures.push(reason);
+      await ports.store.recordGrantError(requestId, handle.resourceId, reason);
+    }
+  }
+
+  if (failures.length > 0) {
+    const reason = failures.join('; ');
+    await ports.store.transaction(async (tx) => {
+      tx.appendAudit({ actor: 'stint', action: 'grant.revoke_failed', requestId, data: { cause, reason }, at: ports.clock.now() });
+    });
+    const attempt = Math.max(0, ...(await ports.store.listGrantHandles(requestId)).map((h) => h.attempts));
+    await ports.notifier.notify({ kind: 'grant.revoke_failed', request, reason, attempt });
+    throw new StintError('UNAVAILABLE', `Revoking ${requestId} failed (${reason}); it stays REVOKING and is retried`, { requestId });
+  }
+
+  const done = ports.clock.now();
+  const patch = { revokedAt: done, nextActionAt: null };
+  const moved = await ports.store.transaction(async (tx) => {
+    if (!(await tx.transition(requestId, 'REVOKING', 'REVOKED', patch))) return false;
+    tx.appendAudit({ actor: 'stint', action: 'grant.revoked', requestId, data: { cause }, at: done });
+    return true;
+  });
+  const revoked = { ...request, ...patch, status: 'REVOKED' as const };
+  if (moved) await ports.notifier.notify({ kind: 'grant.revoked', request: revoked });
+  return moved ? revoked : ((await ports.store.getRequest(requestId)) ?? revoked);
+}

@@ -1,0 +1,49 @@
+/**
+ * Grant handles: one row per scope of a request, holding what revoke needs (provider config with secret
+ * references only, and the provider's handle). The `handle` JSON column keeps `{ config, data }`.
+ */
+import type { GrantHandleRecord } from '../core/ports.ts';
+import type { GrantHandle as GrantHandleRow, Prisma, PrismaClient } from '../generated/prisma/client.ts';
+
+type Reader = PrismaClient | Prisma.TransactionClient;
+
+const id = (requestId: string, resourceId: string) => `${requestId}/${resourceId}`;
+
+function toRecord(row: GrantHandleRow): GrantHandleRecord {
+  const stored = (row.handle ?? {}) as { config?: Record<string, unknown>; data?: Record<string, unknown> };
+  return {
+    requestId: row.requestId,
+    resourceId: row.resourceId,
+    provider: row.provider,
+    config: stored.config ?? {},
+    data: stored.data ?? {},
+    attempts: row.attempts,
+    lastError: row.lastError,
+  };
+}
+
+export async function saveGrantHandle(db: Reader, h: GrantHandleRecord): Promise<void> {
+  const handle = { config: h.config, data: h.data } as Prisma.InputJsonValue;
+  await db.grantHandle.upsert({
+    where: { requestId_resourceId: { requestId: h.requestId, resourceId: h.resourceId } },
+    create: { id: id(h.requestId, h.resourceId), requestId: h.requestId, resourceId: h.resourceId, provider: h.provider, handle, attempts: h.attempts, lastError: h.lastError },
+    update: { provider: h.provider, handle, attempts: h.attempts, lastError: h.lastError, updatedAt: new Date() },
+    select: { id: true },
+  });
+}
+
+export async function listGrantHandles(db: Reader, requestId: string): Promise<GrantHandleRecord[]> {
+  const rows = await db.grantHandle.findMany({ where: { requestId }, orderBy: { resourceId: 'asc' } });
+  return rows.map(toRecord);
+}
+
+export function countOtherActiveHolders(db: Reader, requesterId: string, resourceId: string, exceptRequestId: string): Promise<number> {
+  return db.request.count({ where: { requesterId, status: 'ACTIVE', scopes: { has: resourceId }, id: { not: exceptRequestId } } });
+}
+
+export async function recordGrantError(db: Reader, requestId: string, resourceId: string, error: string): Promise<void> {
+  await db.grantHandle.updateMany({
+    where: { requestId, resourceId },
+    data: { attempts: { increment: 1 }, lastError: error.slice(0, 2000), updatedAt: new Date() },
+  });
+}
