@@ -105,6 +105,8 @@ export interface RequestStore {
   /** Requests of these requesters that are still PENDING, APPROVED or ACTIVE (offboarding). */
   listOpenRequestsOf(requesterIds: string[]): Promise<AccessRequest[]>;
   listGrantHandles(requestId: string): Promise<GrantHandleRecord[]>;
+  /** APPROVED, ACTIVE and REVOKING requests whose nextActionAt is at or before `now`, most overdue first. */
+  listDueRequests(now: Date, limit: number): Promise<AccessRequest[]>;
   /** ACTIVE requests of this requester, other than `exceptRequestId`, that cover `resourceId` (reference counting). */
   countOtherActiveHolders(requesterId: string, resourceId: string, exceptRequestId: string): Promise<number>;
   /** Counts a failed provider call on a handle (attempts + 1, lastError), outside any transaction. */

@@ -3,6 +3,8 @@
  * references only, and the provider's handle). The `handle` JSON column keeps `{ config, data }`.
  */
 import type { GrantHandleRecord } from '../core/ports.ts';
+import type { AccessRequest } from '../domain/request.ts';
+import { toAccessRequest } from './rows.ts';
 import type { GrantHandle as GrantHandleRow, Prisma, PrismaClient } from '../generated/prisma/client.ts';
 
 type Reader = PrismaClient | Prisma.TransactionClient;
@@ -46,4 +48,13 @@ export async function recordGrantError(db: Reader, requestId: string, resourceId
     where: { requestId, resourceId },
     data: { attempts: { increment: 1 }, lastError: error.slice(0, 2000), updatedAt: new Date() },
   });
+}
+
+export async function listDueRequests(db: Reader, now: Date, limit: number): Promise<AccessRequest[]> {
+  const rows = await db.request.findMany({
+    where: { status: { in: ['APPROVED', 'ACTIVE', 'REVOKING'] }, nextActionAt: { lte: now } },
+    orderBy: [{ nextActionAt: 'asc' }, { id: 'asc' }],
+    take: limit,
+  });
+  return rows.map(toAccessRequest);
 }

@@ -94,6 +94,10 @@ export class PrismaStore implements Store {
     return grants.listGrantHandles(this.outside('listGrantHandles'), requestId);
   }
 
+  listDueRequests(now: Date, limit: number): Promise<AccessRequest[]> {
+    return grants.listDueRequests(this.outside('listDueRequests'), now, limit);
+  }
+
   countOtherActiveHolders(requesterId: string, resourceId: string, exceptRequestId: string): Promise<number> {
     return grants.countOtherActiveHolders(this.outside('countOtherActiveHolders'), requesterId, resourceId, exceptRequestId);
   }

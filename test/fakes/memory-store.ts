@@ -90,6 +90,13 @@ export class MemoryStore implements RequestStore {
   async listGrantHandles(requestId: string) {
     return this.state.grants.filter((g) => g.requestId === requestId).map((g) => ({ ...g }));
   }
+  async listDueRequests(now: Date, limit: number) {
+    return [...this.state.requests.values()]
+      .filter((r) => ['APPROVED', 'ACTIVE', 'REVOKING'].includes(r.status) && r.nextActionAt !== null && r.nextActionAt <= now)
+      .sort((a, b) => a.nextActionAt!.getTime() - b.nextActionAt!.getTime() || (a.id < b.id ? -1 : 1))
+      .slice(0, limit)
+      .map((r) => ({ ...r }));
+  }
   async countOtherActiveHolders(requesterId: string, resourceId: string, exceptRequestId: string) {
     return [...this.state.requests.values()].filter(
       (r) => r.requesterId === requesterId && r.status === 'ACTIVE' && r.scopes.includes(resourceId) && r.id !== exceptRequestId,

@@ -1,0 +1,74 @@
+/**
+ * The reconciler loop: at start-up and every interval (default 15 s), the leader sweeps every request whose
+ * next action is due (core/reconcile-due.ts). Not a BullMQ repeatable job on purpose: FLUSHALL would delete
+ * it. Non-leaders try to take the lock at each tick, so a dead leader is replaced within one interval.
+ */
+import type { Logger } from 'pino';
+import type { GrantPorts } from '../core/ports.ts';
+import { reconcileDue } from '../core/reconcile-due.ts';
+import type { SqlDriver } from '../store/sql-driver.ts';
+import { tryLeadership, type Leadership } from './leader-lock.ts';
+
+export interface ReconcilerOptions {
+  ports: GrantPorts;
+  openSession: () => Promise<SqlDriver>;
+  logger: Logger;
+  /** @defaultValue 15000 */
+  intervalMs?: number;
+}
+
+export interface Reconciler {
+  isLeader(): boolean;
+  /** Runs one tick now (tests; also used at start-up). */
+  tick(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function startReconciler(options: ReconcilerOptions): Reconciler {
+  const { ports, logger } = options;
+  let leadership: Leadership | null = null;
+  let running: Promise<void> | null = null;
+  let stopped = false;
+
+  const work = async () => {
+    if (stopped) return;
+    if (leadership && !(await leadership.alive())) {
+      logger.warn('reconciler lost its leader session; will try to take the lock again');
+      await leadership.release();
+      leadership = null;
+    }
+    if (!leadership) {
+      leadership = await tryLeadership(options.openSession);
+      if (leadership) logger.info('reconciler: this process is the leader');
+    }
+    if (!leadership) return;
+    const swept = await reconcileDue(ports);
+    if (swept.activated.length + swept.revoked.length + swept.failed.length > 0) logger.info(swept, 'reconciler sweep');
+  };
+
+  const tick = async () => {
+    // One sweep at a time: a slow sweep is not overlapped by the next tick.
+    running ??= work()
+      .catch((err: unknown) => logger.error({ err }, 'reconciler sweep failed; retrying at the next tick'))
+      .finally(() => {
+        running = null;
+      });
+    return running;
+  };
+
+  void tick();
+  const timer = setInterval(() => void tick(), options.intervalMs ?? 15_000);
+  timer.unref();
+
+  return {
+    isLeader: () => leadership !== null,
+    tick,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+      await leadership?.release();
+      leadership = null;
+    },
+  };
+}

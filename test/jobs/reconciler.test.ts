@@ -1,0 +1,72 @@
+/** The reconciler on real PostgreSQL: one leader among several processes' loops, fail-over, and the sweep. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { activateGrant } from '../../src/core/activate-grant.ts';
+import { createRequest } from '../../src/core/create-request.ts';
+import type { GrantPorts } from '../../src/core/ports.ts';
+import { startReconciler, type Reconciler } from '../../src/jobs/reconciler.ts';
+import { createLogger } from '../../src/logger.ts';
+import { PolicyHolder } from '../../src/policy/policy-holder.ts';
+import { createNoopProvider } from '../../src/providers/noop/noop-provider.ts';
+import { openStore, type Store } from '../../src/store/open-store.ts';
+import { FixedClock } from '../fakes/fixed-clock.ts';
+import { RecordingNotifier } from '../fakes/recording-notifier.ts';
+import { person } from '../support/core-harness.ts';
+import { testPolicy } from '../support/policy-fixture.ts';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
+
+let db: TestDatabase;
+let store: Store;
+let ports: GrantPorts;
+let clock: FixedClock;
+const noop = createNoopProvider();
+const logger = createLogger('silent');
+const loops: Reconciler[] = [];
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  store = await openStore({ databaseUrl: db.url });
+  clock = new FixedClock(new Date('2026-11-23T10:00:00Z'));
+  ports = { store, clock, notifier: new RecordingNotifier(), policy: new PolicyHolder(testPolicy()), providers: { get: () => noop } };
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(loops.map((l) => l.stop()));
+  await store?.close();
+  await db?.drop();
+});
+
+const start = () => {
+  const loop = startReconciler({ ports, openSession: () => store.openSession(), logger, intervalMs: 60_000 });
+  loops.push(loop);
+  return loop;
+};
+
+describe('reconciler', () => {
+  it('elects exactly one leader among loops, and another takes over when the leader stops', async () => {
+    const a = start();
+    const b = start();
+    await a.tick();
+    await b.tick();
+    expect([a.isLeader(), b.isLeader()].filter(Boolean)).toHaveLength(1);
+    const [leader, follower] = a.isLeader() ? [a, b] : [b, a];
+    await leader.stop();
+    await follower.tick();
+    expect(follower.isLeader()).toBe(true);
+  });
+
+  it('revokes a grant that expired while nothing was watching', async () => {
+    const { request } = await createRequest(
+      person('alice'),
+      { identityId: 'alice', scopes: ['dev-api'], duration: '30m', reason: 'debug' },
+      { ...ports, channels: new Set() },
+    );
+    await activateGrant(request.id, ports);
+    expect(noop.activeGrants()).toHaveLength(1);
+    clock.advance(31 * 60_000);
+    const leader = loops.find((l) => l.isLeader()) ?? start();
+    await leader.tick();
+    await leader.tick();
+    expect(await store.getRequest(request.id)).toMatchObject({ status: 'REVOKED', revokeCause: 'expired' });
+    expect(noop.activeGrants()).toHaveLength(0);
+  });
+});
