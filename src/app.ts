@@ -13,8 +13,11 @@ import { registerRequestRoutes } from './api/request-routes.ts';
 import { loadConfig, type Config } from './config.ts';
 import { applyPolicy } from './core/apply-policy.ts';
 import { authenticateToken, hashToken } from './core/manage-tokens.ts';
-import type { Clock, CorePorts, Notifier, Provider } from './core/ports.ts';
+import { activateGrant } from './core/activate-grant.ts';
+import type { Clock, CorePorts, GrantPorts, Notifier, Provider } from './core/ports.ts';
 import { StintError } from './domain/errors.ts';
+import { ActivationKick } from './jobs/activation-kick.ts';
+import { startReconciler, type Reconciler } from './jobs/reconciler.ts';
 import { createLogger } from './logger.ts';
 import { LogNotifier } from './notify/log-notifier.ts';
 import { loadPolicyFile, watchPolicy } from './policy/index.ts';
@@ -43,8 +46,11 @@ export interface App {
   policy: PolicyHolder;
   providers: ProviderRegistry;
   core: CorePorts;
+  grants: GrantPorts;
   server: FastifyInstance;
   listen(): Promise<string>;
+  /** Background work of `stint all`: the reconciler (leader only) and activation right after approval. */
+  startBackground(): void;
   close(): Promise<void>;
 }
 
@@ -55,13 +61,16 @@ export async function createApp(options: { env?: Record<string, string | undefin
   const o = options.overrides ?? {};
   const logger = o.logger ?? createLogger(config.logLevel);
   const clock = o.clock ?? { now: () => new Date() };
-  const notifier = o.notifier ?? new LogNotifier(logger);
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const providers = createProviderRegistry(o.providers ?? defaultProviders(options.env ?? process.env));
+  // The kick needs the grant ports, which need the notifier: the closure reads them once they exist (below);
+  // it only fires after startBackground().
+  const notifier = new ActivationKick(o.notifier ?? new LogNotifier(logger), (id) => activateGrant(id, grants), logger);
   const policy = new PolicyHolder();
   const channels = new Set<string>([...(config.slack.enabled ? ['slack'] : []), ...(config.teams.enabled ? ['teams'] : []), ...(config.smtpUrl ? ['email'] : [])]);
   const core: CorePorts = { store, policy, clock, notifier, channels };
+  const grants: GrantPorts = { store, policy, clock, notifier, providers };
   const policyPorts = { ...core, people: store, audit: store };
-  const providers = createProviderRegistry(o.providers ?? defaultProviders(options.env ?? process.env));
   // A resource config a provider refuses stops the load (and a reload keeps the last good policy).
   const checkProviders = (candidate: Policy) => {
     for (const p of providers.checkPolicy(candidate)) {
@@ -80,6 +89,7 @@ export async function createApp(options: { env?: Record<string, string | undefin
   }
 
   let watcher: { stop(): void } | undefined;
+  let reconciler: Reconciler | undefined;
   if (!o.policy && o.watchPolicy !== false) {
     watcher = watchPolicy(
       config.policyPath,
@@ -117,7 +127,7 @@ export async function createApp(options: { env?: Record<string, string | undefin
     }
     return { status: 'ready', store: store.kind, policy: policy.current().fingerprint };
   });
-  registerRequestRoutes(server, { core, authenticate });
+  registerRequestRoutes(server, { core, grants, authenticate });
   registerAdminRoutes(server, { tokens: store, audit: store, clock, policy, authenticate });
 
   return {
@@ -127,12 +137,19 @@ export async function createApp(options: { env?: Record<string, string | undefin
     policy,
     providers,
     core,
+    grants,
     server,
     async listen() {
       return server.listen({ port: config.port, host: config.host });
     },
+    startBackground() {
+      notifier.enabled = true;
+      reconciler ??= startReconciler({ ports: grants, openSession: () => store.openSession(), logger });
+    },
     async close() {
       watcher?.stop();
+      notifier.enabled = false;
+      await reconciler?.stop();
       await server.close();
       await providers.close();
       await store.close();

@@ -47,6 +47,8 @@ export function openApiDocument(version: string): Record<string, unknown> {
       '/api/v1/credentials/jit/{id}/approve': { post: decide('Approve (idempotent per approver)') },
       '/api/v1/credentials/jit/{id}/deny': { post: decide('Deny (comment required)') },
       '/api/v1/credentials/jit/{id}/cancel': { post: decide('Cancel a pending request (requester or admin)') },
+      '/api/v1/credentials/jit/{id}/done': { post: decide('End your access early (requester)') },
+      '/api/v1/credentials/jit/{id}/revoke': { post: decide('Take access back (admin or approver)') },
       '/api/v1/requests': {
         get: {
           summary: 'Requests visible to the caller',

@@ -5,7 +5,8 @@ import { cancelRequest } from '../core/cancel-request.ts';
 import { createRequest } from '../core/create-request.ts';
 import { decideRequest } from '../core/decide-request.ts';
 import { getRequest, listRequests } from '../core/list-requests.ts';
-import type { CorePorts } from '../core/ports.ts';
+import { endGrant } from '../core/end-grant.ts';
+import type { CorePorts, GrantPorts } from '../core/ports.ts';
 import { presentRequest } from '../core/present-request.ts';
 import type { AccessRequest } from '../domain/request.ts';
 import { parseWith } from './parse.ts';
@@ -13,6 +14,7 @@ import { CommentBody, CreateRequestBody, ListQuery } from './schemas.ts';
 
 export interface ApiDeps {
   core: CorePorts;
+  grants: GrantPorts;
   authenticate(request: FastifyRequest): Promise<Actor>;
 }
 
@@ -54,6 +56,14 @@ export function registerRequestRoutes(server: FastifyInstance, deps: ApiDeps): v
     const body = parseWith(CommentBody, req.body);
     return view(await cancelRequest(actor, { requestId: req.params.id, comment: body.comment }, core));
   });
+
+  for (const [verb, cause] of [['done', 'done'], ['revoke', 'revoked']] as const) {
+    server.post<{ Params: { id: string } }>(`${BASE}/:id/${verb}`, async (req) => {
+      const actor = await deps.authenticate(req);
+      const body = parseWith(CommentBody, req.body);
+      return view(await endGrant(actor, { requestId: req.params.id, cause, comment: body.comment }, deps.grants));
+    });
+  }
 
   server.get('/api/v1/requests', async (req) => {
     const actor = await deps.authenticate(req);

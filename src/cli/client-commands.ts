@@ -65,7 +65,7 @@ export function registerClientCommands(program: Command, io: CliIo, client: () =
     .option('--json', 'print the API JSON')
     .action(async (id: string, opts: { json?: boolean }) => show(opts.json, await client().call<RequestView>('GET', `${BASE}/${id}`)));
 
-  const decide = (verb: 'approve' | 'deny' | 'cancel', description: string, commentRequired: boolean) =>
+  const decide = (verb: 'approve' | 'deny' | 'cancel' | 'done' | 'revoke', description: string, commentRequired: boolean) =>
     program
       .command(verb)
       .description(description)
@@ -79,4 +79,6 @@ export function registerClientCommands(program: Command, io: CliIo, client: () =
   decide('approve', 'Approve a request you may decide', false);
   decide('deny', 'Deny a request, saying why', true);
   decide('cancel', 'Withdraw your own pending request', false);
+  decide('done', 'End your access now (it is revoked at once)', false);
+  decide('revoke', 'Take access back from someone (admin or approver)', false);
 }

@@ -21,6 +21,8 @@ export async function runServer(mode: 'serve' | 'all', io: CliIo): Promise<void>
   }
   const app = await createApp({ env });
   const address = await app.listen();
+  // `all` also runs the background work in this process: activation and the reconciler (leader only).
+  if (mode === 'all') app.startBackground();
   const url = address.replace('[::1]', 'localhost');
   const p = app.policy.current();
   io.out(`Stint ${mode} listening on ${url}`);

@@ -126,8 +126,8 @@ export async function createRequest(actor: Actor, input: CreateRequestInput, por
     revokeCause: null,
     breakGlass,
     escalationLevel: 0,
-    // A pending request's next action is the end of its approval window (TIMED_OUT).
-    nextActionAt: status === 'PENDING' ? new Date(now.getTime() + workflow.approvalWindowSec * 1000) : null,
+    // Next action: for PENDING the end of its approval window (TIMED_OUT); for APPROVED its activation, due now.
+    nextActionAt: status === 'PENDING' ? new Date(now.getTime() + workflow.approvalWindowSec * 1000) : status === 'APPROVED' ? now : null,
     policyVersion: policy.fingerprint,
   };
 

@@ -68,7 +68,8 @@ export async function decideRequest(actor: Actor, input: DecideRequestInput, por
     let request = locked;
     if (final) {
       const to = nextStatus(locked.status, input.verdict);
-      const patch = { decidedAt: now, decidedBy: actor.id, nextActionAt: null };
+      // An approved request's next action is its activation, due now (the reconciler's backstop for the kick).
+      const patch = { decidedAt: now, decidedBy: actor.id, nextActionAt: to === 'APPROVED' ? now : null };
       if (!(await tx.transition(locked.id, locked.status, to, patch))) {
         throw new StintError('NOT_PENDING', 'This request was decided by someone else a moment ago', { status: locked.status });
       }

@@ -8,7 +8,13 @@ import { StintError } from '../domain/errors.ts';
 import type { AccessRequest, RevokeCause } from '../domain/request.ts';
 import type { GrantPorts } from './ports.ts';
 
-export async function revokeGrant(requestId: string, cause: RevokeCause, actorId: string, ports: GrantPorts): Promise<AccessRequest> {
+export async function revokeGrant(
+  requestId: string,
+  cause: RevokeCause,
+  actorId: string,
+  ports: GrantPorts,
+  comment: string | null = null,
+): Promise<AccessRequest> {
   const now = ports.clock.now();
   const request = await ports.store.transaction(async (tx) => {
     const locked = await tx.lockRequest(requestId);
@@ -21,7 +27,7 @@ export async function revokeGrant(requestId: string, cause: RevokeCause, actorId
     if (!(await tx.transition(locked.id, locked.status, 'REVOKING', patch))) {
       throw new StintError('NOT_PENDING', 'This request changed a moment ago; try again', { status: locked.status });
     }
-    tx.appendAudit({ actor: actorId, action: 'grant.revoking', requestId, data: { cause }, at: now });
+    tx.appendAudit({ actor: actorId, action: 'grant.revoking', requestId, data: { cause, comment }, at: now });
     return { ...locked, ...patch, status: 'REVOKING' as const };
   });
   if (request.status === 'REVOKED') return request;

@@ -75,4 +75,28 @@ describe('grants on PostgreSQL, end to end', () => {
       'grant.revoked',
     ]);
   }, 60_000);
+
+  it('activates right after the last approval when background work runs, and ends on "done" over REST', async () => {
+    h.app.startBackground();
+    const created = await h.call('alice', 'POST', '/api/v1/credentials/jit', { reason: 'INC-2 more stuck orders', scopes: ['orders-db'], duration: '1h' });
+    const id = created.body.id as string;
+    await h.call('carol', 'POST', `/api/v1/credentials/jit/${id}/approve`, {});
+    await h.call('dave', 'POST', `/api/v1/credentials/jit/${id}/approve`, {});
+    const deadline = Date.now() + 15_000;
+    while ((await h.call('alice', 'GET', `/api/v1/credentials/jit/${id}`)).body.status !== 'ACTIVE') {
+      if (Date.now() > deadline) throw new Error('not activated within 15 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(await isMember()).toBe(true);
+
+    const notYours = await h.call('carol', 'POST', `/api/v1/credentials/jit/${id}/done`, {});
+    expect([notYours.status, notYours.body.error.code]).toEqual([403, 'FORBIDDEN']);
+    const notAnApprover = await h.call('alice', 'POST', `/api/v1/credentials/jit/${id}/revoke`, {});
+    expect([notAnApprover.status, notAnApprover.body.error.code]).toEqual([403, 'FORBIDDEN']);
+
+    const done = await h.call('alice', 'POST', `/api/v1/credentials/jit/${id}/done`, { comment: 'fixed' });
+    expect(done.status).toBe(200);
+    expect(done.body).toMatchObject({ status: 'REVOKED', revokeCause: 'done', revokedAt: expect.any(String) });
+    expect(await isMember()).toBe(false);
+  }, 60_000);
 });

@@ -1,0 +1,40 @@
+/**
+ * People ending access early: the requester says done (cause `done`), or an admin or an approver of the
+ * workflow takes it back (cause `revoked`). Both go through revokeGrant; a provider that fails leaves the
+ * request REVOKING (retried by the reconciler), which is what the caller is shown.
+ */
+import { StintError, isStintError } from '../domain/errors.ts';
+import type { AccessRequest, RevokeCause } from '../domain/request.ts';
+import { approversFor, ownerOf } from '../policy/index.ts';
+import { actsAsAdmin, type Actor } from './actor.ts';
+import type { GrantPorts } from './ports.ts';
+import { revokeGrant } from './revoke-grant.ts';
+import { assertVisible } from './visibility.ts';
+
+export interface EndGrantInput {
+  requestId: string;
+  cause: Extract<RevokeCause, 'done' | 'revoked'>;
+  comment?: string | null;
+}
+
+export async function endGrant(actor: Actor, input: EndGrantInput, ports: GrantPorts): Promise<AccessRequest> {
+  const policy = ports.policy.current();
+  const now = ports.clock.now();
+  const request = assertVisible(policy, actor, await ports.store.getRequest(input.requestId), input.requestId, now);
+  const isRequester = actor.id === request.requesterId || ownerOf(policy, request.requesterId) === actor.id;
+  if (input.cause === 'done' && !isRequester) {
+    throw new StintError('FORBIDDEN', 'Only the requester says done; approvers and admins revoke instead');
+  }
+  if (input.cause === 'revoked') {
+    const workflow = policy.workflows.get(request.workflow);
+    const approver = workflow !== undefined && approversFor(policy, workflow, now, request.escalationLevel).includes(actor.id);
+    if (!actsAsAdmin(policy, actor) && !approver) throw new StintError('FORBIDDEN', 'Only an admin or an approver of this workflow can revoke; the requester says done');
+  }
+  try {
+    return await revokeGrant(request.id, input.cause, actor.id, ports, input.comment?.trim() || null);
+  } catch (err) {
+    // The revoke is underway and will be retried: answer with the request as it stands (REVOKING).
+    if (isStintError(err) && err.code === 'UNAVAILABLE') return (await ports.store.getRequest(request.id)) ?? request;
+    throw err;
+  }
+}
