@@ -45,7 +45,14 @@ export async function activateGrant(requestId: string, ports: GrantPorts): Promi
     tx.appendAudit({ actor: 'stint', action: 'grant.activated', requestId, data: { scopes: request.scopes, expiresAt: expiresAt.toISOString() }, at: now });
     return true;
   });
-  if (!moved) return { status: 'unchanged', request: await ports.store.getRequest(requestId) };
+  if (!moved) {
+    // The request moved on while we granted (revoked, offboarded, or another activator won): whatever this
+    // run granted must not outlive that. Another activator's handles are the same (grant is idempotent), and
+    // it keeps them only if its own transition won — then the request is ACTIVE and nothing is taken back.
+    const current = await ports.store.getRequest(requestId);
+    if (current?.status !== 'ACTIVE') await takeBack(request, granted, ports);
+    return { status: 'unchanged', request: current };
+  }
   const active = { ...request, ...patch, status: 'ACTIVE' as const };
   await ports.notifier.notify({ kind: 'grant.activated', request: active });
   return { status: 'ACTIVE', request: active };
@@ -53,17 +60,7 @@ export async function activateGrant(requestId: string, ports: GrantPorts): Promi
 
 async function failGrant(request: AccessRequest, granted: GrantHandleRecord[], reason: string, ports: GrantPorts): Promise<ActivateResult> {
   const now = ports.clock.now();
-  // Take back what was granted; a failure here leaves the handle for the reconciler's drift sweep.
-  const rollbackErrors: string[] = [];
-  for (const g of granted) {
-    try {
-      const stillNeeded = (await ports.store.countOtherActiveHolders(request.requesterId, g.resourceId, request.id)) > 0;
-      await ports.providers.get(g.provider).revoke(g.config, g.data, { stillNeeded });
-    } catch (err) {
-      rollbackErrors.push(`${g.resourceId}: ${err instanceof Error ? err.message : String(err)}`);
-      await ports.store.recordGrantError(request.id, g.resourceId, String(err));
-    }
-  }
+  const rollbackErrors = await takeBack(request, granted, ports);
   const patch = { nextActionAt: null };
   const moved = await ports.store.transaction(async (tx) => {
     if (!(await tx.transition(request.id, 'APPROVED', 'GRANT_FAILED', patch))) return false;
@@ -73,4 +70,19 @@ async function failGrant(request: AccessRequest, granted: GrantHandleRecord[], r
   const failed = { ...request, ...patch, status: 'GRANT_FAILED' as const };
   if (moved) await ports.notifier.notify({ kind: 'grant.failed', request: failed, reason });
   return { status: moved ? 'GRANT_FAILED' : 'unchanged', request: moved ? failed : await ports.store.getRequest(request.id) };
+}
+
+/** Revokes what one activation granted; a failure is recorded on the handle for the drift sweep to finish. */
+async function takeBack(request: AccessRequest, granted: GrantHandleRecord[], ports: GrantPorts): Promise<string[]> {
+  const errors: string[] = [];
+  for (const g of granted) {
+    try {
+      const stillNeeded = (await ports.store.countOtherActiveHolders(request.requesterId, g.resourceId, request.id)) > 0;
+      await ports.providers.get(g.provider).revoke(g.config, g.data, { stillNeeded });
+    } catch (err) {
+      errors.push(`${g.resourceId}: ${err instanceof Error ? err.message : String(err)}`);
+      await ports.store.recordGrantError(request.id, g.resourceId, String(err));
+    }
+  }
+  return errors;
 }

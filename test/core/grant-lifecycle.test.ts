@@ -70,6 +70,21 @@ describe('activateGrant', () => {
     expect(h.store.state.audit.at(-1)).toMatchObject({ action: 'grant.failed' });
     expect(h.notifier.sent.map((n) => n.kind)).toContain('grant.failed');
   });
+
+  it('takes back what it granted when the request was revoked while the provider was still granting', async () => {
+    const inner = createNoopProvider();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const h = setup({ postgres: { ...inner, grant: async (c, t) => (await gate, inner.grant(c, t)) } });
+    const request = await approvedDevRequest(h);
+    const activation = activateGrant(request.id, h.grantPorts);
+    await new Promise((r) => setTimeout(r, 10));
+    expect((await revokeGrant(request.id, 'revoked', 'erin', h.grantPorts)).status).toBe('REVOKED');
+    release();
+    expect((await activation).status).toBe('unchanged');
+    expect(inner.activeGrants()).toEqual([]);
+    expect((await h.store.getRequest(request.id))?.status).toBe('REVOKED');
+  });
 });
 
 describe('revokeGrant', () => {
