@@ -8,6 +8,7 @@ import { StintError, isStintError } from '../domain/errors.ts';
 import type { AccessRequest } from '../domain/request.ts';
 import { resolveScope } from '../policy/index.ts';
 import type { GrantHandleRecord, GrantPorts } from './ports.ts';
+import { revokeScope } from './revoke-grant.ts';
 
 export type ActivateResult = { status: 'ACTIVE' | 'GRANT_FAILED' | 'unchanged'; request: AccessRequest | null };
 
@@ -77,8 +78,7 @@ async function takeBack(request: AccessRequest, granted: GrantHandleRecord[], po
   const errors: string[] = [];
   for (const g of granted) {
     try {
-      const stillNeeded = (await ports.store.countOtherActiveHolders(request.requesterId, g.resourceId, request.id)) > 0;
-      await ports.providers.get(g.provider).revoke(g.config, g.data, { stillNeeded });
+      await revokeScope(request, g, ports);
     } catch (err) {
       errors.push(`${g.resourceId}: ${err instanceof Error ? err.message : String(err)}`);
       await ports.store.recordGrantError(request.id, g.resourceId, String(err));

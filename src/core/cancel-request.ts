@@ -1,19 +1,16 @@
 /** The requester (or an admin) withdraws a request that is still PENDING. */
 import { StintError } from '../domain/errors.ts';
 import { nextStatus, type AccessRequest } from '../domain/request.ts';
-import { ownerOf } from '../policy/index.ts';
 import { actsAsAdmin, type Actor } from './actor.ts';
 import type { CorePorts } from './ports.ts';
-import { assertVisible } from './visibility.ts';
+import { assertVisible, speaksForRequester } from './visibility.ts';
 
 export async function cancelRequest(actor: Actor, input: { requestId: string; comment?: string | null }, ports: CorePorts): Promise<AccessRequest> {
   const policy = ports.policy.current();
   const now = ports.clock.now();
   const request = await ports.store.transaction(async (tx) => {
     const locked = assertVisible(policy, actor, await tx.lockRequest(input.requestId), input.requestId, now);
-    const mayCancel =
-      actor.id === locked.requesterId || ownerOf(policy, locked.requesterId) === actor.id || actsAsAdmin(policy, actor);
-    if (!mayCancel) throw new StintError('FORBIDDEN', 'Only the requester or an admin can cancel a request; approvers deny instead');
+    if (!speaksForRequester(policy, actor, locked) && !actsAsAdmin(policy, actor)) throw new StintError('FORBIDDEN', 'Only the requester or an admin can cancel a request; approvers deny instead');
     const to = nextStatus(locked.status, 'cancel');
     const patch = { decidedAt: now, decidedBy: actor.id, nextActionAt: null };
     if (!(await tx.transition(locked.id, locked.status, to, patch))) {

@@ -7,10 +7,10 @@
 import { ulid } from 'ulid';
 import { StintError } from '../domain/errors.ts';
 import { nextStatus, type AccessRequest, type Decision, type Verdict } from '../domain/request.ts';
-import { approversFor, ownerOf } from '../policy/index.ts';
+import { ownerOf } from '../policy/index.ts';
 import { requireScope, type Actor } from './actor.ts';
 import type { CorePorts } from './ports.ts';
-import { assertVisible } from './visibility.ts';
+import { assertVisible, currentApprovers } from './visibility.ts';
 
 export interface DecideRequestInput {
   requestId: string;
@@ -46,9 +46,7 @@ export async function decideRequest(actor: Actor, input: DecideRequestInput, por
       throw new StintError('SELF_APPROVAL', 'You cannot decide your own request; another approver must');
     }
     if (locked.status !== 'PENDING') throw notPending(locked);
-    const workflow = policy.workflows.get(locked.workflow);
-    const eligible = workflow ? approversFor(policy, workflow, now, locked.escalationLevel) : [];
-    if (actor.kind !== 'person' || !eligible.includes(actor.id)) {
+    if (actor.kind !== 'person' || !currentApprovers(policy, locked, now).includes(actor.id)) {
       throw new StintError('NOT_ELIGIBLE', `${actor.id} is not an approver of workflow ${locked.workflow} under the current policy`, {
         workflow: locked.workflow,
       });

@@ -5,11 +5,10 @@
  */
 import { StintError, isStintError } from '../domain/errors.ts';
 import type { AccessRequest, RevokeCause } from '../domain/request.ts';
-import { approversFor, ownerOf } from '../policy/index.ts';
 import { actsAsAdmin, type Actor } from './actor.ts';
 import type { GrantPorts } from './ports.ts';
 import { revokeGrant } from './revoke-grant.ts';
-import { assertVisible } from './visibility.ts';
+import { assertVisible, currentApprovers, speaksForRequester } from './visibility.ts';
 
 export interface EndGrantInput {
   requestId: string;
@@ -21,14 +20,11 @@ export async function endGrant(actor: Actor, input: EndGrantInput, ports: GrantP
   const policy = ports.policy.current();
   const now = ports.clock.now();
   const request = assertVisible(policy, actor, await ports.store.getRequest(input.requestId), input.requestId, now);
-  const isRequester = actor.id === request.requesterId || ownerOf(policy, request.requesterId) === actor.id;
-  if (input.cause === 'done' && !isRequester) {
+  if (input.cause === 'done' && !speaksForRequester(policy, actor, request)) {
     throw new StintError('FORBIDDEN', 'Only the requester says done; approvers and admins revoke instead');
   }
-  if (input.cause === 'revoked') {
-    const workflow = policy.workflows.get(request.workflow);
-    const approver = workflow !== undefined && approversFor(policy, workflow, now, request.escalationLevel).includes(actor.id);
-    if (!actsAsAdmin(policy, actor) && !approver) throw new StintError('FORBIDDEN', 'Only an admin or an approver of this workflow can revoke; the requester says done');
+  if (input.cause === 'revoked' && !actsAsAdmin(policy, actor) && !currentApprovers(policy, request, now).includes(actor.id)) {
+    throw new StintError('FORBIDDEN', 'Only an admin or an approver of this workflow can revoke; the requester says done');
   }
   try {
     return await revokeGrant(request.id, input.cause, actor.id, ports, input.comment?.trim() || null);

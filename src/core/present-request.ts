@@ -4,7 +4,8 @@
  */
 import type { AccessRequest, Decision, RequestStatus, RevokeCause } from '../domain/request.ts';
 import type { Policy } from '../policy/model.ts';
-import { approversFor, ownerOf } from '../policy/index.ts';
+import { ownerOf } from '../policy/index.ts';
+import { currentApprovers } from './visibility.ts';
 
 export interface ApproverView {
   id: string;
@@ -43,11 +44,7 @@ export function presentRequest(request: AccessRequest, decisions: Decision[], po
   const owner = ownerOf(policy, request.requesterId);
   const byApprover = new Map(decisions.map((d) => [d.approverId, d]));
   // Auto-approved and break-glass requests had no human approvers to wait for.
-  const workflow = policy.workflows.get(request.workflow);
-  const eligible =
-    request.autoApproved || request.breakGlass || !workflow
-      ? []
-      : approversFor(policy, workflow, now, request.escalationLevel).filter((id) => id !== owner);
+  const eligible = request.autoApproved || request.breakGlass ? [] : currentApprovers(policy, request, now).filter((id) => id !== owner);
   const ids = [...new Set([...decisions.map((d) => d.approverId), ...(request.status === 'PENDING' ? eligible : [])])];
   const approvers = ids.map((id): ApproverView => {
     const decision = byApprover.get(id);

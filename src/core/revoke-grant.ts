@@ -6,7 +6,7 @@
  */
 import { StintError } from '../domain/errors.ts';
 import type { AccessRequest, RevokeCause } from '../domain/request.ts';
-import type { GrantPorts } from './ports.ts';
+import type { GrantHandleRecord, GrantPorts } from './ports.ts';
 
 export async function revokeGrant(
   requestId: string,
@@ -35,11 +35,9 @@ export async function revokeGrant(
   const failures: string[] = [];
   for (const handle of await ports.store.listGrantHandles(requestId)) {
     try {
-      const provider = ports.providers.get(handle.provider);
-      const stillNeeded = (await ports.store.countOtherActiveHolders(request.requesterId, handle.resourceId, requestId)) > 0;
-      await provider.revoke(handle.config, handle.data, { stillNeeded });
+      const stillNeeded = await revokeScope(request, handle, ports);
       // Access that is not Stint's alone (held before Stint, or by another active request) stays by design.
-      if (!stillNeeded && !handle.data.preexisting && (await provider.check(handle.config, handle.data)) !== 'absent') {
+      if (!stillNeeded && !handle.data.preexisting && (await ports.providers.get(handle.provider).check(handle.config, handle.data)) !== 'absent') {
         throw new Error(`provider ${handle.provider} still reports ${handle.resourceId} present after revoke`);
       }
     } catch (err) {
@@ -69,4 +67,14 @@ export async function revokeGrant(
   const revoked = { ...request, ...patch, status: 'REVOKED' as const };
   if (moved) await ports.notifier.notify({ kind: 'grant.revoked', request: revoked });
   return moved ? revoked : ((await ports.store.getRequest(requestId)) ?? revoked);
+}
+
+/**
+ * Asks the provider to revoke one scope, telling it whether another ACTIVE request of the same person still
+ * needs that access (reference counting); returns that answer.
+ */
+export async function revokeScope(request: AccessRequest, handle: GrantHandleRecord, ports: GrantPorts): Promise<boolean> {
+  const stillNeeded = (await ports.store.countOtherActiveHolders(request.requesterId, handle.resourceId, request.id)) > 0;
+  await ports.providers.get(handle.provider).revoke(handle.config, handle.data, { stillNeeded });
+  return stillNeeded;
 }

@@ -5,12 +5,20 @@ import type { Policy } from '../policy/model.ts';
 import { approversFor, ownerOf } from '../policy/index.ts';
 import { actsAsAdmin, type Actor } from './actor.ts';
 
-export function canSee(policy: Policy, actor: Actor, request: AccessRequest, now: Date): boolean {
-  if (actsAsAdmin(policy, actor)) return true;
-  if (actor.id === request.requesterId || actor.id === request.createdBy) return true;
-  if (actor.kind === 'person' && ownerOf(policy, request.requesterId) === actor.id) return true;
+/** The people who may decide this request now: its workflow's approvers at its escalation level, under the current policy. */
+export function currentApprovers(policy: Policy, request: AccessRequest, now: Date): string[] {
   const workflow = policy.workflows.get(request.workflow);
-  return workflow !== undefined && approversFor(policy, workflow, now, request.escalationLevel).includes(actor.id);
+  return workflow ? approversFor(policy, workflow, now, request.escalationLevel) : [];
+}
+
+/** The requester themself, or the person who owns the requesting service account. */
+export function speaksForRequester(policy: Policy, actor: Actor, request: AccessRequest): boolean {
+  return actor.id === request.requesterId || (actor.kind === 'person' && ownerOf(policy, request.requesterId) === actor.id);
+}
+
+export function canSee(policy: Policy, actor: Actor, request: AccessRequest, now: Date): boolean {
+  if (actsAsAdmin(policy, actor) || speaksForRequester(policy, actor, request) || actor.id === request.createdBy) return true;
+  return currentApprovers(policy, request, now).includes(actor.id);
 }
 
 /** Existence is not leaked: an invisible request is reported exactly like an unknown one. */
