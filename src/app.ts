@@ -13,11 +13,15 @@ import { registerRequestRoutes } from './api/request-routes.ts';
 import { loadConfig, type Config } from './config.ts';
 import { applyPolicy } from './core/apply-policy.ts';
 import { authenticateToken, hashToken } from './core/manage-tokens.ts';
-import { activateGrant } from './core/activate-grant.ts';
 import type { Clock, CorePorts, GrantPorts, Notifier, Provider } from './core/ports.ts';
 import { StintError } from './domain/errors.ts';
-import { ActivationKick } from './jobs/activation-kick.ts';
+import { Redis } from 'ioredis';
+import { BullmqScheduler, SwitchableScheduler } from './jobs/bullmq-scheduler.ts';
+import { createJobMetrics, type JobMetrics } from './jobs/metrics.ts';
+import { closeQueues, createQueues, type StintQueues } from './jobs/queues.ts';
 import { startReconciler, type Reconciler } from './jobs/reconciler.ts';
+import { findRedis, type RedisEndpoint } from './jobs/redis.ts';
+import { startWorkers, type Workers } from './jobs/workers.ts';
 import { createLogger } from './logger.ts';
 import { LogNotifier } from './notify/log-notifier.ts';
 import { loadPolicyFile, watchPolicy } from './policy/index.ts';
@@ -37,6 +41,7 @@ export interface AppOverrides {
   watchPolicy?: boolean;
   /** Providers instead of the ones this build ships (tests: the no-op provider). */
   providers?: Provider[];
+  background?: BackgroundTuning;
 }
 
 export interface App {
@@ -48,10 +53,22 @@ export interface App {
   core: CorePorts;
   grants: GrantPorts;
   server: FastifyInstance;
+  metrics: JobMetrics;
   listen(): Promise<string>;
-  /** Background work of `stint all`: the reconciler (leader only) and activation right after approval. */
-  startBackground(): void;
+  /**
+   * Connects the queues (timers are set from then on) and, with `workers`, runs the workers and the reconciler
+   * (leader only). `mayStartRedis`: start a local redis-server when none answers (`stint all`). Returns the Redis URL.
+   */
+  startBackground(options: { workers: boolean; mayStartRedis?: boolean }): Promise<string>;
+  /** Throws UNAVAILABLE unless the store, the policy and (once connected) Redis answer; `/readyz` of every mode. */
+  readiness(): Promise<Record<string, unknown>>;
   close(): Promise<void>;
+}
+
+/** Options for tests: the reconciler interval and worker concurrency. */
+export interface BackgroundTuning {
+  reconcileIntervalMs?: number;
+  concurrency?: number;
 }
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -63,13 +80,14 @@ export async function createApp(options: { env?: Record<string, string | undefin
   const clock = o.clock ?? { now: () => new Date() };
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const providers = createProviderRegistry(o.providers ?? defaultProviders(options.env ?? process.env));
-  // The kick needs the grant ports, which need the notifier: the closure reads them once they exist (below);
-  // it only fires after startBackground().
-  const notifier = new ActivationKick(o.notifier ?? new LogNotifier(logger), (id) => activateGrant(id, grants), logger);
+  const notifier = o.notifier ?? new LogNotifier(logger);
+  // Timers go nowhere until startBackground() connects the queues; PostgreSQL keeps the schedule meanwhile.
+  const scheduler = new SwitchableScheduler();
+  const metrics = createJobMetrics();
   const policy = new PolicyHolder();
   const channels = new Set<string>([...(config.slack.enabled ? ['slack'] : []), ...(config.teams.enabled ? ['teams'] : []), ...(config.smtpUrl ? ['email'] : [])]);
-  const core: CorePorts = { store, policy, clock, notifier, channels };
-  const grants: GrantPorts = { store, policy, clock, notifier, providers };
+  const core: CorePorts = { store, policy, clock, notifier, scheduler, channels };
+  const grants: GrantPorts = { store, policy, clock, notifier, scheduler, providers };
   const policyPorts = { ...core, people: store, audit: store };
   // A resource config a provider refuses stops the load (and a reload keeps the last good policy).
   const checkProviders = (candidate: Policy) => {
@@ -90,6 +108,7 @@ export async function createApp(options: { env?: Record<string, string | undefin
 
   let watcher: { stop(): void } | undefined;
   let reconciler: Reconciler | undefined;
+  let background: { redis: RedisEndpoint; connection: Redis; queues: StintQueues; workers?: Workers } | undefined;
   if (!o.policy && o.watchPolicy !== false) {
     watcher = watchPolicy(
       config.policyPath,
@@ -118,15 +137,23 @@ export async function createApp(options: { env?: Record<string, string | undefin
   const openapi = openApiDocument(VERSION);
   server.get('/openapi.json', async () => openapi);
   server.get('/healthz', async () => ({ status: 'ok' }));
-  server.get('/readyz', async () => {
+  server.get('/metrics', async (_req, reply) => {
+    reply.header('content-type', metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+  const redisReady = async (): Promise<boolean | null> => (background ? background.connection.ping().then(() => true, () => false) : null);
+  const readiness = async () => {
     try {
       await store.ping();
       policy.current();
     } catch (err) {
       throw new StintError('UNAVAILABLE', `Not ready: ${err instanceof Error ? err.message : String(err)}`);
     }
-    return { status: 'ready', store: store.kind, policy: policy.current().fingerprint };
-  });
+    const redis = await redisReady();
+    if (redis === false) throw new StintError('UNAVAILABLE', 'Not ready: Redis does not answer');
+    return { store: store.kind, policy: policy.current().fingerprint, ...(redis === null ? {} : { redis: 'ok' }) };
+  };
+  server.get('/readyz', async () => ({ status: 'ready', ...(await readiness()) }));
   registerRequestRoutes(server, { core, grants, authenticate });
   registerAdminRoutes(server, { tokens: store, audit: store, clock, policy, authenticate });
 
@@ -142,14 +169,35 @@ export async function createApp(options: { env?: Record<string, string | undefin
     async listen() {
       return server.listen({ port: config.port, host: config.host });
     },
-    startBackground() {
-      notifier.enabled = true;
-      reconciler ??= startReconciler({ ports: grants, openSession: () => store.openSession(), logger });
+    metrics,
+    async startBackground({ workers, mayStartRedis = false }) {
+      if (!background) {
+        const redis = await findRedis({ url: config.redisUrl, dataDir: config.dataDir, mayStart: mayStartRedis, logger });
+        // No offline queue: while Redis is away an add fails at once (and is logged) instead of piling up.
+        const connection = new Redis(redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+        connection.on('error', () => undefined);
+        const queues = createQueues(connection, config.queuePrefix);
+        scheduler.target = new BullmqScheduler(queues, logger);
+        background = { redis, connection, queues };
+      }
+      if (workers && !background.workers) {
+        const tuning = o.background ?? {};
+        background.workers = startWorkers({ redisUrl: background.redis.url, prefix: config.queuePrefix, ports: grants, logger, metrics, concurrency: tuning.concurrency });
+        reconciler = startReconciler({ ports: grants, openSession: () => store.openSession(), logger, metrics, intervalMs: tuning.reconcileIntervalMs });
+      }
+      return background.redis.url;
     },
+    readiness,
     async close() {
       watcher?.stop();
-      notifier.enabled = false;
+      // Stop taking work, let jobs in flight finish, then close Redis and the pool (graceful shutdown).
       await reconciler?.stop();
+      await background?.workers?.close();
+      if (background) {
+        await closeQueues(background.queues);
+        background.connection.disconnect();
+        await background.redis.close();
+      }
       await server.close();
       await providers.close();
       await store.close();

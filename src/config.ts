@@ -19,6 +19,10 @@ const ENV_SCHEMA = z.object({
   DATABASE_URL: url,
   STINT_DATA_DIR: z.string().default('.stint'),
   REDIS_URL: url,
+  STINT_QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_{}.-]{1,64}$/, 'letters, digits, _ . - and {} (a Redis Cluster hash tag) only')
+    .default('stint'),
   STINT_POLICY: z.string().default('stint.yaml'),
   STINT_PUBLIC_URL: url,
   STINT_ADMIN_TOKEN: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
@@ -45,6 +49,8 @@ export interface Config {
   databaseUrl?: string;
   dataDir: string;
   redisUrl?: string;
+  /** BullMQ key prefix: several Stints (or test runs) can share one Redis; `{stint}` hash-tags it for Redis Cluster. */
+  queuePrefix: string;
   policyPath: string;
   publicUrl?: string;
   adminToken?: string;
@@ -68,6 +74,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: e.DATABASE_URL,
     dataDir: e.STINT_DATA_DIR,
     redisUrl: e.REDIS_URL,
+    queuePrefix: e.STINT_QUEUE_PREFIX,
     policyPath: e.STINT_POLICY,
     publicUrl: e.STINT_PUBLIC_URL,
     adminToken: e.STINT_ADMIN_TOKEN,

@@ -1,12 +1,17 @@
-/** `stint serve` / `stint all`: start the app, say where it listens and what is on, stop cleanly on SIGTERM. */
+/**
+ * `stint serve` (HTTP; sets timers), `stint worker` (queues' workers and the reconciler; /healthz, /readyz and
+ * /metrics on METRICS_PORT) and `stint all` (both in one process): start the app, say what runs, and stop
+ * cleanly on SIGTERM (stop taking work, finish jobs in flight, close Redis and the pool; forced after 25 s).
+ */
 import { randomBytes } from 'node:crypto';
+import { startMetricsServer } from '../api/metrics-server.ts';
 import { createApp } from '../app.ts';
 import { loadConfig } from '../config.ts';
 import { LIVE_TOKEN_PREFIX } from '../core/manage-tokens.ts';
 import type { CliIo } from './client-commands.ts';
 import { quickstartLines } from './quickstart.ts';
 
-export async function runServer(mode: 'serve' | 'all', io: CliIo): Promise<void> {
+export async function runServer(mode: 'serve' | 'worker' | 'all', io: CliIo): Promise<void> {
   const config = loadConfig(io.env);
   const env = { ...io.env };
   // PGlite is one in-process database: only `all` may open it (DESIGN.md section 3).
@@ -20,17 +25,33 @@ export async function runServer(mode: 'serve' | 'all', io: CliIo): Promise<void>
     env.STINT_ADMIN_TOKEN = mintedAdminToken;
   }
   const app = await createApp({ env });
-  const address = await app.listen();
-  // `all` also runs the background work in this process: activation and the reconciler (leader only).
-  if (mode === 'all') app.startBackground();
-  const url = address.replace('[::1]', 'localhost');
+  let redisUrl: string;
+  try {
+    redisUrl = await app.startBackground({ workers: mode !== 'serve', mayStartRedis: mode === 'all' });
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
   const p = app.policy.current();
-  io.out(`Stint ${mode} listening on ${url}`);
+  const closers: Array<() => Promise<void>> = [];
+  let url: string;
+  if (mode === 'worker') {
+    const metrics = await startMetricsServer({ port: config.metricsPort, host: config.host, registry: app.metrics.registry, ready: () => app.readiness() });
+    closers.push(metrics.close);
+    url = metrics.url;
+    io.out(`Stint worker running; /healthz, /readyz and /metrics on ${url}`);
+  } else {
+    url = (await app.listen()).replace('[::1]', 'localhost');
+    io.out(`Stint ${mode} listening on ${url}`);
+  }
   io.out(`  store   ${app.store.kind === 'pglite' ? `embedded PGlite in ${config.dataDir}/` : 'PostgreSQL (DATABASE_URL)'}`);
+  io.out(`  redis   ${redisUrl.replace(/\/\/[^@]*@/, '//***@')} (queue prefix ${config.queuePrefix})${mode === 'serve' ? '; no workers in this process: run `stint worker` beside it' : ''}`);
   io.out(`  policy  ${config.policyPath} (fingerprint ${p.fingerprint}; ${p.resources.length} resources, ${p.people.size} people)`);
-  io.out(`  REST    on   ${url}/api/v1 (OpenAPI at ${url}/openapi.json)`);
-  io.out(`  Slack   ${app.config.slack.enabled ? 'on' : 'off  (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to enable)'}`);
-  io.out(`  Teams   ${app.config.teams.enabled ? 'on' : 'off  (set TEAMS_APP_ID and TEAMS_APP_PASSWORD to enable)'}`);
+  if (mode !== 'worker') {
+    io.out(`  REST    on   ${url}/api/v1 (OpenAPI at ${url}/openapi.json)`);
+    io.out(`  Slack   ${app.config.slack.enabled ? 'on' : 'off  (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to enable)'}`);
+    io.out(`  Teams   ${app.config.teams.enabled ? 'on' : 'off  (set TEAMS_APP_ID and TEAMS_APP_PASSWORD to enable)'}`);
+  }
   if (mintedAdminToken) {
     io.out('');
     io.out('Admin token for this run (STINT_ADMIN_TOKEN was not set; a new one is made at each start):');
@@ -47,7 +68,9 @@ export async function runServer(mode: 'serve' | 'all', io: CliIo): Promise<void>
       app.logger.info({ signal }, 'shutting down');
       const force = setTimeout(() => process.exit(1), 25_000);
       force.unref();
-      app.close().then(resolve, (err: unknown) => {
+      Promise.all(closers.map((close) => close()))
+        .then(() => app.close())
+        .then(resolve, (err: unknown) => {
         app.logger.error({ err }, 'error during shutdown');
         resolve();
       });

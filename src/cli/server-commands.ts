@@ -32,6 +32,7 @@ async function withStore<T>(io: CliIo, work: (store: Store) => Promise<T>): Prom
 
 export function registerServerCommands(program: Command, io: CliIo): void {
   program.command('serve').description('Run the HTTP server (REST API, and Slack/Teams endpoints when configured)').action(() => runServer('serve', io));
+  program.command('worker').description('Run the background work: queue workers and the reconciler (needs DATABASE_URL; several may run)').action(() => runServer('worker', io));
   program.command('all').description('Run the server and the background work in one process (the embedded default)').action(() => runServer('all', io));
 
   program

@@ -2,17 +2,28 @@
  * APPROVED → ACTIVE: ask each scope's provider for the access, remember every handle as soon as it exists
  * (so a crash mid-way leaves a record of what to take back), then move the request with its expiry. All or
  * nothing: if one scope fails, the scopes already granted are revoked and the request is GRANT_FAILED.
- * Idempotent: anything but APPROVED is left alone, and providers' grant is idempotent too.
+ * Idempotent: anything but APPROVED is left alone, and providers' grant is idempotent too. The provider calls
+ * run under the request's lease, so two workers never both grant (the second answers `busy`).
  */
 import { StintError, isStintError } from '../domain/errors.ts';
 import type { AccessRequest } from '../domain/request.ts';
 import { resolveScope } from '../policy/index.ts';
+import { setExpiryTimers } from './expiry-timers.ts';
+import { withLease } from './lease.ts';
 import type { GrantHandleRecord, GrantPorts } from './ports.ts';
-import { revokeScope } from './revoke-grant.ts';
+import { completeRevoke, revokeScope } from './revoke-grant.ts';
 
-export type ActivateResult = { status: 'ACTIVE' | 'GRANT_FAILED' | 'unchanged'; request: AccessRequest | null };
+export type ActivateResult = { status: 'ACTIVE' | 'GRANT_FAILED' | 'unchanged' | 'busy'; request: AccessRequest | null };
 
 export async function activateGrant(requestId: string, ports: GrantPorts): Promise<ActivateResult> {
+  const seen = await ports.store.getRequest(requestId);
+  if (!seen || seen.status !== 'APPROVED') return { status: 'unchanged', request: seen };
+  const leased = await withLease(ports, requestId, () => activateLeased(requestId, ports));
+  return leased.held ? leased.value : { status: 'busy', request: seen };
+}
+
+async function activateLeased(requestId: string, ports: GrantPorts): Promise<ActivateResult> {
+  // Read again under the lease: another worker may have finished the activation just before we claimed.
   const request = await ports.store.getRequest(requestId);
   if (!request || request.status !== 'APPROVED') return { status: 'unchanged', request };
   const policy = ports.policy.current();
@@ -50,11 +61,18 @@ export async function activateGrant(requestId: string, ports: GrantPorts): Promi
     // The request moved on while we granted (revoked, offboarded, or another activator won): whatever this
     // run granted must not outlive that. Another activator's handles are the same (grant is idempotent), and
     // it keeps them only if its own transition won — then the request is ACTIVE and nothing is taken back.
+    // A revoke that came in meanwhile found our lease and left the provider work to us: finish it (all handles,
+    // ours included; a failure there is retried with the backoff like any revoke).
     const current = await ports.store.getRequest(requestId);
+    if (current?.status === 'REVOKING') {
+      await completeRevoke(requestId, ports).catch(() => undefined);
+      return { status: 'unchanged', request: await ports.store.getRequest(requestId) };
+    }
     if (current?.status !== 'ACTIVE') await takeBack(request, granted, ports);
     return { status: 'unchanged', request: current };
   }
   const active = { ...request, ...patch, status: 'ACTIVE' as const };
+  await setExpiryTimers(active, ports);
   await ports.notifier.notify({ kind: 'grant.activated', request: active });
   return { status: 'ACTIVE', request: active };
 }
@@ -62,7 +80,7 @@ export async function activateGrant(requestId: string, ports: GrantPorts): Promi
 async function failGrant(request: AccessRequest, granted: GrantHandleRecord[], reason: string, ports: GrantPorts): Promise<ActivateResult> {
   const now = ports.clock.now();
   const rollbackErrors = await takeBack(request, granted, ports);
-  const patch = { nextActionAt: null };
+  const patch = { nextActionAt: null, statusReason: reason.slice(0, 2000) };
   const moved = await ports.store.transaction(async (tx) => {
     if (!(await tx.transition(request.id, 'APPROVED', 'GRANT_FAILED', patch))) return false;
     tx.appendAudit({ actor: 'stint', action: 'grant.failed', requestId: request.id, data: { reason, rolledBack: granted.map((g) => g.resourceId), rollbackErrors }, at: now });

@@ -123,6 +123,7 @@ export async function createRequest(actor: Actor, input: CreateRequestInput, por
     activatedAt: null,
     expiresAt: null,
     revokedAt: null,
+    statusReason: null,
     revokeCause: null,
     breakGlass,
     escalationLevel: 0,
@@ -163,6 +164,7 @@ export async function createRequest(actor: Actor, input: CreateRequestInput, por
     const approverIds = approversFor(policy, workflow, now).filter((id) => id !== owner);
     await ports.notifier.notify({ kind: 'request.pending', request, approverIds });
   } else {
+    if (status === 'APPROVED') await ports.scheduler.activateSoon(request.id);
     await ports.notifier.notify({ kind: 'request.decided', request, actorId: decidedBy! });
   }
   if (breakGlass) await ports.notifier.notify({ kind: 'breakglass.used', request, notify: policy.breakGlass?.notify ?? [] });

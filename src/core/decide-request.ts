@@ -93,6 +93,8 @@ export async function decideRequest(actor: Actor, input: DecideRequestInput, por
   });
 
   if (result.changed && result.request.status !== 'PENDING') {
+    // Activation runs on a worker right away (the reconciler's sweep is the backstop: it is due in PostgreSQL).
+    if (result.request.status === 'APPROVED') await ports.scheduler.activateSoon(result.request.id);
     await ports.notifier.notify({ kind: 'request.decided', request: result.request, actorId: actor.id });
   }
   return result;

@@ -22,8 +22,9 @@ export async function offboardPeople(requesterIds: string[], ports: Omit<CorePor
         return { ...locked, ...patch, status: 'CANCELLED' as const };
       }
       if (locked.status === 'APPROVED' || locked.status === 'ACTIVE') {
-        // Revocation goes through REVOKING; the provider-backed revoke arrives with the grants work, and until a
-        // grant exists there is nothing to take away, so the request ends here.
+        // Revocation goes through REVOKING and a worker's provider revoke. Before activation there is nothing to
+        // take away, so the request ends here (an activation in flight loses its final transition and takes back
+        // what it granted).
         const patch = { revokeCause: 'offboarded' as const, nextActionAt: now };
         if (!(await tx.transition(locked.id, locked.status, 'REVOKING', patch))) return null;
         tx.appendAudit({ actor: 'policy', action: 'grant.revoking', requestId: locked.id, data, at: now });
@@ -38,6 +39,7 @@ export async function offboardPeople(requesterIds: string[], ports: Omit<CorePor
     });
     if (moved) {
       ended.push(moved);
+      if (moved.status === 'REVOKING') await ports.scheduler.revokeAt(moved.id, 'offboarded', now);
       await ports.notifier.notify({ kind: moved.status === 'CANCELLED' ? 'request.cancelled' : 'request.decided', request: moved, actorId: 'policy' });
     }
   }

@@ -49,6 +49,7 @@ export type RequestPatch = Partial<
     | 'escalationLevel'
     | 'generation'
     | 'autoApproved'
+    | 'statusReason'
   >
 >;
 
@@ -111,6 +112,15 @@ export interface RequestStore {
   countOtherActiveHolders(requesterId: string, resourceId: string, exceptRequestId: string): Promise<number>;
   /** Counts a failed provider call on a handle (attempts + 1, lastError), outside any transaction. */
   recordGrantError(requestId: string, resourceId: string, error: string): Promise<void>;
+  /** ACTIVE requests whose expiry is at or before `before`, soonest first (timers to re-create). */
+  listActiveExpiringBefore(before: Date, limit: number): Promise<AccessRequest[]>;
+  /**
+   * Takes (or renews) the lease on a request's provider work until `until`; false when another owner holds an
+   * unexpired lease. One worker at a time calls providers for a request (fault test 6: each call once).
+   */
+  claimRequest(id: string, owner: string, until: Date, now: Date): Promise<boolean>;
+  /** Gives the lease back (only when `owner` still holds it). */
+  releaseRequest(id: string, owner: string): Promise<void>;
 }
 
 export interface PersonRecord {
@@ -171,11 +181,30 @@ export type Notification =
   | { kind: 'grant.activated'; request: AccessRequest }
   | { kind: 'grant.failed'; request: AccessRequest; reason: string }
   | { kind: 'grant.revoked'; request: AccessRequest }
+  /** The grant ends soon (the requester may say done or extend). */
+  | { kind: 'grant.expiring'; request: AccessRequest; minutesLeft: number }
   /** A revoke attempt failed: the access may still be there; the request stays REVOKING and is retried. */
   | { kind: 'grant.revoke_failed'; request: AccessRequest; reason: string; attempt: number };
 
 export interface Notifier {
   notify(notification: Notification): Promise<void>;
+}
+
+/**
+ * Precise alarm clocks for a request's next action (BullMQ queues in production). Best effort by contract:
+ * PostgreSQL's `nextActionAt` is the real schedule and the reconciler re-creates lost timers, so an
+ * implementation never throws (Redis down → logged; the sweep acts within its interval). Job data is ids only.
+ */
+export interface Scheduler {
+  /** Activate this approved request as soon as a worker is free (queue `grant`). */
+  activateSoon(requestId: string): Promise<void>;
+  /**
+   * Revoke at `at` if still due then (queue `revoke`): at expiry, a retry, or now. `key` makes the alarm unique
+   * (`g<generation>` for an expiry, `r<attempt>` for a retry), so re-setting a pending one is a no-op.
+   */
+  revokeAt(requestId: string, key: string, at: Date): Promise<void>;
+  /** Remind the requester at `at` that the grant of this generation ends soon. */
+  remindAt(requestId: string, generation: number, at: Date): Promise<void>;
 }
 
 /** The ports every request use case receives. */
@@ -184,6 +213,7 @@ export interface CorePorts {
   policy: PolicySource;
   clock: Clock;
   notifier: Notifier;
+  scheduler: Scheduler;
   /** Notification channels this deployment has configured (`slack`, `teams`, `email`). */
   channels: ReadonlySet<string>;
 }
@@ -243,5 +273,6 @@ export interface GrantPorts {
   policy: PolicySource;
   clock: Clock;
   notifier: Notifier;
+  scheduler: Scheduler;
   providers: ProviderLookup;
 }

@@ -1,45 +1,56 @@
 /**
  * One sweep of the reconciler (invariant 1): PostgreSQL's nextActionAt is the real schedule, so every request
- * whose next action is due is acted on directly — APPROVED ones activated, expired ACTIVE ones revoked,
- * REVOKING ones retried with backoff — whatever happened to timers, workers or Redis in between.
+ * whose next action is due is advanced directly — whatever happened to timers, workers or Redis in between —
+ * and the timers of grants ending soon are set again (a no-op where Redis still has them).
  */
-import { isStintError } from '../domain/errors.ts';
-import { activateGrant } from './activate-grant.ts';
+import { advanceRequest, type AdvanceOutcome } from './advance-request.ts';
+import { EXPIRY_REMINDER_MS, setExpiryTimers } from './expiry-timers.ts';
 import type { GrantPorts } from './ports.ts';
-import { revokeGrant } from './revoke-grant.ts';
-
-/** Retry delay after the n-th failed revoke: 5 s doubling, about 10 minutes of attempts, then every 5 minutes. */
-export function revokeRetryDelayMs(attempt: number): number {
-  return Math.min(5_000 * 2 ** Math.max(0, attempt - 1), 300_000);
-}
 
 export interface SweepResult {
   activated: string[];
   revoked: string[];
   failed: string[];
+  /** Held by another worker's lease; looked at again at the next sweep. */
+  busy: string[];
+  /** Grants whose timers were (re)set. */
+  timers: number;
 }
 
-export async function reconcileDue(ports: GrantPorts, options: { limit?: number } = {}): Promise<SweepResult> {
-  const result: SweepResult = { activated: [], revoked: [], failed: [] };
-  const due = await ports.store.listDueRequests(ports.clock.now(), options.limit ?? 500);
-  for (const request of due) {
-    try {
-      if (request.status === 'APPROVED') {
-        const outcome = await activateGrant(request.id, ports);
-        if (outcome.status === 'ACTIVE') result.activated.push(request.id);
-        else if (outcome.status === 'GRANT_FAILED') result.failed.push(request.id);
-      } else {
-        const revoked = await revokeGrant(request.id, request.revokeCause ?? 'expired', 'stint', ports);
-        if (revoked.status === 'REVOKED') result.revoked.push(request.id);
-      }
-    } catch (err) {
-      if (!isStintError(err)) throw err;
-      result.failed.push(request.id);
-      // Still REVOKING: push the next attempt out by the backoff, so one broken target does not spin the sweep.
-      const attempts = Math.max(1, ...(await ports.store.listGrantHandles(request.id)).map((h) => h.attempts));
-      const next = new Date(ports.clock.now().getTime() + revokeRetryDelayMs(attempts));
-      await ports.store.transaction((tx) => tx.transition(request.id, 'REVOKING', 'REVOKING', { nextActionAt: next }));
-    }
+export interface SweepOptions {
+  /** Rows per batch. @defaultValue 200 */
+  batch?: number;
+  /** Requests advanced at once. @defaultValue 8 */
+  concurrency?: number;
+  /** How far ahead timers are re-created. @defaultValue 10 min + 60 s */
+  horizonMs?: number;
+}
+
+export async function reconcileDue(ports: GrantPorts, options: SweepOptions = {}): Promise<SweepResult> {
+  const result: SweepResult = { activated: [], revoked: [], failed: [], busy: [], timers: 0 };
+  const batch = options.batch ?? 200;
+  const seen = new Set<string>();
+  // Batches until nothing due is left that this sweep has not looked at (busy rows stay due, so they are skipped).
+  for (;;) {
+    const due = (await ports.store.listDueRequests(ports.clock.now(), batch)).filter((r) => !seen.has(r.id));
+    if (due.length === 0) break;
+    for (const r of due) seen.add(r.id);
+    await inChunks(due, options.concurrency ?? 8, async (r) => tally(result, r.id, await advanceRequest(r.id, ports)));
   }
+  const horizon = new Date(ports.clock.now().getTime() + (options.horizonMs ?? EXPIRY_REMINDER_MS + 60_000));
+  const ending = await ports.store.listActiveExpiringBefore(horizon, 5_000);
+  await inChunks(ending, 50, (r) => setExpiryTimers(r, ports));
+  result.timers = ending.length;
   return result;
+}
+
+function tally(result: SweepResult, id: string, outcome: AdvanceOutcome): void {
+  if (outcome === 'activated') result.activated.push(id);
+  else if (outcome === 'revoked') result.revoked.push(id);
+  else if (outcome === 'grant_failed' || outcome === 'retrying') result.failed.push(id);
+  else if (outcome === 'busy') result.busy.push(id);
+}
+
+async function inChunks<T>(items: T[], size: number, work: (item: T) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(work));
 }

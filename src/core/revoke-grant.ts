@@ -2,10 +2,12 @@
  * ACTIVE → REVOKING → REVOKED. The move to REVOKING (with its cause) commits first; then every scope's
  * provider revokes (ending sessions in use) and, where the access is Stint's alone, `check` must confirm it is
  * gone. Only then REVOKED (invariant 5: never marked revoked on failure). A failure keeps the request
- * REVOKING, counts the attempt, alerts, and throws so the caller (job or reconciler) retries.
+ * REVOKING with its next attempt pushed out by the backoff (and a timer for it), counts the attempt, alerts,
+ * and throws UNAVAILABLE. The provider calls run under the request's lease (core/lease.ts).
  */
 import { StintError } from '../domain/errors.ts';
 import type { AccessRequest, RevokeCause } from '../domain/request.ts';
+import { withLease } from './lease.ts';
 import type { GrantHandleRecord, GrantPorts } from './ports.ts';
 
 export async function revokeGrant(
@@ -31,6 +33,25 @@ export async function revokeGrant(
     return { ...locked, ...patch, status: 'REVOKING' as const };
   });
   if (request.status === 'REVOKED') return request;
+  // One worker at a time calls the providers; when another holds the lease it is doing this very revoke.
+  const leased = await withLease(ports, requestId, () => completeRevoke(requestId, ports));
+  return leased.held ? leased.value : request;
+}
+
+/** Retry delay after the n-th failed revoke: 5 s doubling, about 10 minutes of attempts, then every 5 minutes. */
+export function revokeRetryDelayMs(attempt: number): number {
+  return Math.min(5_000 * 2 ** Math.max(0, attempt - 1), 300_000);
+}
+
+/**
+ * The provider half of a revoke, for a caller holding the request's lease (revokeGrant, or an activation that
+ * lost the race to a revoke). Reads the request again: another worker may have finished just before.
+ */
+export async function completeRevoke(requestId: string, ports: GrantPorts): Promise<AccessRequest> {
+  const request = await ports.store.getRequest(requestId);
+  if (!request) throw new StintError('NOT_FOUND', `No request ${requestId}`, { id: requestId });
+  if (request.status !== 'REVOKING') return request;
+  const cause = request.revokeCause ?? 'expired';
 
   const failures: string[] = [];
   for (const handle of await ports.store.listGrantHandles(requestId)) {
@@ -48,17 +69,22 @@ export async function revokeGrant(
   }
 
   if (failures.length > 0) {
-    const reason = failures.join('; ');
+    const reason = failures.join('; ').slice(0, 2000);
+    const attempt = Math.max(1, ...(await ports.store.listGrantHandles(requestId)).map((h) => h.attempts));
+    const now = ports.clock.now();
+    const next = new Date(now.getTime() + revokeRetryDelayMs(attempt));
+    // Still REVOKING: the next attempt is pushed out by the backoff, so one broken target does not spin.
     await ports.store.transaction(async (tx) => {
-      tx.appendAudit({ actor: 'stint', action: 'grant.revoke_failed', requestId, data: { cause, reason }, at: ports.clock.now() });
+      await tx.transition(requestId, 'REVOKING', 'REVOKING', { nextActionAt: next, statusReason: `revoke attempt ${attempt} failed: ${reason}` });
+      tx.appendAudit({ actor: 'stint', action: 'grant.revoke_failed', requestId, data: { cause, reason, attempt, nextAttemptAt: next.toISOString() }, at: now });
     });
-    const attempt = Math.max(0, ...(await ports.store.listGrantHandles(requestId)).map((h) => h.attempts));
+    await ports.scheduler.revokeAt(requestId, `r${attempt}`, next);
     await ports.notifier.notify({ kind: 'grant.revoke_failed', request, reason, attempt });
     throw new StintError('UNAVAILABLE', `Revoking ${requestId} failed (${reason}); it stays REVOKING and is retried`, { requestId });
   }
 
   const done = ports.clock.now();
-  const patch = { revokedAt: done, nextActionAt: null };
+  const patch = { revokedAt: done, nextActionAt: null, statusReason: null };
   const moved = await ports.store.transaction(async (tx) => {
     if (!(await tx.transition(requestId, 'REVOKING', 'REVOKED', patch))) return false;
     tx.appendAudit({ actor: 'stint', action: 'grant.revoked', requestId, data: { cause }, at: done });

@@ -108,6 +108,8 @@ export interface AccessRequest {
   breakGlass: boolean;
   escalationLevel: number;
   nextActionAt: Date | null;
+  /** Why the request is in its state, when that needs saying (GRANT_FAILED's reason; a revoke that keeps failing). */
+  statusReason: string | null;
   policyVersion: string;
 }
 

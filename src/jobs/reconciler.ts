@@ -1,18 +1,23 @@
 /**
  * The reconciler loop: at start-up and every interval (default 15 s), the leader sweeps every request whose
- * next action is due (core/reconcile-due.ts). Not a BullMQ repeatable job on purpose: FLUSHALL would delete
- * it. Non-leaders try to take the lock at each tick, so a dead leader is replaced within one interval.
+ * next action is due (core/reconcile-due.ts) and re-sets the timers of grants ending soon. Not a BullMQ
+ * repeatable job on purpose: FLUSHALL would delete it. Non-leaders try to take the lock at each tick, so a dead
+ * leader is replaced within one interval. A sweep that met rows leased by a worker looks again as soon as such
+ * a lease can have lapsed, so a worker killed mid-revoke does not cost a whole interval.
  */
 import type { Logger } from 'pino';
+import { LEASE_MS } from '../core/lease.ts';
 import type { GrantPorts } from '../core/ports.ts';
 import { reconcileDue } from '../core/reconcile-due.ts';
 import type { SqlDriver } from '../store/sql-driver.ts';
 import { tryLeadership, type Leadership } from './leader-lock.ts';
+import type { JobMetrics } from './metrics.ts';
 
 export interface ReconcilerOptions {
   ports: GrantPorts;
   openSession: () => Promise<SqlDriver>;
   logger: Logger;
+  metrics?: JobMetrics;
   /** @defaultValue 15000 */
   intervalMs?: number;
 }
@@ -25,10 +30,11 @@ export interface Reconciler {
 }
 
 export function startReconciler(options: ReconcilerOptions): Reconciler {
-  const { ports, logger } = options;
+  const { ports, logger, metrics } = options;
   let leadership: Leadership | null = null;
   let running: Promise<void> | null = null;
   let stopped = false;
+  let retick: NodeJS.Timeout | undefined;
 
   const work = async () => {
     if (stopped) return;
@@ -43,13 +49,23 @@ export function startReconciler(options: ReconcilerOptions): Reconciler {
     }
     if (!leadership) return;
     const swept = await reconcileDue(ports);
-    if (swept.activated.length + swept.revoked.length + swept.failed.length > 0) logger.info(swept, 'reconciler sweep');
+    metrics?.sweeps.inc({ outcome: 'ok' });
+    const acted = swept.activated.length + swept.revoked.length + swept.failed.length;
+    if (acted > 0) logger.info({ activated: swept.activated, revoked: swept.revoked, failed: swept.failed }, 'reconciler sweep acted on overdue requests');
+    if (swept.busy.length > 0 && !stopped) {
+      clearTimeout(retick);
+      retick = setTimeout(() => void tick(), LEASE_MS + 250);
+      retick.unref();
+    }
   };
 
   const tick = async () => {
     // One sweep at a time: a slow sweep is not overlapped by the next tick.
     running ??= work()
-      .catch((err: unknown) => logger.error({ err }, 'reconciler sweep failed; retrying at the next tick'))
+      .catch((err: unknown) => {
+        metrics?.sweeps.inc({ outcome: 'error' });
+        logger.error({ err }, 'reconciler sweep failed; retrying at the next tick');
+      })
       .finally(() => {
         running = null;
       });
@@ -66,6 +82,7 @@ export function startReconciler(options: ReconcilerOptions): Reconciler {
     async stop() {
       stopped = true;
       clearInterval(timer);
+      clearTimeout(retick);
       await running;
       await leadership?.release();
       leadership = null;

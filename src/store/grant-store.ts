@@ -58,3 +58,25 @@ export async function listDueRequests(db: Reader, now: Date, limit: number): Pro
   });
   return rows.map(toAccessRequest);
 }
+
+export async function listActiveExpiringBefore(db: Reader, before: Date, limit: number): Promise<AccessRequest[]> {
+  const rows = await db.request.findMany({
+    where: { status: 'ACTIVE', expiresAt: { lte: before } },
+    orderBy: [{ expiresAt: 'asc' }, { id: 'asc' }],
+    take: limit,
+  });
+  return rows.map(toAccessRequest);
+}
+
+/** Conditional update: the lease moves only when free, lapsed, or already ours (a renewal). */
+export async function claimRequest(db: Reader, id: string, owner: string, until: Date, now: Date): Promise<boolean> {
+  const { count } = await db.request.updateMany({
+    where: { id, OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }, { leaseOwner: owner }] },
+    data: { leaseOwner: owner, leaseUntil: until },
+  });
+  return count === 1;
+}
+
+export async function releaseRequest(db: Reader, id: string, owner: string): Promise<void> {
+  await db.request.updateMany({ where: { id, leaseOwner: owner }, data: { leaseOwner: null, leaseUntil: null } });
+}

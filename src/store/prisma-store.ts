@@ -106,6 +106,18 @@ export class PrismaStore implements Store {
     return grants.recordGrantError(this.outside('recordGrantError'), requestId, resourceId, error);
   }
 
+  listActiveExpiringBefore(before: Date, limit: number): Promise<AccessRequest[]> {
+    return grants.listActiveExpiringBefore(this.outside('listActiveExpiringBefore'), before, limit);
+  }
+
+  claimRequest(id: string, owner: string, until: Date, now: Date): Promise<boolean> {
+    return grants.claimRequest(this.outside('claimRequest'), id, owner, until, now);
+  }
+
+  releaseRequest(id: string, owner: string): Promise<void> {
+    return grants.releaseRequest(this.outside('releaseRequest'), id, owner);
+  }
+
   syncPeople(people: PersonRecord[], serviceAccounts: Array<{ id: string; ownerId: string }>): Promise<string[]> {
     return syncPeople(this.run, people, serviceAccounts);
   }

@@ -49,6 +49,7 @@ export const REQUEST_COLUMNS = [
   'escalationLevel',
   'nextActionAt',
   'policyVersion',
+  'statusReason',
 ] as const satisfies ReadonlyArray<keyof RequestRow & keyof AccessRequest>;
 
 function stringArray(value: unknown): string[] {
@@ -86,6 +87,7 @@ export function toAccessRequest(row: RequestRow): AccessRequest {
     escalationLevel: row.escalationLevel,
     nextActionAt: row.nextActionAt,
     policyVersion: row.policyVersion,
+    statusReason: row.statusReason,
   };
 }
 

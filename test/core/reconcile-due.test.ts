@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { activateGrant } from '../../src/core/activate-grant.ts';
 import { createRequest } from '../../src/core/create-request.ts';
 import type { GrantPorts, Provider } from '../../src/core/ports.ts';
-import { reconcileDue, revokeRetryDelayMs } from '../../src/core/reconcile-due.ts';
+import { reconcileDue } from '../../src/core/reconcile-due.ts';
+import { revokeRetryDelayMs } from '../../src/core/revoke-grant.ts';
 import { createNoopProvider } from '../../src/providers/noop/noop-provider.ts';
 import { coreHarness, person } from '../support/core-harness.ts';
 
@@ -22,7 +23,7 @@ describe('reconcileDue', () => {
   it('leaves an ACTIVE grant alone until it expires, then revokes it with cause expired', async () => {
     const h = setup();
     const id = await activeRequest(h, '30m');
-    expect(await reconcileDue(h.grantPorts)).toEqual({ activated: [], revoked: [], failed: [] });
+    expect(await reconcileDue(h.grantPorts)).toMatchObject({ activated: [], revoked: [], failed: [], busy: [] });
     h.clock.advance(30 * 60_000);
     expect((await reconcileDue(h.grantPorts)).revoked).toEqual([id]);
     expect(await h.store.getRequest(id)).toMatchObject({ status: 'REVOKED', revokeCause: 'expired' });

@@ -9,6 +9,7 @@ import { revokeGrant } from '../../src/core/revoke-grant.ts';
 import { parsePolicy } from '../../src/policy/index.ts';
 import { openPostgresTarget, type PostgresTarget } from '../providers/postgres-target.ts';
 import { apiHarness, type ApiHarness } from '../support/api-harness.ts';
+import { sharedRedisEnv } from '../support/test-redis.ts';
 
 let target: PostgresTarget;
 let h: ApiHarness;
@@ -36,7 +37,7 @@ workflows:
 `,
     'grant-e2e.yaml',
   );
-  h = await apiHarness({ policy, people: ['alice', 'carol', 'dave'], env: { STINT_TEST_TARGET: target.database.url } });
+  h = await apiHarness({ policy, people: ['alice', 'carol', 'dave'], env: { STINT_TEST_TARGET: target.database.url, ...sharedRedisEnv() } });
 }, 120_000);
 
 afterAll(async () => {
@@ -77,7 +78,7 @@ describe('grants on PostgreSQL, end to end', () => {
   }, 60_000);
 
   it('activates right after the last approval when background work runs, and ends on "done" over REST', async () => {
-    h.app.startBackground();
+    await h.app.startBackground({ workers: true });
     const created = await h.call('alice', 'POST', '/api/v1/credentials/jit', { reason: 'INC-2 more stuck orders', scopes: ['orders-db'], duration: '1h' });
     const id = created.body.id as string;
     await h.call('carol', 'POST', `/api/v1/credentials/jit/${id}/approve`, {});

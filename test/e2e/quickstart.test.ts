@@ -38,7 +38,7 @@ beforeAll(async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'stint-e2e-'));
   server = spawn(process.execPath, [BIN, 'all'], {
     cwd: ROOT,
-    env: { ...cleanEnv(), STINT_DATA_DIR: dataDir, STINT_POLICY: 'examples/stint.yaml', PORT: '0', LOG_LEVEL: 'warn' },
+    env: { ...cleanEnv(), STINT_DATA_DIR: dataDir, STINT_POLICY: 'examples/stint.yaml', PORT: '0', LOG_LEVEL: 'warn', STINT_QUEUE_PREFIX: `quickstart-${process.pid}` },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   server.stderr!.on('data', (d: Buffer) => (banner += d.toString()));

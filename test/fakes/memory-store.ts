@@ -110,6 +110,23 @@ export class MemoryStore implements RequestStore {
       }
     }
   }
+  async listActiveExpiringBefore(before: Date, limit: number) {
+    return [...this.state.requests.values()]
+      .filter((r) => r.status === 'ACTIVE' && r.expiresAt !== null && r.expiresAt <= before)
+      .sort((a, b) => a.expiresAt!.getTime() - b.expiresAt!.getTime())
+      .slice(0, limit)
+      .map((r) => ({ ...r }));
+  }
+  readonly leases = new Map<string, { owner: string; until: Date }>();
+  async claimRequest(id: string, owner: string, until: Date, now: Date) {
+    const held = this.leases.get(id);
+    if (!this.state.requests.has(id) || (held && held.owner !== owner && held.until >= now)) return false;
+    this.leases.set(id, { owner, until });
+    return true;
+  }
+  async releaseRequest(id: string, owner: string) {
+    if (this.leases.get(id)?.owner === owner) this.leases.delete(id);
+  }
   async listOpenRequestsOf(ids: string[]) {
     return [...this.state.requests.values()].filter((r) => ids.includes(r.requesterId) && ['PENDING', 'APPROVED', 'ACTIVE'].includes(r.status));
   }

@@ -10,6 +10,7 @@ import { createNoopProvider } from '../../src/providers/noop/noop-provider.ts';
 import { openStore, type Store } from '../../src/store/open-store.ts';
 import { FixedClock } from '../fakes/fixed-clock.ts';
 import { RecordingNotifier } from '../fakes/recording-notifier.ts';
+import { RecordingScheduler } from '../fakes/recording-scheduler.ts';
 import { person } from '../support/core-harness.ts';
 import { testPolicy } from '../support/policy-fixture.ts';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.ts';
@@ -26,7 +27,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   store = await openStore({ databaseUrl: db.url });
   clock = new FixedClock(new Date('2026-11-23T10:00:00Z'));
-  ports = { store, clock, notifier: new RecordingNotifier(), policy: new PolicyHolder(testPolicy()), providers: { get: () => noop } };
+  ports = { store, clock, notifier: new RecordingNotifier(), scheduler: new RecordingScheduler(), policy: new PolicyHolder(testPolicy()), providers: { get: () => noop } };
 }, 60_000);
 
 afterAll(async () => {

@@ -5,15 +5,17 @@ import { PolicyHolder } from '../../src/policy/policy-holder.ts';
 import { FixedClock } from '../fakes/fixed-clock.ts';
 import { MemoryStore } from '../fakes/memory-store.ts';
 import { RecordingNotifier } from '../fakes/recording-notifier.ts';
+import { RecordingScheduler } from '../fakes/recording-scheduler.ts';
 import { testPolicy } from './policy-fixture.ts';
 
 export function coreHarness(yaml?: string) {
   const store = new MemoryStore();
   const clock = new FixedClock();
   const notifier = new RecordingNotifier();
+  const scheduler = new RecordingScheduler();
   const policy = new PolicyHolder(testPolicy(yaml));
-  const ports: CorePorts = { store, clock, notifier, policy, channels: new Set(['slack']) };
-  return { store, clock, notifier, policy, ports };
+  const ports: CorePorts = { store, clock, notifier, scheduler, policy, channels: new Set(['slack']) };
+  return { store, clock, notifier, scheduler, policy, ports };
 }
 
 export function person(id: string, via: Actor['via'] = 'api'): Actor {

@@ -40,6 +40,7 @@ export function makeRequest(overrides: Partial<AccessRequest> = {}): AccessReque
     escalationLevel: 0,
     nextActionAt: at('2026-11-23T10:30:00.456Z'),
     policyVersion: 'v1',
+    statusReason: null,
     ...overrides,
   };
 }

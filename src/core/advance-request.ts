@@ -1,0 +1,32 @@
+/**
+ * Does whatever is due for one request now: activate an APPROVED one, revoke an ACTIVE one whose expiry has
+ * come, retry a REVOKING one. The one entry point of the workers' jobs and of the reconciler's sweep, so a
+ * timer firing late, twice, or for an expiry that an extension moved does the right thing (or nothing).
+ */
+import { isStintError } from '../domain/errors.ts';
+import { activateGrant } from './activate-grant.ts';
+import type { GrantPorts } from './ports.ts';
+import { revokeGrant } from './revoke-grant.ts';
+
+export type AdvanceOutcome = 'activated' | 'grant_failed' | 'revoked' | 'retrying' | 'busy' | 'nothing';
+
+export async function advanceRequest(requestId: string, ports: GrantPorts): Promise<AdvanceOutcome> {
+  const request = await ports.store.getRequest(requestId);
+  if (!request) return 'nothing';
+  const now = ports.clock.now();
+  if (request.status === 'APPROVED') {
+    const { status } = await activateGrant(requestId, ports);
+    return status === 'ACTIVE' ? 'activated' : status === 'GRANT_FAILED' ? 'grant_failed' : status === 'busy' ? 'busy' : 'nothing';
+  }
+  const due =
+    (request.status === 'ACTIVE' && request.expiresAt !== null && request.expiresAt <= now) ||
+    (request.status === 'REVOKING' && (request.nextActionAt === null || request.nextActionAt <= now));
+  if (!due) return 'nothing';
+  try {
+    const after = await revokeGrant(requestId, request.revokeCause ?? 'expired', 'stint', ports);
+    return after.status === 'REVOKED' ? 'revoked' : 'busy';
+  } catch (err) {
+    if (isStintError(err) && err.code === 'UNAVAILABLE') return 'retrying';
+    throw err;
+  }
+}

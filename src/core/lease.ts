@@ -1,0 +1,30 @@
+/**
+ * The grant lease: while one worker calls a request's providers it holds a short lease on the row, renewed
+ * while the work runs. A second worker (another replica, the reconciler, a duplicate job) finds it held and
+ * leaves the request alone, so each provider call happens once. A worker that dies stops renewing; the lease
+ * lapses within LEASE_MS and the reconciler takes over — short on purpose, to keep invariant 1's 20 s bound.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Clock, RequestStore } from './ports.ts';
+
+export const LEASE_MS = 10_000;
+
+export type Leased<T> = { held: true; value: T } | { held: false };
+
+export async function withLease<T>(ports: { store: RequestStore; clock: Clock }, requestId: string, work: () => Promise<T>): Promise<Leased<T>> {
+  const owner = randomBytes(9).toString('base64url');
+  const claim = () => {
+    const now = ports.clock.now();
+    return ports.store.claimRequest(requestId, owner, new Date(now.getTime() + LEASE_MS), now);
+  };
+  if (!(await claim())) return { held: false };
+  // A failed renewal cannot stop a provider call in flight; providers are idempotent, so at worst one repeats.
+  const renew = setInterval(() => void claim().catch(() => undefined), LEASE_MS / 3);
+  renew.unref();
+  try {
+    return { held: true, value: await work() };
+  } finally {
+    clearInterval(renew);
+    await ports.store.releaseRequest(requestId, owner).catch(() => undefined);
+  }
+}

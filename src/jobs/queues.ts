@@ -1,0 +1,47 @@
+/**
+ * The BullMQ queues of DESIGN.md section 4 that exist so far (`grant`, `revoke`, `remind`) and their
+ * deterministic job ids. BullMQ ids must not contain `:`. `removeOnComplete` / `removeOnFail` make a
+ * re-enqueue a no-op while the job is pending and possible again once it ran (invariant 2).
+ */
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+
+export const QUEUE_NAMES = ['grant', 'revoke', 'remind'] as const;
+export type QueueName = (typeof QUEUE_NAMES)[number];
+
+/** Job data is ids only (DESIGN.md invariant 6). */
+export interface GrantJob {
+  requestId: string;
+}
+export interface RemindJob {
+  requestId: string;
+  generation: number;
+}
+
+export const jobIds = {
+  grant: (requestId: string) => `grant-${requestId}`,
+  revoke: (requestId: string, key: string) => `revoke-${requestId}-${key}`,
+  remind: (requestId: string, generation: number) => `expiring-${requestId}-g${generation}`,
+};
+
+/**
+ * Unexpected errors (the database blinked) get a few quick retries; anything longer is the reconciler's.
+ * Provider failures do not throw out of a job: revokeGrant schedules its own retry with the backoff.
+ */
+export const JOB_OPTIONS: JobsOptions = {
+  removeOnComplete: true,
+  removeOnFail: true,
+  attempts: 4,
+  backoff: { type: 'exponential', delay: 1_000 },
+};
+
+export type StintQueues = Record<QueueName, Queue>;
+
+export function createQueues(connection: Redis, prefix: string): StintQueues {
+  const make = (name: QueueName) => new Queue(name, { connection, prefix, defaultJobOptions: JOB_OPTIONS });
+  return { grant: make('grant'), revoke: make('revoke'), remind: make('remind') };
+}
+
+export async function closeQueues(queues: StintQueues): Promise<void> {
+  await Promise.all(Object.values(queues).map((q) => q.close().catch(() => undefined)));
+}
