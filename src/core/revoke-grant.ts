@@ -61,6 +61,10 @@ export async function completeRevoke(requestId: string, ports: GrantPorts): Prom
       if (!stillNeeded && !handle.data.preexisting && (await ports.providers.get(handle.provider).check(handle.config, handle.data)) !== 'absent') {
         throw new Error(`provider ${handle.provider} still reports ${handle.resourceId} present after revoke`);
       }
+      // One event per provider revoke call: the audit shows each call happened once (fault test 6).
+      await ports.store.transaction(async (tx) => {
+        tx.appendAudit({ actor: 'stint', action: 'grant.scope_revoked', requestId, data: { resourceId: handle.resourceId, provider: handle.provider, stillNeeded }, at: ports.clock.now() });
+      });
     } catch (err) {
       const reason = `${handle.resourceId}: ${err instanceof Error ? err.message : String(err)}`;
       failures.push(reason);

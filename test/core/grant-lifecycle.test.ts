@@ -98,7 +98,7 @@ describe('revokeGrant', () => {
     expect(revoked).toMatchObject({ status: 'REVOKED', revokeCause: 'done', nextActionAt: null });
     expect(h.noop.activeGrants()).toHaveLength(0);
     const actions = h.store.state.audit.map((e) => e.action);
-    expect(actions.slice(-2)).toEqual(['grant.revoking', 'grant.revoked']);
+    expect(actions.slice(-3)).toEqual(['grant.revoking', 'grant.scope_revoked', 'grant.revoked']);
   });
 
   it('tells the provider the access is still needed while another active request of the same person covers it', async () => {

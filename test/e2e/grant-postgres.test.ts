@@ -73,6 +73,7 @@ describe('grants on PostgreSQL, end to end', () => {
       'grant.scope_granted',
       'grant.activated',
       'grant.revoking',
+      'grant.scope_revoked',
       'grant.revoked',
     ]);
   }, 60_000);
