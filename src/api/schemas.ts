@@ -43,6 +43,7 @@ export const RequestView = z.object({
   expiresAt: timestamp,
   revokedAt: timestamp,
   revokeCause: z.string().nullable(),
+  statusReason: z.string().nullable().describe("why the request is in its state: GRANT_FAILED's reason, a revoke being retried"),
   breakGlass: z.boolean(),
   riskScore: z.number(),
   riskSignals: z.array(z.string()),

@@ -21,6 +21,7 @@ export function renderRequest(r: RequestView): string {
   if (r.decidedAt) lines.push(`  decided    ${r.decidedAt}${r.decidedBy ? ` by ${r.decidedBy}` : ''}`);
   if (r.expiresAt) lines.push(`  expires    ${r.expiresAt}`);
   if (r.revokedAt) lines.push(`  revoked    ${r.revokedAt} (${r.revokeCause ?? 'unknown'})`);
+  if (r.statusReason) lines.push(`  why        ${r.statusReason}`);
   return lines.join('\n');
 }
 

@@ -29,6 +29,8 @@ export interface RequestView {
   expiresAt: string | null;
   revokedAt: string | null;
   revokeCause: RevokeCause | null;
+  /** Why the request is in its state when that needs saying: GRANT_FAILED's reason, a revoke being retried. */
+  statusReason: string | null;
   breakGlass: boolean;
   riskScore: number;
   riskSignals: string[];
@@ -70,6 +72,7 @@ export function presentRequest(request: AccessRequest, decisions: Decision[], po
     expiresAt: iso(request.expiresAt),
     revokedAt: iso(request.revokedAt),
     revokeCause: request.revokeCause,
+    statusReason: request.statusReason,
     breakGlass: request.breakGlass,
     riskScore: request.riskScore,
     riskSignals: request.riskSignals,

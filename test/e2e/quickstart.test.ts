@@ -98,6 +98,7 @@ describe('quickstart on the embedded defaults', () => {
       if (Date.now() > deadline) throw new Error(`not failed closed in time:\n${shown}`);
       shown = (await stint(['show', id], { STINT_TOKEN: alice })).stdout;
     }
+    expect(shown).toMatch(/why\s+.*ORDERS_DB_ADMIN_URL/);
     const audit = (await stint(['audit', 'export', '--format', 'json'])).stdout;
     expect(audit).toMatch(/grant\.failed.*ORDERS_DB_ADMIN_URL/);
 
