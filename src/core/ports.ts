@@ -112,6 +112,8 @@ export interface RequestStore {
   countOtherActiveHolders(requesterId: string, resourceId: string, exceptRequestId: string): Promise<number>;
   /** Counts a failed provider call on a handle (attempts + 1, lastError), outside any transaction. */
   recordGrantError(requestId: string, resourceId: string, error: string): Promise<void>;
+  /** REVOKED since `since`, and GRANT_FAILED decided since `since` (the drift sweep looks at what they left). */
+  listRecentlyEnded(since: Date, limit: number): Promise<AccessRequest[]>;
   /** ACTIVE requests whose expiry is at or before `before`, soonest first (timers to re-create). */
   listActiveExpiringBefore(before: Date, limit: number): Promise<AccessRequest[]>;
   /**
@@ -181,6 +183,13 @@ export type Notification =
   | { kind: 'grant.activated'; request: AccessRequest }
   | { kind: 'grant.failed'; request: AccessRequest; reason: string }
   | { kind: 'grant.revoked'; request: AccessRequest }
+  /** The expiry moved later (`request.expiresAt` is the new one). */
+  | { kind: 'grant.extended'; request: AccessRequest; actorId: string; previousExpiresAt: Date }
+  /**
+   * The drift sweep found a provider disagreeing with the store: access `present` that should be gone (`fixed`
+   * when the re-revoke worked), or access `absent` under an ACTIVE grant (removed out of band).
+   */
+  | { kind: 'grant.drift'; request: AccessRequest; resourceId: string; found: 'present' | 'absent'; fixed: boolean }
   /** The grant ends soon (the requester may say done or extend). */
   | { kind: 'grant.expiring'; request: AccessRequest; minutesLeft: number }
   /** A revoke attempt failed: the access may still be there; the request stays REVOKING and is retried. */

@@ -3,12 +3,14 @@
  * next action is due (core/reconcile-due.ts) and re-sets the timers of grants ending soon. Not a BullMQ
  * repeatable job on purpose: FLUSHALL would delete it. Non-leaders try to take the lock at each tick, so a dead
  * leader is replaced within one interval. A sweep that met rows leased by a worker looks again as soon as such
- * a lease can have lapsed, so a worker killed mid-revoke does not cost a whole interval.
+ * a lease can have lapsed, so a worker killed mid-revoke does not cost a whole interval. Every minute the leader
+ * also runs the drift sweep (core/sweep-drift.ts).
  */
 import type { Logger } from 'pino';
 import { LEASE_MS } from '../core/lease.ts';
 import type { GrantPorts } from '../core/ports.ts';
 import { reconcileDue } from '../core/reconcile-due.ts';
+import { sweepDrift } from '../core/sweep-drift.ts';
 import type { SqlDriver } from '../store/sql-driver.ts';
 import { tryLeadership, type Leadership } from './leader-lock.ts';
 import type { JobMetrics } from './metrics.ts';
@@ -20,6 +22,8 @@ export interface ReconcilerOptions {
   metrics?: JobMetrics;
   /** @defaultValue 15000 */
   intervalMs?: number;
+  /** How often the leader also runs the drift sweep (providers' check()). @defaultValue 60000 */
+  driftIntervalMs?: number;
 }
 
 export interface Reconciler {
@@ -35,6 +39,7 @@ export function startReconciler(options: ReconcilerOptions): Reconciler {
   let running: Promise<void> | null = null;
   let stopped = false;
   let retick: NodeJS.Timeout | undefined;
+  let lastDrift = 0;
 
   const work = async () => {
     if (stopped) return;
@@ -52,10 +57,24 @@ export function startReconciler(options: ReconcilerOptions): Reconciler {
     metrics?.sweeps.inc({ outcome: 'ok' });
     const acted = swept.activated.length + swept.revoked.length + swept.failed.length;
     if (acted > 0) logger.info({ activated: swept.activated, revoked: swept.revoked, failed: swept.failed }, 'reconciler sweep acted on overdue requests');
+    if (Date.now() - lastDrift >= (options.driftIntervalMs ?? 60_000) && !stopped) {
+      lastDrift = Date.now();
+      await drift();
+    }
     if (swept.busy.length > 0 && !stopped) {
       clearTimeout(retick);
       retick = setTimeout(() => void tick(), LEASE_MS + 250);
       retick.unref();
+    }
+  };
+
+  const drift = async () => {
+    try {
+      const found = await sweepDrift(ports);
+      if (found.present.length + found.absent.length > 0) logger.warn({ present: found.present, absent: found.absent }, 'drift sweep: providers disagree with the store');
+      if (found.errors.length > 0) logger.warn({ errors: found.errors.slice(0, 20) }, 'drift sweep: some checks could not run');
+    } catch (err) {
+      logger.error({ err }, 'drift sweep failed; retrying at the next one');
     }
   };
 

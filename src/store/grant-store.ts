@@ -80,3 +80,12 @@ export async function claimRequest(db: Reader, id: string, owner: string, until:
 export async function releaseRequest(db: Reader, id: string, owner: string): Promise<void> {
   await db.request.updateMany({ where: { id, leaseOwner: owner }, data: { leaseOwner: null, leaseUntil: null } });
 }
+
+export async function listRecentlyEnded(db: Reader, since: Date, limit: number): Promise<AccessRequest[]> {
+  const rows = await db.request.findMany({
+    where: { OR: [{ status: 'REVOKED', revokedAt: { gte: since } }, { status: 'GRANT_FAILED', decidedAt: { gte: since } }] },
+    orderBy: { id: 'asc' },
+    take: limit,
+  });
+  return rows.map(toAccessRequest);
+}

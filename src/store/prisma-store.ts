@@ -106,6 +106,10 @@ export class PrismaStore implements Store {
     return grants.recordGrantError(this.outside('recordGrantError'), requestId, resourceId, error);
   }
 
+  listRecentlyEnded(since: Date, limit: number): Promise<AccessRequest[]> {
+    return grants.listRecentlyEnded(this.outside('listRecentlyEnded'), since, limit);
+  }
+
   listActiveExpiringBefore(before: Date, limit: number): Promise<AccessRequest[]> {
     return grants.listActiveExpiringBefore(this.outside('listActiveExpiringBefore'), before, limit);
   }

@@ -5,20 +5,10 @@ import type { GrantPorts, Provider } from '../../src/core/ports.ts';
 import { revokeGrant } from '../../src/core/revoke-grant.ts';
 import { StintError } from '../../src/domain/errors.ts';
 import { createNoopProvider } from '../../src/providers/noop/noop-provider.ts';
-import { coreHarness, person } from '../support/core-harness.ts';
+import { person } from '../support/core-harness.ts';
+import { approvedDevRequest, grantHarness } from '../support/grant-harness.ts';
 
-function setup(overrides: Record<string, Provider> = {}) {
-  const h = coreHarness();
-  const noop = createNoopProvider();
-  const byType: Record<string, Provider> = { postgres: noop, ...overrides };
-  const ports: GrantPorts = {
-    ...h.ports,
-    providers: {
-      get: (type) => byType[type] ?? (() => { throw new StintError('POLICY_INVALID', `unknown provider type "${type}"`); })(),
-    },
-  };
-  return { ...h, noop, grantPorts: ports };
-}
+const setup = grantHarness;
 
 /** A provider whose revoke fails a given number of times first (a target that refuses, then comes back). */
 function flakyRevoke(failures: number): Provider & { calls: number } {
@@ -33,12 +23,6 @@ function flakyRevoke(failures: number): Provider & { calls: number } {
     },
   };
   return flaky;
-}
-
-async function approvedDevRequest(h: ReturnType<typeof setup>, duration = '1h') {
-  const { request } = await createRequest(person('alice'), { identityId: 'alice', scopes: ['dev-api'], duration, reason: 'debug' }, h.ports);
-  expect(request.status).toBe('APPROVED');
-  return request;
 }
 
 describe('activateGrant', () => {

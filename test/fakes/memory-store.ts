@@ -110,6 +110,12 @@ export class MemoryStore implements RequestStore {
       }
     }
   }
+  async listRecentlyEnded(since: Date, limit: number) {
+    return [...this.state.requests.values()]
+      .filter((r) => (r.status === 'REVOKED' && r.revokedAt! >= since) || (r.status === 'GRANT_FAILED' && r.decidedAt! >= since))
+      .slice(0, limit)
+      .map((r) => ({ ...r }));
+  }
   async listActiveExpiringBefore(before: Date, limit: number) {
     return [...this.state.requests.values()]
       .filter((r) => r.status === 'ACTIVE' && r.expiresAt !== null && r.expiresAt <= before)
