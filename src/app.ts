@@ -176,7 +176,7 @@ export async function createApp(options: { env?: Record<string, string | undefin
         // No offline queue: while Redis is away an add fails at once (and is logged) instead of piling up.
         const connection = new Redis(redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
         connection.on('error', () => undefined);
-        const queues = createQueues(connection, config.queuePrefix);
+        const queues = createQueues(connection, config.queuePrefix, (err) => logger.debug({ err: err.message }, 'queue: Redis error (reconnecting)'));
         scheduler.target = new BullmqScheduler(queues, logger);
         background = { redis, connection, queues };
       }

@@ -37,8 +37,13 @@ export const JOB_OPTIONS: JobsOptions = {
 
 export type StintQueues = Record<QueueName, Queue>;
 
-export function createQueues(connection: Redis, prefix: string): StintQueues {
-  const make = (name: QueueName) => new Queue(name, { connection, prefix, defaultJobOptions: JOB_OPTIONS });
+/** `onError`: Redis trouble the queues see (reconnects are automatic); without it BullMQ prints to stderr. */
+export function createQueues(connection: Redis, prefix: string, onError: (err: Error) => void = () => undefined): StintQueues {
+  const make = (name: QueueName) => {
+    const queue = new Queue(name, { connection, prefix, defaultJobOptions: JOB_OPTIONS });
+    queue.on('error', onError);
+    return queue;
+  };
   return { grant: make('grant'), revoke: make('revoke'), remind: make('remind') };
 }
 
