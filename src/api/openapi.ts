@@ -49,6 +49,28 @@ export function openApiDocument(version: string): Record<string, unknown> {
       '/api/v1/credentials/jit/{id}/cancel': { post: decide('Cancel a pending request (requester or admin)') },
       '/api/v1/credentials/jit/{id}/done': { post: decide('End your access early (requester)') },
       '/api/v1/credentials/jit/{id}/revoke': { post: decide('Take access back (admin or approver)') },
+      '/api/v1/credentials/jit/{id}/extend': {
+        post: {
+          summary: 'Move an active grant\'s expiry later (requester when auto-approvable or break-glass; approver or admin)',
+          description:
+            'Errors: FORBIDDEN (not requester, approver or admin), NOT_ELIGIBLE (the total needs an approver), NOT_PENDING (not ACTIVE), ' +
+            'INVALID_DURATION, DURATION_TOO_LONG (names the maximum and what can still be added), UNAVAILABLE (a provider refused: the old expiry stays).',
+          parameters: idParam,
+          requestBody: body(S.ExtendBody),
+          responses: { '200': answer('The request view', S.RequestView), ...errors },
+        },
+      },
+      '/api/v1/credentials/jit/{id}/credential': {
+        post: {
+          summary: 'Reveal the credential of an active grant (requester only; each call mints a new password)',
+          description:
+            'Answered with Cache-Control: no-store; the password is in this answer only, never stored or logged. ' +
+            'Errors: FORBIDDEN (not the requester), NOT_PENDING (not ACTIVE), NO_CREDENTIAL (no scope mints one, e.g. a role membership), UNAVAILABLE.',
+          parameters: idParam,
+          requestBody: { required: false, content: { 'application/json': { schema: json(S.RevealBody, 'input') } } },
+          responses: { '200': answer('The credentials, shown once', S.RevealedCredentials), ...errors },
+        },
+      },
       '/api/v1/requests': {
         get: {
           summary: 'Requests visible to the caller',

@@ -6,11 +6,13 @@ import { createRequest } from '../core/create-request.ts';
 import { decideRequest } from '../core/decide-request.ts';
 import { getRequest, listRequests } from '../core/list-requests.ts';
 import { endGrant } from '../core/end-grant.ts';
+import { extendGrant } from '../core/extend-grant.ts';
 import type { CorePorts, GrantPorts } from '../core/ports.ts';
 import { presentRequest } from '../core/present-request.ts';
+import { revealCredential } from '../core/reveal-credential.ts';
 import type { AccessRequest } from '../domain/request.ts';
 import { parseWith } from './parse.ts';
-import { CommentBody, CreateRequestBody, ListQuery } from './schemas.ts';
+import { CommentBody, CreateRequestBody, ExtendBody, ListQuery, RevealBody } from './schemas.ts';
 
 export interface ApiDeps {
   core: CorePorts;
@@ -64,6 +66,22 @@ export function registerRequestRoutes(server: FastifyInstance, deps: ApiDeps): v
       return view(await endGrant(actor, { requestId: req.params.id, cause, comment: body.comment }, deps.grants));
     });
   }
+
+  server.post<{ Params: { id: string } }>(`${BASE}/:id/extend`, async (req) => {
+    const actor = await deps.authenticate(req);
+    const body = parseWith(ExtendBody, req.body);
+    return view(await extendGrant(actor, { requestId: req.params.id, duration: body.duration, comment: body.comment }, deps.grants));
+  });
+
+  // Invariant 6: the password exists only in this answer. Fastify logs requests and responses without bodies,
+  // and nothing here logs; no-store keeps it out of caches on the way.
+  server.post<{ Params: { id: string } }>(`${BASE}/:id/credential`, async (req, reply) => {
+    const actor = await deps.authenticate(req);
+    parseWith(RevealBody, req.body);
+    const credentials = await revealCredential(actor, req.params.id, deps.grants);
+    reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
+    return { requestId: req.params.id, credentials: credentials.map((c) => ({ ...c, expiresAt: c.expiresAt.toISOString() })) };
+  });
 
   server.get('/api/v1/requests', async (req) => {
     const actor = await deps.authenticate(req);

@@ -19,6 +19,26 @@ export const CreateRequestBody = z
 
 export const CommentBody = z.object({ comment: z.string().max(2000).optional() }).strict();
 
+export const ExtendBody = z
+  .object({
+    duration: z.string().min(1).max(32).describe('How much later the grant ends: 30m, 1h or ISO 8601 (PT1H)'),
+    comment: z.string().max(2000).optional(),
+  })
+  .strict();
+
+/** Revealing takes no parameters: an empty body or `{}`. */
+export const RevealBody = z.object({}).strict();
+
+export const CredentialView = z.object({
+  resourceId: z.string(),
+  username: z.string(),
+  password: z.string().describe('shown once: minted (or rotated) for this answer, never stored'),
+  expiresAt: z.string().describe('ISO 8601 UTC'),
+  hint: z.string().nullable().describe('how to connect, without the password'),
+});
+
+export const RevealedCredentials = z.object({ requestId: z.string(), credentials: z.array(CredentialView) });
+
 export const ApproverView = z.object({
   id: z.string(),
   email: z.string(),

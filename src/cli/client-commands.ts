@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { RequestView } from '../core/present-request.ts';
 import { apiClientFromEnv, type ApiClient } from './api-client.ts';
-import { renderRequest, renderRequestLine } from './render.ts';
+import { renderCredentials, renderRequest, renderRequestLine, type CredentialsAnswer } from './render.ts';
 
 export interface CliIo {
   out(text: string): void;
@@ -81,4 +81,26 @@ export function registerClientCommands(program: Command, io: CliIo, client: () =
   decide('cancel', 'Withdraw your own pending request', false);
   decide('done', 'End your access now (it is revoked at once)', false);
   decide('revoke', 'Take access back from someone (admin or approver)', false);
+
+  program
+    .command('extend')
+    .description('Move an active grant\'s expiry later (an approver may need to run it for you)')
+    .argument('<id>')
+    .argument('<duration>', 'how much longer: 30m, 1h or PT1H')
+    .argument('[comment...]', 'optional comment')
+    .option('--json', 'print the API JSON')
+    .action(async (id: string, duration: string, comment: string[] | undefined, opts: { json?: boolean }) => {
+      const text = comment?.join(' ').trim();
+      show(opts.json, await client().call<RequestView>('POST', `${BASE}/${id}/extend`, { duration, ...(text ? { comment: text } : {}) }));
+    });
+
+  program
+    .command('creds')
+    .description('Reveal the credential of your active grant (a new password each time; shown once, never stored)')
+    .argument('<id>')
+    .option('--json', 'print the API JSON')
+    .action(async (id: string, opts: { json?: boolean }) => {
+      const answer = await client().call<CredentialsAnswer>('POST', `${BASE}/${id}/credential`, {});
+      io.out(opts.json ? JSON.stringify(answer, null, 2) : renderCredentials(answer));
+    });
 }

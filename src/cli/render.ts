@@ -28,3 +28,21 @@ export function renderRequest(r: RequestView): string {
 export function renderRequestLine(r: RequestView): string {
   return [r.id, r.status.padEnd(12), r.identityId.padEnd(12), formatDuration(r.duration).padEnd(6), r.scopes.join(','), r.reason].join('  ');
 }
+
+export interface CredentialsAnswer {
+  requestId: string;
+  credentials: Array<{ resourceId: string; username: string; password: string; expiresAt: string; hint: string | null }>;
+}
+
+/** The answer of `stint creds`: one block per scope, then the one warning that matters. */
+export function renderCredentials(answer: CredentialsAnswer): string {
+  const lines = answer.credentials.flatMap((c) => [
+    c.resourceId,
+    `  username   ${c.username}`,
+    `  password   ${c.password}`,
+    `  expires    ${c.expiresAt}`,
+    ...(c.hint ? [`  connect    ${c.hint}`] : []),
+  ]);
+  lines.push(`Shown once and not stored anywhere: \`stint creds ${answer.requestId}\` again mints a new password (the old one stops working).`);
+  return lines.join('\n');
+}

@@ -7,10 +7,20 @@ import { ulid } from 'ulid';
 import { parseDuration, formatDuration } from '../domain/duration.ts';
 import { StintError } from '../domain/errors.ts';
 import { ticketFromReason, type AccessRequest, type RequestStatus } from '../domain/request.ts';
-import type { Policy, ResolvedScope } from '../policy/model.ts';
-import { approversFor, canRequest, computeRisk, evaluateAutoApprove, expandPrincipals, ownerOf, resolveScope } from '../policy/index.ts';
+import type { Policy, PolicyWorkflow, ResolvedScope } from '../policy/model.ts';
+import {
+  approversFor,
+  canRequest,
+  computeRisk,
+  evaluateAutoApprove,
+  expandPrincipals,
+  ownerOf,
+  resolveScope,
+  type AutoApproveResult,
+  type RiskResult,
+} from '../policy/index.ts';
 import { actsAsAdmin, requireScope, type Actor } from './actor.ts';
-import type { CorePorts } from './ports.ts';
+import type { CorePorts, RequestStore } from './ports.ts';
 
 export interface CreateRequestInput {
   identityId: string;
@@ -61,8 +71,7 @@ export async function createRequest(actor: Actor, input: CreateRequestInput, por
   }
 
   const owner = ownerOf(policy, input.identityId);
-  const recentDenials = await ports.store.countDenials(input.identityId, new Date(now.getTime() - 7 * DAY_MS));
-  const risk = computeRisk(policy, { scopes, durationSec, breakGlass, at: now, recentDenials });
+  const risk = await assessRisk(policy, ports.store, { requesterId: input.identityId, scopes, durationSec, breakGlass, at: now });
   const ticket = input.ticket ?? ticketFromReason(reason);
 
   let status: RequestStatus = 'PENDING';
@@ -73,20 +82,7 @@ export async function createRequest(actor: Actor, input: CreateRequestInput, por
     status = 'APPROVED';
     decidedBy = 'break-glass';
   } else {
-    const usageCount = workflow.autoApprove?.maxUsage
-      ? await ports.store.countAutoApprovals(input.identityId, new Date(now.getTime() - 30 * DAY_MS))
-      : 0;
-    const auto = evaluateAutoApprove(policy, workflow, {
-      scopes: scopes.map((s) => s.id),
-      durationSec,
-      riskScore: risk.score,
-      requesterId: input.identityId,
-      at: now,
-      usageCount,
-      breakGlass,
-      reason,
-      ticket,
-    });
+    const auto = await autoApproval(policy, workflow, ports.store, { requesterId: input.identityId, scopes, durationSec, riskScore: risk.score, reason, ticket, at: now });
     if (auto.approved) {
       status = 'APPROVED';
       decidedBy = `policy:${workflow.id}`;
@@ -184,7 +180,8 @@ function requesterKindOf(policy: Policy, identityId: string): 'person' | 'servic
   });
 }
 
-function resolveScopes(policy: Policy, requested: string[]): ResolvedScope[] {
+/** Policy resources for these ids, all under one workflow (else UNKNOWN_SCOPE / MIXED_WORKFLOWS). Extensions re-resolve with it. */
+export function resolveScopes(policy: Policy, requested: string[]): ResolvedScope[] {
   const ids = [...new Set(requested.map((s) => s.trim()).filter(Boolean))];
   if (ids.length === 0) throw new StintError('UNKNOWN_SCOPE', 'Name at least one resource to request');
   const resolved: ResolvedScope[] = [];
@@ -216,19 +213,61 @@ function checkDuration(policy: Policy, input: CreateRequestInput, scopes: Resolv
       minimum: formatDuration(minimum),
     });
   }
-  const limits: Array<[number, string]> = scopes.map((s) => [s.resource.maxDurationSec, `${s.resource.id}'s maxDuration`]);
-  if (kind === 'service') {
-    const account = policy.serviceAccounts.get(input.identityId)!;
-    limits.push([account.maxJitDurationSec, `${account.id}'s maxJitDuration`]);
-  }
-  if (input.breakGlass && policy.breakGlass) limits.push([policy.breakGlass.maxDurationSec, 'the break-glass maxDuration']);
-  const [maximum, what] = limits.reduce((a, b) => (b[0] < a[0] ? b : a));
+  const { maximum, what } = maximumDuration(policy, scopes, { requesterId: input.identityId, kind, breakGlass: input.breakGlass === true });
   if (seconds > maximum) {
     throw new StintError('DURATION_TOO_LONG', `Duration ${input.duration} is above ${what} of ${formatDuration(maximum)}; ask for ${formatDuration(maximum)} or less`, {
       maximum: formatDuration(maximum),
     });
   }
   return seconds;
+}
+
+/** The longest a grant of these scopes may last for this requester (seconds), and which limit says so. */
+export function maximumDuration(
+  policy: Policy,
+  scopes: ResolvedScope[],
+  requester: { requesterId: string; kind: 'person' | 'service'; breakGlass: boolean },
+): { maximum: number; what: string } {
+  const limits: Array<[number, string]> = scopes.map((s) => [s.resource.maxDurationSec, `${s.resource.id}'s maxDuration`]);
+  const account = requester.kind === 'service' ? policy.serviceAccounts.get(requester.requesterId) : undefined;
+  if (account) limits.push([account.maxJitDurationSec, `${account.id}'s maxJitDuration`]);
+  if (requester.breakGlass && policy.breakGlass) limits.push([policy.breakGlass.maxDurationSec, 'the break-glass maxDuration']);
+  const [maximum, what] = limits.reduce((a, b) => (b[0] < a[0] ? b : a));
+  return { maximum, what };
+}
+
+/** The risk score of access to these scopes for this long, now (recent denials of the requester count). */
+export async function assessRisk(
+  policy: Policy,
+  store: Pick<RequestStore, 'countDenials'>,
+  subject: { requesterId: string; scopes: ResolvedScope[]; durationSec: number; breakGlass: boolean; at: Date },
+): Promise<RiskResult> {
+  const recentDenials = await store.countDenials(subject.requesterId, new Date(subject.at.getTime() - 7 * DAY_MS));
+  return computeRisk(policy, { scopes: subject.scopes, durationSec: subject.durationSec, breakGlass: subject.breakGlass, at: subject.at, recentDenials });
+}
+
+/** Whether the workflow approves this access on its own now, counting the requester's 30-day allowance. */
+export async function autoApproval(
+  policy: Policy,
+  workflow: PolicyWorkflow,
+  store: Pick<RequestStore, 'countAutoApprovals'>,
+  subject: { requesterId: string; scopes: ResolvedScope[]; durationSec: number; riskScore: number; reason: string; ticket: string | null; at: Date },
+): Promise<AutoApproveResult> {
+  const usageCount = workflow.autoApprove?.maxUsage
+    ? await store.countAutoApprovals(subject.requesterId, new Date(subject.at.getTime() - 30 * DAY_MS))
+    : 0;
+  return evaluateAutoApprove(policy, workflow, {
+    scopes: subject.scopes.map((s) => s.id),
+    durationSec: subject.durationSec,
+    riskScore: subject.riskScore,
+    requesterId: subject.requesterId,
+    at: subject.at,
+    usageCount,
+    // Break-glass is approved as such and never asks the workflow.
+    breakGlass: false,
+    reason: subject.reason,
+    ticket: subject.ticket,
+  });
 }
 
 function checkBreakGlass(policy: Policy, identityId: string, kind: 'person' | 'service', actor: Actor, reason: string, now: Date): void {

@@ -17,6 +17,8 @@ export const ERROR_CODES = {
   DURATION_TOO_LONG: 422,
   COMMENT_REQUIRED: 422,
   POLICY_INVALID: 422,
+  /** Revealing a credential for a grant whose scopes mint none (e.g. a membership of an existing role). */
+  NO_CREDENTIAL: 422,
   RATE_LIMITED: 429,
   UNAVAILABLE: 503,
   CONFIG_INVALID: 500,

@@ -56,7 +56,7 @@ describe('stint CLI', () => {
   });
 
   it.each([
-    ['serve'], ['worker'], ['all'], ['migrate'], ['policy', 'check'], ['policy', 'schema'], ['request'], ['approve'], ['deny'], ['cancel'], ['done'], ['revoke'], ['list'], ['show'],
+    ['serve'], ['worker'], ['all'], ['migrate'], ['policy', 'check'], ['policy', 'schema'], ['request'], ['approve'], ['deny'], ['cancel'], ['done'], ['revoke'], ['extend'], ['creds'], ['list'], ['show'],
     ['audit', 'verify'], ['audit', 'export'], ['token', 'create'], ['token', 'list'], ['token', 'revoke'],
   ])('prints help for %s and exits 0', async (...verb) => {
     const res = await stint([...verb, '--help']);
