@@ -28,9 +28,23 @@ export class LogNotifier implements Notifier {
       case 'grant.revoke_failed':
         this.logger.error({ requestId: n.request.id, reason: n.reason }, `request ${n.request.id}: ${n.kind}`);
         break;
+      case 'grant.extended':
+        this.logger.info({ requestId: n.request.id, by: n.actorId, from: n.previousExpiresAt, expiresAt: n.request.expiresAt }, `request ${n.request.id}: grant extended`);
+        break;
+      case 'grant.expiring':
+        this.logger.info({ requestId: n.request.id, requester: n.request.requesterId, minutesLeft: n.minutesLeft }, `request ${n.request.id}: grant ends in ${n.minutesLeft} min`);
+        break;
+      case 'grant.drift':
+        this.logger.error({ requestId: n.request.id, resourceId: n.resourceId, found: n.found, fixed: n.fixed }, `request ${n.request.id}: grant.drift (${n.resourceId} ${n.found})`);
+        break;
       case 'policy.reload_failed':
         this.logger.error({ reason: n.message }, 'policy reload failed; keeping the last good policy');
         break;
+      default: {
+        // A new notification kind must be handled here: the compiler refuses to build until it is.
+        const unhandled: never = n;
+        this.logger.warn({ notification: unhandled }, 'unhandled notification');
+      }
     }
   }
 }
