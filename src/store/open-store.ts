@@ -4,10 +4,9 @@
  * both are the same `PrismaStore`.
  */
 import { mkdir } from 'node:fs/promises';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { AuditReader, AuditRecord, PersonStore, RequestStore, TokenStore } from '../core/ports.ts';
 import { PrismaClient } from '../generated/prisma/client.ts';
 import { lockDataDir } from './data-dir-lock.ts';
@@ -112,6 +111,8 @@ async function openPgliteDir(dataDir: string, limits: TransactionLimits): Promis
   if (!inMemory) await mkdir(dataDir, { recursive: true });
   const unlock = inMemory ? () => undefined : lockDataDir(dataDir);
   try {
+    // Loaded only here: PGlite's WASM costs ~50 MB of RSS that a PostgreSQL deployment should not carry.
+    const { PGlite } = await import('@electric-sql/pglite');
     return await openPglite(await PGlite.create(inMemory ? undefined : dataDir), limits, unlock);
   } catch (error) {
     unlock();
@@ -121,6 +122,7 @@ async function openPgliteDir(dataDir: string, limits: TransactionLimits): Promis
 
 async function openPglite(db: PGlite, limits: TransactionLimits, unlock: () => void = () => undefined): Promise<Store> {
   await db.exec("SET TIME ZONE 'UTC'");
+  const { PrismaPGlite } = await import('pglite-prisma-adapter');
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) });
   const driver = pgliteDriver(db, { closeDatabase: false });
   return new PrismaStore({
