@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Actor } from '../core/actor.ts';
 import { cancelRequest } from '../core/cancel-request.ts';
+import { activateGrant } from '../core/activate-grant.ts';
 import { createRequest } from '../core/create-request.ts';
 import { decideRequest } from '../core/decide-request.ts';
 import { getRequest, listRequests } from '../core/list-requests.ts';
@@ -31,8 +32,11 @@ export function registerRequestRoutes(server: FastifyInstance, deps: ApiDeps): v
     const actor = await deps.authenticate(req);
     const body = parseWith(CreateRequestBody, req.body);
     const result = await createRequest(actor, { ...body, identityId: body.identityId ?? actor.id }, core);
+    // Break-glass is granted inline, in this call: it must work when Redis or the workers are down (the
+    // queued activation then finds it done; the lease keeps the provider call single).
+    const created = result.request.breakGlass && result.request.status === 'APPROVED' ? ((await activateGrant(result.request.id, deps.grants)).request ?? result.request) : result.request;
     const answer = {
-      ...(await view(result.request)),
+      ...(await view(created)),
       ...(result.warnings.length > 0 ? { warnings: result.warnings } : {}),
       ...(result.deniedBecause ? { deniedBecause: result.deniedBecause } : {}),
     };

@@ -32,6 +32,7 @@ resources:
     workflow: one-dba
 workflows:
   one-dba: { eligible: [group:sre], approvers: [group:dba], required: 1 }
+breakGlass: { eligible: [group:sre], maxDuration: 1h, notify: [group:security] }
 `;
 
 export interface GrantApiHarness {
