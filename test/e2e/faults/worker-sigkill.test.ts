@@ -1,0 +1,88 @@
+/**
+ * Fault: the worker is SIGKILLed while it is calling the provider, then restarted. The provider call is made
+ * slow on purpose: the test holds the advisory lock the postgres provider takes on the (role, login) pair, so
+ * the worker's REVOKE (or GRANT) waits inside the provider until the kill. The dead worker's lease lapses, the
+ * restarted worker's reconciler finishes the work, and the grant still ends within 20 s of its expiry.
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lockKey } from '../../../src/providers/postgres/postgres-sql.ts';
+import { EXPIRY_BOUND_MS, expectAllRevoked, openFaultRig, waitFor, type FaultRig } from '../../support/fault-rig.ts';
+import type { StintProcess } from '../../support/stint-process.ts';
+
+let rig: FaultRig;
+let worker: StintProcess;
+
+beforeAll(async () => {
+  rig = await openFaultRig({ people: 4 });
+  worker = await rig.startWorker('w1');
+}, 90_000);
+
+afterAll(async () => {
+  await rig?.close();
+});
+
+/** Holds the provider's lock on (role, account) from a session of the test's own, until released. */
+async function holdProviderLock(account: string): Promise<{ release(): Promise<void> }> {
+  const session = new pg.Client({ connectionString: rig.targetDb.url, application_name: 'fault-lock-holder' });
+  session.on('error', () => undefined);
+  await session.connect();
+  await session.query('SELECT pg_advisory_lock(hashtext($1))', [lockKey(rig.role, account)]);
+  return { release: () => session.end() };
+}
+
+/** A provider call of a worker waits on that lock on the target right now. */
+async function providerCallBlocked(): Promise<boolean> {
+  const { rows } = await rig.target.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'stint' AND wait_event_type = 'Lock'`,
+  );
+  return rows[0]!.n > 0;
+}
+
+describe('worker SIGKILLed mid provider call', () => {
+  it('finishes a revoke the killed worker had started, within 20 s of the expiry', async () => {
+    const [id] = await rig.createRequests(1, '6s');
+    await waitFor('the grant to be ACTIVE', async () => (await rig.rows([id!]))[0]!.status === 'ACTIVE', 15_000);
+    const account = rig.accountOf((await rig.rows([id!]))[0]!.requesterId);
+    const lock = await holdProviderLock(account);
+    const watch = rig.watch([id!]);
+    try {
+      await waitFor('the revoke to be running and blocked in the provider', async () => (await rig.rows([id!]))[0]!.status === 'REVOKING' && (await providerCallBlocked()), 20_000, 50);
+      await worker.kill();
+    } finally {
+      await lock.release();
+    }
+    // Killed mid-revoke: the request is REVOKING and the access is still there.
+    expect((await rig.rows([id!]))[0]!.status).toBe('REVOKING');
+    expect(await rig.members()).toContain(account);
+
+    worker = await rig.startWorker('w2');
+    const [row] = await expectAllRevoked(rig, [id!], 30_000);
+    expect(await watch.stop()).toEqual([]);
+    expect(row!.revokedAt!.getTime() - row!.expiresAt!.getTime()).toBeLessThanOrEqual(EXPIRY_BOUND_MS);
+    expect((await rig.auditCounts([id!])).get(id!)).toMatchObject({ 'grant.revoking': 1, 'grant.scope_revoked': 1, 'grant.revoked': 1 });
+  }, 90_000);
+
+  it('finishes an activation the killed worker had started, once, and revokes it on time', async () => {
+    const account = rig.accountOf('p1');
+    const lock = await holdProviderLock(account);
+    let id: string;
+    try {
+      [id] = (await rig.createRequests(1, '6s')) as [string];
+      expect((await rig.rows([id]))[0]!.requesterId).toBe('p1');
+      await waitFor('the grant to be blocked in the provider', providerCallBlocked, 15_000, 50);
+      await worker.kill();
+    } finally {
+      await lock.release();
+    }
+    expect((await rig.rows([id]))[0]!.status).toBe('APPROVED');
+
+    const watch = rig.watch([id]);
+    worker = await rig.startWorker('w3');
+    await waitFor('the grant to be ACTIVE', async () => ['ACTIVE', 'REVOKING', 'REVOKED'].includes((await rig.rows([id]))[0]!.status), 30_000);
+    const [row] = await expectAllRevoked(rig, [id], 40_000);
+    expect(await watch.stop()).toEqual([]);
+    expect(row!.revokedAt!.getTime() - row!.expiresAt!.getTime()).toBeLessThanOrEqual(EXPIRY_BOUND_MS);
+    expect((await rig.auditCounts([id])).get(id)).toMatchObject({ 'grant.scope_granted': 1, 'grant.activated': 1, 'grant.revoking': 1, 'grant.scope_revoked': 1, 'grant.revoked': 1 });
+  }, 90_000);
+});
