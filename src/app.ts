@@ -23,6 +23,7 @@ import { startReconciler, type Reconciler } from './jobs/reconciler.ts';
 import { findRedis, type RedisEndpoint } from './jobs/redis.ts';
 import { startWorkers, type Workers } from './jobs/workers.ts';
 import { createLogger } from './logger.ts';
+import { createSlackSurface, type SlackSurface } from './slack/slack-app.ts';
 import { LogNotifier } from './notify/log-notifier.ts';
 import { loadPolicyFile, watchPolicy } from './policy/index.ts';
 import type { Policy } from './policy/model.ts';
@@ -54,6 +55,8 @@ export interface App {
   grants: GrantPorts;
   server: FastifyInstance;
   metrics: JobMetrics;
+  /** The Slack surface, when SLACK_BOT_TOKEN and a signing secret or app token are set. */
+  slack: SlackSurface | undefined;
   listen(): Promise<string>;
   /**
    * Connects the queues (timers are set from then on) and, with `workers`, runs the workers and the reconciler
@@ -155,6 +158,16 @@ export async function createApp(options: { env?: Record<string, string | undefin
   };
   server.get('/readyz', async () => ({ status: 'ready', ...(await readiness()) }));
   registerRequestRoutes(server, { core, grants, authenticate });
+  const slack = config.slack.enabled
+    ? createSlackSurface({
+        settings: { botToken: config.slack.botToken!, signingSecret: config.slack.signingSecret, appToken: config.slack.appToken, apiUrl: config.slack.apiUrl },
+        server,
+        core,
+        grants,
+        audit: store,
+        logger,
+      })
+    : undefined;
   registerAdminRoutes(server, { tokens: store, audit: store, clock, policy, authenticate });
 
   return {
@@ -166,8 +179,11 @@ export async function createApp(options: { env?: Record<string, string | undefin
     core,
     grants,
     server,
+    slack,
     async listen() {
-      return server.listen({ port: config.port, host: config.host });
+      const address = await server.listen({ port: config.port, host: config.host });
+      await slack?.start();
+      return address;
     },
     metrics,
     async startBackground({ workers, mayStartRedis = false }) {
@@ -198,6 +214,7 @@ export async function createApp(options: { env?: Record<string, string | undefin
         background.connection.disconnect();
         await background.redis.close();
       }
+      await slack?.stop();
       await server.close();
       await providers.close();
       await store.close();

@@ -1,0 +1,94 @@
+/**
+ * The Slack surface: a Bolt app on our Fastify server (`POST /slack/events`, FastifyReceiver) or, when
+ * SLACK_APP_TOKEN is set, on Socket Mode (Bolt's receiver; no public URL needed). SLACK_API_URL points the Web
+ * API client elsewhere (tests, a proxy). Bolt's logs go to our pino logger.
+ */
+import { App, LogLevel, SocketModeReceiver, type Logger as BoltLogger, type Receiver } from '@slack/bolt';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { AuditReader, CorePorts, GrantPorts } from '../core/ports.ts';
+import { registerCommands } from './commands.ts';
+import { FastifyReceiver } from './fastify-receiver.ts';
+import { SlackIdentity } from './identity.ts';
+
+export interface SlackSettings {
+  botToken: string;
+  signingSecret?: string;
+  appToken?: string;
+  apiUrl?: string;
+}
+
+export interface SlackSurfaceDeps {
+  settings: SlackSettings;
+  server: FastifyInstance;
+  core: CorePorts;
+  grants: GrantPorts;
+  audit: Pick<AuditReader, 'appendAudit'>;
+  logger: Logger;
+}
+
+export interface SlackSurface {
+  app: App;
+  identity: SlackIdentity;
+  mode: 'http' | 'socket';
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function createSlackSurface(deps: SlackSurfaceDeps): SlackSurface {
+  const { settings, logger } = deps;
+  const socket = Boolean(settings.appToken);
+  const boltLogger = adaptLogger(logger.child({ surface: 'slack' }));
+  let receiver: Receiver;
+  if (socket) {
+    receiver = new SocketModeReceiver({ appToken: settings.appToken!, logger: boltLogger });
+  } else {
+    if (!settings.signingSecret) throw new Error('SLACK_SIGNING_SECRET is required for Slack over HTTP (or set SLACK_APP_TOKEN for Socket Mode)');
+    receiver = new FastifyReceiver({ server: deps.server, signingSecret: settings.signingSecret, logger });
+  }
+  const app = new App({
+    token: settings.botToken,
+    receiver,
+    logger: boltLogger,
+    // Identity is checked on the first event instead of in this constructor, so start-up never waits on Slack.
+    tokenVerificationEnabled: false,
+    clientOptions: settings.apiUrl ? { slackApiUrl: settings.apiUrl.endsWith('/') ? settings.apiUrl : `${settings.apiUrl}/` } : {},
+  });
+  const identity = new SlackIdentity({
+    policy: deps.core.policy,
+    clock: deps.core.clock,
+    audit: (event) => deps.audit.appendAudit(event),
+    async lookup(user) {
+      const answer = await app.client.users.info({ user });
+      const profile = answer.user?.profile;
+      return answer.user ? { email: profile?.email, emailConfirmed: answer.user.is_email_confirmed ?? Boolean(profile?.email) } : null;
+    },
+  });
+  registerCommands(app, { core: deps.core, grants: deps.grants, identity, logger });
+  return {
+    app,
+    identity,
+    mode: socket ? 'socket' : 'http',
+    start: async () => {
+      if (socket) await app.start();
+    },
+    stop: async () => {
+      if (socket) await app.stop();
+    },
+  };
+}
+
+function adaptLogger(log: Logger): BoltLogger {
+  let level = LogLevel.INFO;
+  return {
+    debug: (...msg: unknown[]) => log.debug(msg.map(String).join(' ')),
+    info: (...msg: unknown[]) => log.info(msg.map(String).join(' ')),
+    warn: (...msg: unknown[]) => log.warn(msg.map(String).join(' ')),
+    error: (...msg: unknown[]) => log.error(msg.map(String).join(' ')),
+    setLevel: (l) => {
+      level = l;
+    },
+    getLevel: () => level,
+    setName: () => undefined,
+  };
+}
