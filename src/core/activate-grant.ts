@@ -40,13 +40,24 @@ async function activateLeased(requestId: string, ports: GrantPorts): Promise<Act
       const account = policy.people.get(request.requesterId)?.accounts[type];
       const data = await provider.grant(config, { requestId, resourceId: scopeId, principalId: request.requesterId, account, expiresAt });
       const record: GrantHandleRecord = { requestId, resourceId: scopeId, provider: type, config, data, attempts: 0, lastError: null };
-      await ports.store.transaction(async (tx) => {
-        await tx.saveGrantHandle(record);
-        tx.appendAudit({ actor: 'stint', action: 'grant.scope_granted', requestId, data: { resourceId: scopeId, provider: type, preexisting: data.preexisting ?? false }, at: now });
-      });
+      // Counted as granted before its handle is saved: if the save fails, this scope is taken back too.
       granted.push(record);
+      try {
+        await ports.store.transaction(async (tx) => {
+          await tx.saveGrantHandle(record);
+          tx.appendAudit({ actor: 'stint', action: 'grant.scope_granted', requestId, data: { resourceId: scopeId, provider: type, preexisting: data.preexisting ?? false }, at: now });
+        });
+      } catch (storeError) {
+        throw new StoreFailed(storeError);
+      }
     }
   } catch (err) {
+    if (err instanceof StoreFailed) {
+      // The store failed, not the provider: take back what this run granted (without asking the store) and
+      // leave the request APPROVED, so the job's retry or the next sweep activates it again.
+      await takeBack(request, granted, ports, { storeDown: true });
+      throw err.cause;
+    }
     const reason = isStintError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err);
     return failGrant(request, granted, reason, ports);
   }
@@ -91,16 +102,28 @@ async function failGrant(request: AccessRequest, granted: GrantHandleRecord[], r
   return { status: moved ? 'GRANT_FAILED' : 'unchanged', request: moved ? failed : await ports.store.getRequest(request.id) };
 }
 
-/** Revokes what one activation granted; a failure is recorded on the handle for the drift sweep to finish. */
-async function takeBack(request: AccessRequest, granted: GrantHandleRecord[], ports: GrantPorts): Promise<string[]> {
+/**
+ * Revokes what one activation granted; a failure is recorded on the handle for the drift sweep to finish.
+ * `storeDown`: the store just failed, so the provider is asked directly (providers keep their own count of
+ * who still needs shared access — the postgres provider's markers).
+ */
+async function takeBack(request: AccessRequest, granted: GrantHandleRecord[], ports: GrantPorts, options: { storeDown?: boolean } = {}): Promise<string[]> {
   const errors: string[] = [];
   for (const g of granted) {
     try {
-      await revokeScope(request, g, ports);
+      if (options.storeDown) await ports.providers.get(g.provider).revoke(g.config, g.data, { stillNeeded: false });
+      else await revokeScope(request, g, ports);
     } catch (err) {
       errors.push(`${g.resourceId}: ${err instanceof Error ? err.message : String(err)}`);
-      await ports.store.recordGrantError(request.id, g.resourceId, String(err));
+      await ports.store.recordGrantError(request.id, g.resourceId, String(err)).catch(() => undefined);
     }
   }
   return errors;
+}
+
+/** A store error in the middle of an activation (as opposed to a provider refusing). */
+class StoreFailed extends Error {
+  constructor(override readonly cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
 }

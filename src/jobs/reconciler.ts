@@ -2,18 +2,20 @@
  * The reconciler loop: at start-up and every interval (default 15 s), the leader sweeps every request whose
  * next action is due (core/reconcile-due.ts) and re-sets the timers of grants ending soon. Not a BullMQ
  * repeatable job on purpose: FLUSHALL would delete it. Non-leaders try to take the lock at each tick, so a dead
- * leader is replaced within one interval. A sweep that met rows leased by a worker looks again as soon as such
- * a lease can have lapsed, so a worker killed mid-revoke does not cost a whole interval. Every minute the leader
+ * leader is replaced within one interval. A sweep that met rows leased by a worker looks again every second until
+ * they are free, so a worker killed mid-revoke costs its lease's remaining seconds, not a whole interval. Every minute the leader
  * also runs the drift sweep (core/sweep-drift.ts).
  */
 import type { Logger } from 'pino';
-import { LEASE_MS } from '../core/lease.ts';
 import type { GrantPorts } from '../core/ports.ts';
 import { reconcileDue } from '../core/reconcile-due.ts';
 import { sweepDrift } from '../core/sweep-drift.ts';
 import type { SqlDriver } from '../store/sql-driver.ts';
 import { tryLeadership, type Leadership } from './leader-lock.ts';
 import type { JobMetrics } from './metrics.ts';
+
+/** How soon a sweep that met leased rows looks again (a claim attempt per leased row; cheap). */
+const BUSY_RETRY_MS = 1_000;
 
 export interface ReconcilerOptions {
   ports: GrantPorts;
@@ -62,8 +64,10 @@ export function startReconciler(options: ReconcilerOptions): Reconciler {
       await drift();
     }
     if (swept.busy.length > 0 && !stopped) {
+      // Look again every second while rows are leased: a dead worker's lease (renewed up to LEASE_MS before its
+      // death) lapses at a moment we do not know, and invariant 1 leaves no room to wait a whole interval.
       clearTimeout(retick);
-      retick = setTimeout(() => void tick(), LEASE_MS + 250);
+      retick = setTimeout(() => void tick(), BUSY_RETRY_MS);
       retick.unref();
     }
   };

@@ -73,6 +73,39 @@ describe('activateGrant', () => {
   });
 });
 
+describe('activateGrant when the store fails', () => {
+  it('takes back a scope the provider granted when its handle cannot be saved, and leaves the request APPROVED for a retry', async () => {
+    const h = setup();
+    const request = await approvedDevRequest(h);
+    let failSaves = 1;
+    const store = new Proxy(h.store, {
+      get(target, key) {
+        if (key === 'transaction') {
+          return (work: Parameters<typeof target.transaction>[0]) =>
+            target.transaction((tx) =>
+              work(
+                new Proxy(tx, {
+                  get(t, k) {
+                    if (k === 'saveGrantHandle' && failSaves-- > 0) return async () => Promise.reject(new Error('Connection terminated unexpectedly'));
+                    const v = (t as unknown as Record<PropertyKey, unknown>)[k];
+                    return typeof v === 'function' ? v.bind(t) : v;
+                  },
+                }),
+              ),
+            );
+        }
+        const v = (target as unknown as Record<PropertyKey, unknown>)[key];
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    await expect(activateGrant(request.id, { ...h.grantPorts, store })).rejects.toThrow('Connection terminated unexpectedly');
+    expect(h.noop.activeGrants()).toEqual([]);
+    expect((await h.store.getRequest(request.id))!.status).toBe('APPROVED');
+    expect((await activateGrant(request.id, h.grantPorts)).status).toBe('ACTIVE');
+    expect(h.noop.activeGrants()).toEqual([`${request.id}/dev-api`]);
+  });
+});
+
 describe('revokeGrant', () => {
   it('revokes, confirms absence with check(), and ends REVOKED with its cause', async () => {
     const h = setup();

@@ -5,7 +5,8 @@
  * survive a crash between GRANT and the caller saving the handle: a retried grant would otherwise see the
  * membership it just created and call it preexisting, and it would never be revoked. So each grant creates,
  * in the same transaction as the GRANT, a NOLOGIN marker role `stint_m_<id>` whose comment records the
- * answer; a retry reads it back, and a second request for the same pair inherits it. Revoke drops the marker.
+ * answer; a retry reads it back, and a second request for the same pair inherits it. Revoke drops the marker,
+ * and removes the membership only when no other request's marker for the pair remains.
  */
 import type pg from 'pg';
 import type { GrantHandleData, GrantTarget } from '../../core/ports.ts';
@@ -73,6 +74,9 @@ export async function revokeMembership(client: pg.Client, handle: MembershipHand
     await lockPair(client, lockKey(handle.role, handle.account));
     await client.query(`DROP ROLE IF EXISTS ${quoteIdent(handle.marker)}`);
     if (!remove || !(await roleExists(client, handle.account)) || !(await roleExists(client, handle.role))) return false;
+    // The target's own count as well: another request's marker for this pair means it still holds the role,
+    // even when the caller could not ask Stint's store (a rollback while the store is unreachable).
+    if ((await markersOf(client, handle.role, handle.account)).size > 0) return false;
     await client.query(`REVOKE ${quoteIdent(handle.role)} FROM ${quoteIdent(handle.account)}`);
     return true;
   });
