@@ -31,6 +31,9 @@ export interface RequestRow {
   requesterId: string;
   expiresAt: Date | null;
   revokedAt: Date | null;
+  /** The grant lease (core/lease.ts): who calls the providers for this request, and until when. */
+  leaseOwner: string | null;
+  leaseUntil: Date | null;
 }
 
 export interface Violation {
@@ -59,6 +62,8 @@ export interface FaultRig {
   /** The environment of a `stint worker`; `name` goes into application_name of its Stint connections. */
   workerEnv(name: string): Record<string, string>;
   startWorker(name: string): Promise<StintProcess>;
+  /** The person the next created request is for. */
+  nextPerson(): string;
   /** Creates `count` auto-approved requests of `duration` over REST, each for a person of its own. */
   createRequests(count: number, duration: string): Promise<string[]>;
   rows(ids: string[]): Promise<RequestRow[]>;
@@ -84,6 +89,8 @@ export interface FaultRigOptions {
   workerTargetUrl?: (directUrl: string) => string;
   /** Redis with an append-only file, so a restart keeps the timers (production settings). */
   redisAppendOnly?: boolean;
+  /** Where the Stint database lives. @defaultValue a fresh database on the shared server (createTestDatabase) */
+  stintDatabase?: () => Promise<TestDatabase>;
 }
 
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs: number, intervalMs = 200): Promise<T> {
@@ -113,7 +120,7 @@ export async function openFaultRig(options: FaultRigOptions = {}): Promise<Fault
   };
 
   try {
-    const stintDb = await createTestDatabase();
+    const stintDb = await (options.stintDatabase ?? createTestDatabase)();
     cleanups.push(() => stintDb.drop());
     const targetDb = await createTestDatabase();
     cleanups.push(() => targetDb.drop());
@@ -153,17 +160,19 @@ export async function openFaultRig(options: FaultRigOptions = {}): Promise<Fault
     await app.startBackground({ workers: false });
 
     // A second session on the Stint database for the watch and the row reads (the app's pool may be busy).
-    const stint = new pg.Client({ connectionString: stintDb.url, application_name: 'fault-rig', options: '-c TimeZone=UTC' });
+    // A pool, not one client: it reconnects by itself after a test restarted or cut the database.
+    const stint = new pg.Pool({ connectionString: stintDb.url, application_name: 'fault-rig', options: '-c TimeZone=UTC', max: 2 });
     stint.on('error', () => undefined);
-    await stint.connect();
     cleanups.push(() => stint.end());
 
     let nextPerson = 0;
+    const watches = new Set<InvariantWatch>();
+    cleanups.push(() => Promise.all([...watches].map((w) => w.stop())));
     const accountOf = (personId: string) => `${prefix}u${personId.slice(1)}`;
 
     const rows = async (ids: string[]) =>
       (
-        await stint.query<RequestRow>('SELECT "id", "status", "requesterId", "expiresAt", "revokedAt" FROM "Request" WHERE "id" = ANY($1) ORDER BY "id"', [ids])
+        await stint.query<RequestRow>('SELECT "id", "status", "requesterId", "expiresAt", "revokedAt", "leaseOwner", "leaseUntil" FROM "Request" WHERE "id" = ANY($1) ORDER BY "id"', [ids])
       ).rows;
     const members = async () =>
       new Set(
@@ -197,6 +206,7 @@ export async function openFaultRig(options: FaultRigOptions = {}): Promise<Fault
         METRICS_PORT: '0',
       }),
       startWorker: (name) => spawnStint('worker', { name, env: rig.workerEnv(name) }),
+      nextPerson: () => `p${nextPerson}`,
       async createRequests(count, duration) {
         const ids: string[] = [];
         for (let i = 0; i < count; i++) {
@@ -257,16 +267,19 @@ export async function openFaultRig(options: FaultRigOptions = {}): Promise<Fault
             await new Promise((r) => setTimeout(r, intervalMs));
           }
         })();
-        return {
+        const watch: InvariantWatch = {
           get samples() {
             return samples;
           },
           async stop() {
             stopped = true;
+            watches.delete(watch);
             await loop;
             return violations;
           },
         };
+        watches.add(watch);
+        return watch;
       },
       close: cleanup,
     };

@@ -15,6 +15,8 @@ export interface StintProcess {
   name: string;
   verb: StintVerb;
   pid: number;
+  /** Milliseconds from spawn to the start-up banner. */
+  startupMs: number;
   /** Everything the process wrote so far (stdout and stderr interleaved). */
   output(): string;
   /** The pino JSON lines of the output (other lines skipped). */
@@ -48,6 +50,7 @@ const BANNER: Record<StintVerb, RegExp> = {
 
 /** Spawns `stint <verb>` and resolves once its start-up banner is printed (migrations ran, Redis answered). */
 export async function spawnStint(verb: StintVerb, options: { env: Record<string, string>; name?: string; startTimeoutMs?: number }): Promise<StintProcess> {
+  const spawnedAt = Date.now();
   const child = spawn(process.execPath, [BIN, verb], {
     cwd: ROOT,
     env: { ...cleanEnv(), ...options.env },
@@ -98,6 +101,7 @@ export async function spawnStint(verb: StintVerb, options: { env: Record<string,
     name,
     verb,
     pid: child.pid!,
+    startupMs: 0,
     output: () => text,
     logs: () =>
       text.split('\n').flatMap((line) => {
@@ -125,6 +129,7 @@ export async function spawnStint(verb: StintVerb, options: { env: Record<string,
   };
   try {
     await waitForOutput(BANNER[verb], options.startTimeoutMs ?? 60_000);
+    proc.startupMs = Date.now() - spawnedAt;
   } catch (err) {
     await proc.kill();
     throw err;

@@ -80,7 +80,7 @@ describe('PostgreSQL connections dropped mid-transition', () => {
    * request is moved to GRANT_FAILED with `rolledBack: []` while the role stays granted, with no handle left for
    * anything to revoke it. Flip `it.fails` to `it` once fixed.
    */
-  it.fails('never leaves a grant behind when the connection drops between the provider grant and saving its handle', async () => {
+  it('never leaves a grant behind when the connection drops between the provider grant and saving its handle', async () => {
     // Hold the handle table so the worker's save waits, then drop exactly that session.
     const blocker = new pg.Client({ connectionString: rig.stintDb.url, application_name: 'fault-blocker' });
     blocker.on('error', () => undefined);

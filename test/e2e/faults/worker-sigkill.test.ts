@@ -64,12 +64,12 @@ describe('worker SIGKILLed mid provider call', () => {
   }, 90_000);
 
   it('finishes an activation the killed worker had started, once, and revokes it on time', async () => {
-    const account = rig.accountOf('p1');
-    const lock = await holdProviderLock(account);
+    const person = rig.nextPerson();
+    const lock = await holdProviderLock(rig.accountOf(person));
     let id: string;
     try {
       [id] = (await rig.createRequests(1, '6s')) as [string];
-      expect((await rig.rows([id]))[0]!.requesterId).toBe('p1');
+      expect((await rig.rows([id]))[0]!.requesterId).toBe(person);
       await waitFor('the grant to be blocked in the provider', providerCallBlocked, 15_000, 50);
       await worker.kill();
     } finally {
@@ -84,5 +84,46 @@ describe('worker SIGKILLed mid provider call', () => {
     expect(await watch.stop()).toEqual([]);
     expect(row!.revokedAt!.getTime() - row!.expiresAt!.getTime()).toBeLessThanOrEqual(EXPIRY_BOUND_MS);
     expect((await rig.auditCounts([id])).get(id)).toMatchObject({ 'grant.scope_granted': 1, 'grant.activated': 1, 'grant.revoking': 1, 'grant.scope_revoked': 1, 'grant.revoked': 1 });
+  }, 90_000);
+
+  /*
+   * KNOWN BUG (reported, not fixed here; invariant 1): a worker that dies after renewing its lease leaves the row
+   * leased for up to 10 s after its death, and a sweep that meets a leased row looks again only LEASE_MS + 250 ms
+   * later (src/jobs/reconciler.ts, the `retick` in work()), not when that lease lapses. Here: the lease runs to
+   * expiry + ~17 s, the replacement's start-up sweep at about expiry + 13 s finds it busy, and the next look is at
+   * about expiry + 23 s, so the role is held past expiry + 20 s. Flip `it.fails` to `it` once fixed.
+   */
+  it('revokes on time when the worker dies after renewing its lease and comes back a little later', async () => {
+    const [id] = (await rig.createRequests(1, '6s')) as [string];
+    await waitFor('the grant to be ACTIVE', async () => (await rig.rows([id]))[0]!.status === 'ACTIVE', 15_000);
+    const row = (await rig.rows([id]))[0]!;
+    const account = rig.accountOf(row.requesterId);
+    const expiresAt = row.expiresAt!.getTime();
+    const lock = await holdProviderLock(account);
+    const watch = rig.watch([id]);
+    let leaseUntil: number;
+    try {
+      const claimed = await waitFor('the revoke to be blocked in the provider under its lease', async () => {
+        const r = (await rig.rows([id]))[0]!;
+        return r.status === 'REVOKING' && r.leaseUntil && (await providerCallBlocked()) ? r.leaseUntil.getTime() : undefined;
+      }, 20_000, 50);
+      // A slow provider call (here 7 s, within the provider's 10 s statement timeout) renews the lease twice.
+      leaseUntil = await waitFor('the lease to be renewed twice', async () => {
+        const until = (await rig.rows([id]))[0]!.leaseUntil!.getTime();
+        return until - claimed >= 6_000 ? until : undefined;
+      }, 15_000, 50);
+      await worker.kill();
+    } finally {
+      await lock.release();
+    }
+    // The replacement's start-up sweep finds the dead worker's lease still running (a restart some seconds later,
+    // as an orchestrator's back-off does).
+    const sweepAt = (expiresAt + 10_000 + leaseUntil) / 2;
+    await new Promise((r) => setTimeout(r, Math.max(0, sweepAt - Date.now() - worker.startupMs)));
+    worker = await rig.startWorker('w4');
+
+    const [done] = await expectAllRevoked(rig, [id], 40_000);
+    expect(await watch.stop()).toEqual([]);
+    expect(done!.revokedAt!.getTime() - expiresAt).toBeLessThanOrEqual(EXPIRY_BOUND_MS);
   }, 90_000);
 });
