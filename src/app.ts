@@ -18,12 +18,14 @@ import { StintError } from './domain/errors.ts';
 import { Redis } from 'ioredis';
 import { BullmqScheduler, SwitchableScheduler } from './jobs/bullmq-scheduler.ts';
 import { createJobMetrics, type JobMetrics } from './jobs/metrics.ts';
+import { NotifyQueue } from './jobs/notify-queue.ts';
 import { closeQueues, createQueues, type StintQueues } from './jobs/queues.ts';
 import { startReconciler, type Reconciler } from './jobs/reconciler.ts';
 import { findRedis, type RedisEndpoint } from './jobs/redis.ts';
 import { startWorkers, type Workers } from './jobs/workers.ts';
 import { createLogger } from './logger.ts';
 import { createSlackSurface, type SlackSurface } from './slack/slack-app.ts';
+import { FanOutNotifier } from './notify/fan-out-notifier.ts';
 import { LogNotifier } from './notify/log-notifier.ts';
 import { loadPolicyFile, watchPolicy } from './policy/index.ts';
 import type { Policy } from './policy/model.ts';
@@ -55,6 +57,8 @@ export interface App {
   grants: GrantPorts;
   server: FastifyInstance;
   metrics: JobMetrics;
+  /** The `notify` queue chat notifiers send through (inline until startBackground connects it; `idle()` in tests). */
+  notifications: NotifyQueue;
   /** The Slack surface, when SLACK_BOT_TOKEN and a signing secret or app token are set. */
   slack: SlackSurface | undefined;
   listen(): Promise<string>;
@@ -83,7 +87,9 @@ export async function createApp(options: { env?: Record<string, string | undefin
   const clock = o.clock ?? { now: () => new Date() };
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const providers = createProviderRegistry(o.providers ?? defaultProviders(options.env ?? process.env));
-  const notifier = o.notifier ?? new LogNotifier(logger);
+  // Every notifier is told on its own, and none of their errors reaches a use case; chat surfaces join below.
+  const notifier = new FanOutNotifier([o.notifier ?? new LogNotifier(logger)], logger);
+  const notifications = new NotifyQueue(logger);
   // Timers go nowhere until startBackground() connects the queues; PostgreSQL keeps the schedule meanwhile.
   const scheduler = new SwitchableScheduler();
   const metrics = createJobMetrics();
@@ -166,8 +172,12 @@ export async function createApp(options: { env?: Record<string, string | undefin
         grants,
         audit: store,
         logger,
+        chatMessages: store,
+        outbox: notifications,
+        refreshCards: (requestId: string): Promise<void> => slack!.syncCards(requestId),
       })
     : undefined;
+  if (slack) notifier.add(slack.notifier);
   registerAdminRoutes(server, { tokens: store, audit: store, clock, policy, authenticate });
 
   return {
@@ -186,6 +196,7 @@ export async function createApp(options: { env?: Record<string, string | undefin
       return address;
     },
     metrics,
+    notifications,
     async startBackground({ workers, mayStartRedis = false }) {
       if (!background) {
         const redis = await findRedis({ url: config.redisUrl, dataDir: config.dataDir, mayStart: mayStartRedis, logger });
@@ -194,11 +205,13 @@ export async function createApp(options: { env?: Record<string, string | undefin
         connection.on('error', () => undefined);
         const queues = createQueues(connection, config.queuePrefix, (err) => logger.debug({ err: err.message }, 'queue: Redis error (reconnecting)'));
         scheduler.target = new BullmqScheduler(queues, logger);
+        notifications.connect(connection, config.queuePrefix, (err) => logger.debug({ err: err.message }, 'queue: Redis error (reconnecting)'));
         background = { redis, connection, queues };
       }
       if (workers && !background.workers) {
         const tuning = o.background ?? {};
         background.workers = startWorkers({ redisUrl: background.redis.url, prefix: config.queuePrefix, ports: grants, logger, metrics, concurrency: tuning.concurrency });
+        notifications.startWorker({ redisUrl: background.redis.url, prefix: config.queuePrefix, metrics, concurrency: tuning.concurrency });
         reconciler = startReconciler({ ports: grants, openSession: () => store.openSession(), logger, metrics, intervalMs: tuning.reconcileIntervalMs });
       }
       return background.redis.url;
@@ -209,6 +222,7 @@ export async function createApp(options: { env?: Record<string, string | undefin
       // Stop taking work, let jobs in flight finish, then close Redis and the pool (graceful shutdown).
       await reconciler?.stop();
       await background?.workers?.close();
+      await notifications.close();
       if (background) {
         await closeQueues(background.queues);
         background.connection.disconnect();

@@ -92,9 +92,10 @@ export async function decideRequest(actor: Actor, input: DecideRequestInput, por
     return { request, decisions: all, changed: true };
   });
 
-  if (result.changed && result.request.status !== 'PENDING') {
+  if (result.changed) {
     // Activation runs on a worker right away (the reconciler's sweep is the backstop: it is due in PostgreSQL).
     if (result.request.status === 'APPROVED') await ports.scheduler.activateSoon(result.request.id);
+    // Also an approval that leaves it PENDING (1 of 2): every copy of the card shows who approved so far.
     await ports.notifier.notify({ kind: 'request.decided', request: result.request, actorId: actor.id });
   }
   return result;

@@ -164,6 +164,25 @@ export interface TokenStore {
   listTokens(ownerId?: string): Promise<ApiTokenRecord[]>;
 }
 
+/** One posted copy of a request's card on a chat platform (a Slack message `ts`, a Teams activity id). */
+export interface ChatMessageRecord {
+  requestId: string;
+  platform: string;
+  /** Where it was posted: a channel or conversation id (a Slack DM's `D…` id included). */
+  channel: string;
+  messageId: string;
+  /** The person a direct message went to (the card is rendered for them); null for a channel. */
+  recipientId: string | null;
+}
+
+/** Every card posted, so each copy is updated in place on each transition (DESIGN.md section 3). */
+export interface ChatMessageStore {
+  /** Records a copy; saving the same platform, channel and message id again changes nothing. */
+  saveChatMessage(message: ChatMessageRecord): Promise<void>;
+  /** The copies of one request's card on one platform, oldest first. */
+  listChatMessages(requestId: string, platform: string): Promise<ChatMessageRecord[]>;
+}
+
 export interface AuditReader {
   /** Events with seq > afterSeq in seq order, in batches (keyset pagination). */
   readAudit(afterSeq: bigint, limit: number): Promise<AuditRecord[]>;
@@ -176,6 +195,7 @@ export interface AuditReader {
 /** Platform-neutral notifications; chat, pager and email adapters implement this. */
 export type Notification =
   | { kind: 'request.pending'; request: AccessRequest; approverIds: string[] }
+  /** An approval or denial; `request.status` is still PENDING when more approvals are needed. */
   | { kind: 'request.decided'; request: AccessRequest; actorId: string }
   | { kind: 'request.cancelled'; request: AccessRequest; actorId: string }
   | { kind: 'breakglass.used'; request: AccessRequest; notify: string[] }

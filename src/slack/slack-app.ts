@@ -3,13 +3,17 @@
  * SLACK_APP_TOKEN is set, on Socket Mode (Bolt's receiver; no public URL needed). SLACK_API_URL points the Web
  * API client elsewhere (tests, a proxy). Bolt's logs go to our pino logger.
  */
-import { App, LogLevel, SocketModeReceiver, type Logger as BoltLogger, type Receiver } from '@slack/bolt';
+import { App, LogLevel, SocketModeReceiver, webApi, type Logger as BoltLogger, type Receiver } from '@slack/bolt';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { AuditReader, CorePorts, GrantPorts } from '../core/ports.ts';
+import type { AuditReader, ChatMessageStore, CorePorts, GrantPorts } from '../core/ports.ts';
+import { ChannelPacer } from '../notify/channel-pacer.ts';
+import type { NotifyOutbox } from '../notify/notify-outbox.ts';
 import { registerCommands } from './commands.ts';
 import { FastifyReceiver } from './fastify-receiver.ts';
 import { SlackIdentity } from './identity.ts';
+import { SlackNotifier } from './slack-notifier.ts';
+import { SlackSender } from './slack-sender.ts';
 
 export interface SlackSettings {
   botToken: string;
@@ -25,12 +29,22 @@ export interface SlackSurfaceDeps {
   grants: GrantPorts;
   audit: Pick<AuditReader, 'appendAudit'>;
   logger: Logger;
+  /** Brings every posted copy of a request's card to its true state (the Slack notifier's); called after each click. */
+  refreshCards?(requestId: string): Promise<void>;
+  /** Where posted cards are recorded, so every copy is updated in place. */
+  chatMessages: ChatMessageStore;
+  /** The `notify` queue (or inline delivery) the Slack notifier sends through. */
+  outbox: NotifyOutbox;
 }
 
 export interface SlackSurface {
   app: App;
   identity: SlackIdentity;
   mode: 'http' | 'socket';
+  /** Posts and updates request cards; the app's notifier fans out to it. */
+  notifier: SlackNotifier;
+  /** Refreshes every copy of a request's card to its current state (call it after a refused click too). */
+  syncCards(requestId: string): Promise<void>;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -64,11 +78,14 @@ export function createSlackSurface(deps: SlackSurfaceDeps): SlackSurface {
       return answer.user ? { email: profile?.email, emailConfirmed: answer.user.is_email_confirmed ?? Boolean(profile?.email) } : null;
     },
   });
+  const notifier = createSlackNotifier(deps, boltLogger);
   registerCommands(app, { core: deps.core, grants: deps.grants, identity, logger });
   return {
     app,
     identity,
     mode: socket ? 'socket' : 'http',
+    notifier,
+    syncCards: (requestId) => notifier.syncCards(requestId),
     start: async () => {
       if (socket) await app.start();
     },
@@ -76,6 +93,31 @@ export function createSlackSurface(deps: SlackSurfaceDeps): SlackSurface {
       if (socket) await app.stop();
     },
   };
+}
+
+/**
+ * Outgoing cards use their own Web API client: rate-limited calls are rejected with their Retry-After (the
+ * sender waits them out per channel) instead of being retried inside the SDK, and every call has a timeout.
+ */
+function createSlackNotifier(deps: SlackSurfaceDeps, boltLogger: BoltLogger): SlackNotifier {
+  const { settings, logger } = deps;
+  const client = new webApi.WebClient(settings.botToken, {
+    ...(settings.apiUrl ? { slackApiUrl: settings.apiUrl.endsWith('/') ? settings.apiUrl : `${settings.apiUrl}/` } : {}),
+    rejectRateLimitedCalls: true,
+    retryConfig: { retries: 0 },
+    timeout: 10_000,
+    logger: boltLogger,
+  });
+  const sender = new SlackSender({ client, pacer: new ChannelPacer(), logger: logger.child({ surface: 'slack' }) });
+  return new SlackNotifier({
+    sender,
+    store: { getRequest: (id) => deps.core.store.getRequest(id), listDecisions: (id) => deps.core.store.listDecisions(id), saveChatMessage: (m) => deps.chatMessages.saveChatMessage(m), listChatMessages: (id, p) => deps.chatMessages.listChatMessages(id, p) },
+    audit: deps.audit,
+    policy: deps.core.policy,
+    clock: deps.core.clock,
+    logger: logger.child({ surface: 'slack' }),
+    outbox: deps.outbox,
+  });
 }
 
 function adaptLogger(log: Logger): BoltLogger {

@@ -7,6 +7,7 @@ import type {
   ApiTokenRecord,
   AuditInput,
   AuditRecord,
+  ChatMessageRecord,
   PersonRecord,
   RequestFilter,
   StoreTx,
@@ -15,6 +16,7 @@ import type {
 import type { AccessRequest, Decision } from '../domain/request.ts';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import { appendAuditIn, type AuditSource, readAuditPage, streamAuditPages } from './audit-store.ts';
+import * as chatMessages from './chat-message-store.ts';
 import type { Store } from './open-store.ts';
 import { syncPeople } from './person-store.ts';
 import * as grants from './grant-store.ts';
@@ -140,6 +142,14 @@ export class PrismaStore implements Store {
 
   listTokens(ownerId?: string): Promise<ApiTokenRecord[]> {
     return tokens.listTokens(this.outside('listTokens'), ownerId);
+  }
+
+  saveChatMessage(message: ChatMessageRecord): Promise<void> {
+    return chatMessages.saveChatMessage(this.outside('saveChatMessage'), message);
+  }
+
+  listChatMessages(requestId: string, platform: string): Promise<ChatMessageRecord[]> {
+    return chatMessages.listChatMessages(this.outside('listChatMessages'), requestId, platform);
   }
 
   readAudit(afterSeq: bigint, limit: number): Promise<AuditRecord[]> {

@@ -4,7 +4,7 @@
  */
 import type { AccessRequest, Decision } from '../../src/domain/request.ts';
 import { GENESIS_HASH, hashEvent } from '../../src/audit/chain.ts';
-import type { AuditInput, AuditRecord, GrantHandleRecord, RequestFilter, RequestStore, StoreTx } from '../../src/core/ports.ts';
+import type { AuditInput, AuditRecord, ChatMessageRecord, GrantHandleRecord, RequestFilter, RequestStore, StoreTx } from '../../src/core/ports.ts';
 
 interface State {
   requests: Map<string, AccessRequest>;
@@ -132,6 +132,13 @@ export class MemoryStore implements RequestStore {
   }
   async releaseRequest(id: string, owner: string) {
     if (this.leases.get(id)?.owner === owner) this.leases.delete(id);
+  }
+  readonly chatMessages: ChatMessageRecord[] = [];
+  async saveChatMessage(m: ChatMessageRecord) {
+    if (!this.chatMessages.some((x) => x.platform === m.platform && x.channel === m.channel && x.messageId === m.messageId)) this.chatMessages.push({ ...m });
+  }
+  async listChatMessages(requestId: string, platform: string) {
+    return this.chatMessages.filter((m) => m.requestId === requestId && m.platform === platform).map((m) => ({ ...m }));
   }
   async listOpenRequestsOf(ids: string[]) {
     return [...this.state.requests.values()].filter((r) => ids.includes(r.requesterId) && ['PENDING', 'APPROVED', 'ACTIVE'].includes(r.status));

@@ -1,0 +1,162 @@
+/**
+ * The one platform-neutral card of a request (DESIGN.md section 6): title, facts, the state line a human wants
+ * to read, the approvals so far, and the actions a viewer may take. Slack renders it as Block Kit, Teams (later)
+ * as an Adaptive Card, so card content never diverges between platforms. Text here is plain and unescaped:
+ * each renderer escapes and shortens for its platform.
+ */
+import type { Actor } from '../core/actor.ts';
+import { presentRequest } from '../core/present-request.ts';
+import { currentApprovers, speaksForRequester } from '../core/visibility.ts';
+import { formatDuration } from '../domain/duration.ts';
+import type { AccessRequest, Decision, RequestStatus } from '../domain/request.ts';
+import { resolveScope } from '../policy/index.ts';
+import type { Policy } from '../policy/model.ts';
+
+export const CARD_ACTIONS = ['approve', 'deny', 'done', 'extend', 'reveal'] as const;
+export type CardAction = (typeof CARD_ACTIONS)[number];
+
+export interface CardFact {
+  label: string;
+  value: string;
+}
+
+export interface CardApproval {
+  personId: string;
+  email: string;
+  verdict: 'approve' | 'deny';
+  /** ISO 8601 UTC. */
+  at: string;
+  comment: string | null;
+}
+
+export interface RequestCard {
+  requestId: string;
+  status: RequestStatus;
+  title: string;
+  facts: CardFact[];
+  stateLine: string;
+  /** Said loudly above everything else: break-glass use. */
+  banner?: string;
+  riskScore: number;
+  riskSignals: string[];
+  required: number;
+  approvals: CardApproval[];
+  actions: CardAction[];
+}
+
+/** Provider modes that mint a credential of their own, by provider type (what "Reveal credentials" can show). */
+const MINTING_MODES: Readonly<Record<string, readonly string[]>> = { postgres: ['ephemeral'] };
+
+/**
+ * `viewer`: the person the card is rendered for. Without one (a channel), the actions are all those the state
+ * allows; with one, only those this person may take: approvers on a PENDING request they have not decided yet,
+ * the requester on an ACTIVE grant. Every click is checked again when it arrives.
+ */
+export function buildRequestCard(request: AccessRequest, decisions: Decision[], policy: Policy, now: Date, viewer?: Actor): RequestCard {
+  const view = presentRequest(request, decisions, policy, now);
+  const approvals = view.approvers.flatMap((a): CardApproval[] =>
+    a.status === 'pending' ? [] : [{ personId: a.id, email: a.email, verdict: a.status === 'approved' ? 'approve' : 'deny', at: a.decidedAt!, comment: a.comment ?? null }],
+  );
+  const facts: CardFact[] = [
+    { label: 'Requester', value: requesterLabel(policy, request.requesterId) },
+    { label: request.scopes.length > 1 ? 'Resources' : 'Resource', value: request.scopes.join(', ') },
+    { label: 'Duration', value: formatDuration(request.durationSec) },
+    { label: 'Reason', value: request.reason },
+    ...(request.ticket ? [{ label: 'Ticket', value: request.ticket }] : []),
+    { label: 'Risk', value: `${request.riskScore}/100${request.riskSignals.length > 0 ? ` (${request.riskSignals.join(', ')})` : ''}` },
+  ];
+  return {
+    requestId: request.id,
+    status: request.status,
+    title: `${request.breakGlass ? 'Break-glass access' : 'Access request'}: ${request.scopes.join(', ')}`,
+    facts,
+    stateLine: stateLine(request, approvals, policy, now),
+    ...(request.breakGlass ? { banner: `Break-glass: ${request.requesterId} took this access without approval; it is flagged for review` } : {}),
+    riskScore: request.riskScore,
+    riskSignals: request.riskSignals,
+    required: request.required,
+    approvals,
+    actions: actionsFor(request, approvals, policy, now, viewer),
+  };
+}
+
+function actionsFor(request: AccessRequest, approvals: CardApproval[], policy: Policy, now: Date, viewer: Actor | undefined): CardAction[] {
+  if (request.status === 'PENDING') {
+    if (!viewer) return ['approve', 'deny'];
+    const mayDecide =
+      currentApprovers(policy, request, now).includes(viewer.id) && !speaksForRequester(policy, viewer, request) && !approvals.some((a) => a.personId === viewer.id);
+    return mayDecide ? ['approve', 'deny'] : [];
+  }
+  if (request.status === 'ACTIVE' && (!viewer || speaksForRequester(policy, viewer, request))) {
+    return ['done', 'extend', ...(mintsCredential(policy, request) ? (['reveal'] as const) : [])];
+  }
+  return [];
+}
+
+/** True when a scope's provider mints a credential (postgres `mode: ephemeral`), so there is something to reveal. */
+export function mintsCredential(policy: Policy, request: AccessRequest): boolean {
+  return request.scopes.some((scope) => {
+    const provider = resolveScope(policy, scope)?.resource.provider;
+    return provider !== undefined && (MINTING_MODES[provider.type] ?? []).includes(provider.mode);
+  });
+}
+
+function stateLine(request: AccessRequest, approvals: CardApproval[], policy: Policy, now: Date): string {
+  const approvedBy = approvals.filter((a) => a.verdict === 'approve').map((a) => a.personId);
+  const how = request.breakGlass
+    ? 'Break-glass'
+    : request.autoApproved
+      ? `Approved by ${request.decidedBy ?? 'policy'}`
+      : `Approved by ${approvedBy.join(', ') || request.decidedBy || 'policy'}`;
+  switch (request.status) {
+    case 'PENDING': {
+      const missing = Math.max(1, request.required - approvedBy.length);
+      const so = `${approvedBy.length}/${request.required}${approvedBy.length > 0 ? `: ${approvedBy.join(', ')}` : ''}`;
+      return `Waiting for ${missing} more approval${missing === 1 ? '' : 's'} from ${approverLabel(policy, request)} (${so})`;
+    }
+    case 'APPROVED':
+      return `${how} — granting access…`;
+    case 'ACTIVE':
+      return `${how} — active until ${formatInstant(request.expiresAt, now)}`;
+    case 'REVOKING':
+      return request.statusReason ? `Revoking — retrying: ${request.statusReason}` : 'Revoking…';
+    case 'REVOKED':
+      return `Revoked (${request.revokeCause ?? 'revoked'}) at ${formatInstant(request.revokedAt, now)}`;
+    case 'DENIED': {
+      const denial = approvals.find((a) => a.verdict === 'deny');
+      const by = denial?.personId ?? request.decidedBy ?? 'policy';
+      const why = denial?.comment ?? (denial ? null : request.statusReason);
+      return `Denied by ${by}${why ? `: ${why}` : ''}`;
+    }
+    case 'GRANT_FAILED':
+      return `Grant failed: ${request.statusReason ?? 'the provider refused'}`;
+    case 'TIMED_OUT':
+      return 'Timed out';
+    case 'CANCELLED':
+      return 'Cancelled';
+  }
+}
+
+/** Who may approve, as the policy names them: `dba`, `on-call sre-primary`, `erin`. */
+function approverLabel(policy: Policy, request: AccessRequest): string {
+  const workflow = policy.workflows.get(request.workflow);
+  if (!workflow) return 'the approvers';
+  const refs = [...workflow.approvers, ...workflow.escalation.slice(0, request.escalationLevel).flatMap((s) => s.addApprovers)];
+  const names = [...new Set(refs.map((ref) => ref.replace(/^group:/, '').replace(/^person:/, '').replace(/^oncall:/, 'on-call ')))];
+  return names.join(' or ') || 'the approvers';
+}
+
+function requesterLabel(policy: Policy, requesterId: string): string {
+  const person = policy.people.get(requesterId);
+  if (person) return `${person.name ?? person.id} (${person.email})`;
+  const account = policy.serviceAccounts.get(requesterId);
+  return account ? `${requesterId} (service account of ${account.owner})` : requesterId;
+}
+
+/** `14:32 UTC` today (UTC), `2026-11-24 14:32 UTC` on another day. */
+export function formatInstant(at: Date | null, now: Date): string {
+  if (!at) return 'an unknown time';
+  const iso = at.toISOString();
+  const time = `${iso.slice(11, 16)} UTC`;
+  return iso.slice(0, 10) === now.toISOString().slice(0, 10) ? time : `${iso.slice(0, 10)} ${time}`;
+}
