@@ -11,9 +11,12 @@ import { ChannelPacer } from '../notify/channel-pacer.ts';
 import type { NotifyOutbox } from '../notify/notify-outbox.ts';
 import { registerCommands } from './commands.ts';
 import { FastifyReceiver } from './fastify-receiver.ts';
+import { registerHome } from './home.ts';
 import { SlackIdentity } from './identity.ts';
 import { SlackNotifier } from './slack-notifier.ts';
 import { SlackSender } from './slack-sender.ts';
+import { registerInteractions } from './interactions.ts';
+import { openRequestModal, registerRequestModal } from './modal.ts';
 
 export interface SlackSettings {
   botToken: string;
@@ -79,7 +82,16 @@ export function createSlackSurface(deps: SlackSurfaceDeps): SlackSurface {
     },
   });
   const notifier = createSlackNotifier(deps, boltLogger);
-  registerCommands(app, { core: deps.core, grants: deps.grants, identity, logger });
+  registerCommands(app, {
+    core: deps.core,
+    grants: deps.grants,
+    identity,
+    logger,
+    openRequestModal: (triggerId) => openRequestModal(app.client, triggerId, deps.core.policy),
+  });
+  registerRequestModal(app, { core: deps.core, identity, logger });
+  registerInteractions(app, { core: deps.core, grants: deps.grants, identity, logger, ...(deps.refreshCards ? { refreshCards: deps.refreshCards } : {}) });
+  registerHome(app, { core: deps.core, identity, logger });
   return {
     app,
     identity,
