@@ -63,20 +63,29 @@ export function createSlackSurface(deps: SlackSurfaceDeps): SlackSurface {
     if (!settings.signingSecret) throw new Error('SLACK_SIGNING_SECRET is required for Slack over HTTP (or set SLACK_APP_TOKEN for Socket Mode)');
     receiver = new FastifyReceiver({ server: deps.server, signingSecret: settings.signingSecret, logger });
   }
-  const app = new App({
-    token: settings.botToken,
-    receiver,
-    logger: boltLogger,
-    // Identity is checked on the first event instead of in this constructor, so start-up never waits on Slack.
-    tokenVerificationEnabled: false,
-    clientOptions: settings.apiUrl ? { slackApiUrl: settings.apiUrl.endsWith('/') ? settings.apiUrl : `${settings.apiUrl}/` } : {},
-  });
+  const apiOptions = settings.apiUrl ? { slackApiUrl: settings.apiUrl.endsWith('/') ? settings.apiUrl : `${settings.apiUrl}/` } : {};
+  const client = new webApi.WebClient(settings.botToken, { ...apiOptions, logger: boltLogger, timeout: 10_000 });
+  // Our own authorize: the bot's identity (auth.test) is asked once, on the first event, and kept — Bolt 5.1
+  // with a token and tokenVerificationEnabled:false calls auth.test before every single event (measured), and
+  // with true it calls it in the constructor and never recovers if Slack was unreachable then.
+  let botIdentity: Promise<{ botId?: string; botUserId?: string }> | undefined;
+  const authorize = async () => {
+    botIdentity ??= client.auth.test().then(
+      (r) => ({ botId: r.bot_id, botUserId: r.user_id }),
+      (err: unknown) => {
+        botIdentity = undefined;
+        throw err;
+      },
+    );
+    return { botToken: settings.botToken, ...(await botIdentity) };
+  };
+  const app = new App({ authorize, receiver, logger: boltLogger, clientOptions: apiOptions });
   const identity = new SlackIdentity({
     policy: deps.core.policy,
     clock: deps.core.clock,
     audit: (event) => deps.audit.appendAudit(event),
     async lookup(user) {
-      const answer = await app.client.users.info({ user });
+      const answer = await client.users.info({ user });
       const profile = answer.user?.profile;
       return answer.user ? { email: profile?.email, emailConfirmed: answer.user.is_email_confirmed ?? Boolean(profile?.email) } : null;
     },
@@ -87,7 +96,7 @@ export function createSlackSurface(deps: SlackSurfaceDeps): SlackSurface {
     grants: deps.grants,
     identity,
     logger,
-    openRequestModal: (triggerId) => openRequestModal(app.client, triggerId, deps.core.policy),
+    openRequestModal: (triggerId) => openRequestModal(client, triggerId, deps.core.policy),
   });
   registerRequestModal(app, { core: deps.core, identity, logger });
   registerInteractions(app, { core: deps.core, grants: deps.grants, identity, logger, ...(deps.refreshCards ? { refreshCards: deps.refreshCards } : {}) });

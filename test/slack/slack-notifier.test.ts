@@ -194,7 +194,13 @@ describe('Slack cards through the BullMQ notify queue', () => {
     await postTo(h, 'U0DAVE', id);
     await answerOf(h, 'U0CAROL', `approve ${id}`);
     await everyCopyUpdated(h, id, (u) => JSON.stringify(u.args.blocks).includes('(1/2: carol)'), 15_000);
-    const jobs = await h.app.metrics.registry.getSingleMetricAsString('stint_jobs_total');
+    // A job is counted when its delivery ends (after its last re-read), a moment after the update Slack saw.
+    const deadline = Date.now() + 10_000;
+    let jobs = '';
+    while (!/stint_jobs_total\{queue="notify",outcome="sent"\} [1-9]/.test(jobs) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      jobs = await h.app.metrics.registry.getSingleMetricAsString('stint_jobs_total');
+    }
     expect(jobs).toMatch(/stint_jobs_total\{queue="notify",outcome="sent"\} [1-9]/);
   }, 30_000);
 });
