@@ -7,18 +7,14 @@
  */
 import type { types } from '@slack/bolt';
 import type { CardAction, RequestCard } from '../notify/request-view.ts';
+import { ACTION } from './action-ids.ts';
 import { escape } from './replies.ts';
 
 type KnownBlock = types.KnownBlock;
 type Button = types.Button;
 
-export const ACTION_IDS: Readonly<Record<CardAction, string>> = {
-  approve: 'stint_approve',
-  deny: 'stint_deny',
-  done: 'stint_done',
-  extend: 'stint_extend',
-  reveal: 'stint_reveal',
-};
+/** The card's buttons by action (one definition: action-ids.ts, which the handlers match on). */
+export const ACTION_IDS: Readonly<Record<CardAction, string>> = ACTION;
 
 export interface SlackMessage {
   text: string;

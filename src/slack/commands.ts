@@ -2,7 +2,6 @@
  * `/jit` verbs (DESIGN.md section 6): parse, ack at once, then do the work and answer with an ephemeral reply
  * through `respond` (the response_url). Every verb calls the same use case as REST and the CLI.
  */
-import { randomBytes } from 'node:crypto';
 import type { App, RespondFn } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { activateGrant } from '../core/activate-grant.ts';
@@ -15,7 +14,8 @@ import { extendGrant } from '../core/extend-grant.ts';
 import { getRequest, listRequests } from '../core/list-requests.ts';
 import type { CorePorts, GrantPorts } from '../core/ports.ts';
 import { parseCommand, USAGE, type SlackCommand } from './parse-command.ts';
-import { errorReply, requestLine, requestList } from './replies.ts';
+import { failureText } from './click-reply.ts';
+import { requestLine, requestList } from './replies.ts';
 import { unknownUserMessage, type SlackIdentity } from './identity.ts';
 
 export interface CommandDeps {
@@ -38,7 +38,7 @@ export function registerCommands(app: App, deps: CommandDeps): void {
     if (parsed.command.verb === 'help' || (parsed.command.verb === 'modal' && !deps.openRequestModal)) return ack({ response_type: 'ephemeral', text: USAGE });
     await ack();
     if (parsed.command.verb === 'modal') {
-      await deps.openRequestModal!(command.trigger_id, command.user_id).catch((err: unknown) => reply(respond, errorText(err, deps.logger)));
+      await deps.openRequestModal!(command.trigger_id, command.user_id).catch((err: unknown) => reply(respond, failureText(err, deps.logger, 'Slack command failed')));
       return;
     }
     const personId = await deps.identity.personOf(command.user_id).catch(() => null);
@@ -46,15 +46,9 @@ export function registerCommands(app: App, deps: CommandDeps): void {
     try {
       await reply(respond, await run(slackActor(personId), parsed.command, deps));
     } catch (err) {
-      await reply(respond, errorText(err, deps.logger));
+      await reply(respond, failureText(err, deps.logger, 'Slack command failed'));
     }
   });
-}
-
-function errorText(err: unknown, logger: Logger): string {
-  const incident = randomBytes(4).toString('hex');
-  if (!(err instanceof Error) || !('code' in err)) logger.error({ err, incident }, 'Slack command failed');
-  return errorReply(err, incident);
 }
 
 async function reply(respond: RespondFn, text: string): Promise<void> {
