@@ -74,6 +74,8 @@ export interface FaultRig {
   /** action → count, per request. */
   auditCounts(ids: string[]): Promise<Map<string, Record<string, number>>>;
   verifyAudit(): Promise<VerifyResult>;
+  /** For failure messages: the requests' statuses and leases, and the last warnings and errors of every worker. */
+  diagnostics(ids: string[]): Promise<string>;
   /**
    * Polls rows and memberships until stopped, recording breaches of invariant 5 (REVOKED while still granted)
    * and, unless `expiryBound: false` (a provider that is down on purpose), of invariant 1.
@@ -166,6 +168,7 @@ export async function openFaultRig(options: FaultRigOptions = {}): Promise<Fault
     cleanups.push(() => stint.end());
 
     let nextPerson = 0;
+    const workers: StintProcess[] = [];
     const watches = new Set<InvariantWatch>();
     cleanups.push(() => Promise.all([...watches].map((w) => w.stop())));
     const accountOf = (personId: string) => `${prefix}u${personId.slice(1)}`;
@@ -205,7 +208,11 @@ export async function openFaultRig(options: FaultRigOptions = {}): Promise<Fault
         // Any free port: the banner names it (see metricsUrl).
         METRICS_PORT: '0',
       }),
-      startWorker: (name) => spawnStint('worker', { name, env: rig.workerEnv(name) }),
+      async startWorker(name) {
+        const worker = await spawnStint('worker', { name, env: rig.workerEnv(name) });
+        workers.push(worker);
+        return worker;
+      },
       nextPerson: () => `p${nextPerson}`,
       async createRequests(count, duration) {
         const ids: string[] = [];
@@ -239,6 +246,14 @@ export async function openFaultRig(options: FaultRigOptions = {}): Promise<Fault
         return counts;
       },
       verifyAudit: () => verifyChain(app.store.streamAudit(0n)),
+      async diagnostics(ids) {
+        const lines = (await rows(ids).catch(() => [])).map((r) => `  ${r.id} ${r.status} expiresAt=${r.expiresAt?.toISOString()} lease=${r.leaseUntil?.toISOString() ?? '-'}`);
+        for (const w of workers) {
+          const noisy = w.logs().filter((l) => (l.level ?? 0) >= 40).slice(-15);
+          lines.push(`${w.name} (${w.running() ? 'running' : 'exited'}), last warnings/errors:`, ...noisy.map((l) => `  ${JSON.stringify(l).slice(0, 400)}`));
+        }
+        return lines.join('\n');
+      },
       watch(ids, { intervalMs = 200, expiryBound = true } = {}) {
         const violations: Violation[] = [];
         let samples = 0;
@@ -303,8 +318,7 @@ export async function expectAllRevoked(rig: FaultRig, ids: string[], timeoutMs: 
     },
     timeoutMs,
   ).catch(async (err: unknown) => {
-    const now = await rig.rows(ids);
-    throw new Error(`${String(err)}\nstatuses: ${now.map((r) => `${r.id}=${r.status}`).join(', ')}`);
+    throw new Error(`${String(err)}\n${await rig.diagnostics(ids)}`);
   });
   const held = await rig.members();
   const stillHeld = rows.map((r) => rig.accountOf(r.requesterId)).filter((account) => held.has(account));

@@ -1,5 +1,5 @@
 /**
- * Real `stint` processes for fault tests: `node bin/stint.js worker|serve|all` with a given environment,
+ * Real `stint` processes for fault tests: `stint worker|serve|all` with a given environment,
  * their output kept (pino JSON lines parsed on demand), SIGKILL / SIGTERM and restart. Every child spawned here
  * is remembered, so `stopAllStintProcesses()` in an afterAll kills whatever a failed test left running.
  */
@@ -8,6 +8,12 @@ import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'bin/stint.js');
+/**
+ * What `stint` runs as. `bin/stint.js` prefers a built `dist/` when one exists, which may be older than the sources
+ * under test; so by default the sources are run through tsx, exactly as `bin/stint.js` does without `dist/`.
+ * `STINT_TEST_BIN=bin` runs `bin/stint.js` itself (e.g. to test a build).
+ */
+const COMMAND = process.env.STINT_TEST_BIN === 'bin' ? [BIN] : ['--import', 'tsx', join(ROOT, 'src/main.ts')];
 
 export type StintVerb = 'worker' | 'serve' | 'all';
 
@@ -51,7 +57,7 @@ const BANNER: Record<StintVerb, RegExp> = {
 /** Spawns `stint <verb>` and resolves once its start-up banner is printed (migrations ran, Redis answered). */
 export async function spawnStint(verb: StintVerb, options: { env: Record<string, string>; name?: string; startTimeoutMs?: number }): Promise<StintProcess> {
   const spawnedAt = Date.now();
-  const child = spawn(process.execPath, [BIN, verb], {
+  const child = spawn(process.execPath, [...COMMAND, verb], {
     cwd: ROOT,
     env: { ...cleanEnv(), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

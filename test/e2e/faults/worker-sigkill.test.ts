@@ -86,13 +86,8 @@ describe('worker SIGKILLed mid provider call', () => {
     expect((await rig.auditCounts([id])).get(id)).toMatchObject({ 'grant.scope_granted': 1, 'grant.activated': 1, 'grant.revoking': 1, 'grant.scope_revoked': 1, 'grant.revoked': 1 });
   }, 90_000);
 
-  /*
-   * KNOWN BUG (reported, not fixed here; invariant 1): a worker that dies after renewing its lease leaves the row
-   * leased for up to 10 s after its death, and a sweep that meets a leased row looks again only LEASE_MS + 250 ms
-   * later (src/jobs/reconciler.ts, the `retick` in work()), not when that lease lapses. Here: the lease runs to
-   * expiry + ~17 s, the replacement's start-up sweep at about expiry + 13 s finds it busy, and the next look is at
-   * about expiry + 23 s, so the role is held past expiry + 20 s. Flip `it.fails` to `it` once fixed.
-   */
+  // Regression (found by this test, fixed in face5e2): a sweep that met the dead worker's lease looked again only
+  // LEASE_MS later, not when the lease lapsed, so the role was held past expiry + 20 s (here about + 23 s).
   it('revokes on time when the worker dies after renewing its lease and comes back a little later', async () => {
     const [id] = (await rig.createRequests(1, '6s')) as [string];
     await waitFor('the grant to be ACTIVE', async () => (await rig.rows([id]))[0]!.status === 'ACTIVE', 15_000);
