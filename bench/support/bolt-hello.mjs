@@ -1,10 +1,10 @@
-// The baseline of the Slack bench: a hello-world Bolt app on its own HTTPReceiver that acks /jit at once.
+// The baseline of the Slack bench: a hello-world Bolt app with default settings on its own HTTPReceiver that
+// acks /jit at once.
 import { App, LogLevel } from '@slack/bolt';
 
 const app = new App({
   token: process.env.SLACK_BOT_TOKEN,
   signingSecret: process.env.SIGNING_SECRET,
-  tokenVerificationEnabled: false,
   logLevel: LogLevel.ERROR,
   clientOptions: { slackApiUrl: process.env.SLACK_API_URL },
 });

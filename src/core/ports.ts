@@ -108,14 +108,16 @@ export interface RequestStore {
   listGrantHandles(requestId: string): Promise<GrantHandleRecord[]>;
   /** APPROVED, ACTIVE and REVOKING requests whose nextActionAt is at or before `now`, most overdue first. */
   listDueRequests(now: Date, limit: number): Promise<AccessRequest[]>;
-  /** ACTIVE requests of this requester, other than `exceptRequestId`, that cover `resourceId` (reference counting). */
-  countOtherActiveHolders(requesterId: string, resourceId: string, exceptRequestId: string): Promise<number>;
+  /** Whether another ACTIVE request of this requester (not `exceptRequestId`) covers `resourceId` (reference counting). */
+  hasOtherActiveHolder(requesterId: string, resourceId: string, exceptRequestId: string): Promise<boolean>;
   /** Counts a failed provider call on a handle (attempts + 1, lastError), outside any transaction. */
   recordGrantError(requestId: string, resourceId: string, error: string): Promise<void>;
   /** REVOKED since `since`, and GRANT_FAILED decided since `since` (the drift sweep looks at what they left). */
   listRecentlyEnded(since: Date, limit: number): Promise<AccessRequest[]>;
-  /** ACTIVE requests whose expiry is at or before `before`, soonest first (timers to re-create). */
-  listActiveExpiringBefore(before: Date, limit: number): Promise<AccessRequest[]>;
+  /** ACTIVE requests whose expiry is after `after` and at or before `before`, soonest first (timers to re-create). */
+  listActiveExpiringBetween(after: Date, before: Date, limit: number): Promise<AccessRequest[]>;
+  /** The handles of many requests in one read (the drift sweep). */
+  listGrantHandlesOf(requestIds: string[]): Promise<GrantHandleRecord[]>;
   /**
    * Takes (or renews) the lease on a request's provider work until `until`; false when another owner holds an
    * unexpired lease. One worker at a time calls providers for a request (fault test 6: each call once).

@@ -22,8 +22,17 @@ export interface SweepOptions {
   batch?: number;
   /** Requests advanced at once. @defaultValue 8 */
   concurrency?: number;
-  /** How far ahead timers are re-created. @defaultValue 10 min + 60 s */
+  /**
+   * How far ahead timers are re-created: revoke timers of grants ending within it, and reminders falling within
+   * it. Twice the sweep interval is enough: a grant further out gets its timer back at a later sweep.
+   * @defaultValue 60 s
+   */
   horizonMs?: number;
+  /**
+   * Only rows overdue by more than this are advanced here: on time, their queue job does it, and two workers
+   * racing for one row only waste a lease claim. Invariant 1's 5 s margin covers it. @defaultValue 0
+   */
+  graceMs?: number;
 }
 
 export async function reconcileDue(ports: GrantPorts, options: SweepOptions = {}): Promise<SweepResult> {
@@ -32,13 +41,19 @@ export async function reconcileDue(ports: GrantPorts, options: SweepOptions = {}
   const seen = new Set<string>();
   // Batches until nothing due is left that this sweep has not looked at (busy rows stay due, so they are skipped).
   for (;;) {
-    const due = (await ports.store.listDueRequests(ports.clock.now(), batch)).filter((r) => !seen.has(r.id));
+    const cutoff = new Date(ports.clock.now().getTime() - (options.graceMs ?? 0));
+    const due = (await ports.store.listDueRequests(cutoff, batch)).filter((r) => !seen.has(r.id));
     if (due.length === 0) break;
     for (const r of due) seen.add(r.id);
     await inChunks(due, options.concurrency ?? 8, async (r) => tally(result, r.id, await advanceRequest(r.id, ports)));
   }
-  const horizon = new Date(ports.clock.now().getTime() + (options.horizonMs ?? EXPIRY_REMINDER_MS + 60_000));
-  const ending = await ports.store.listActiveExpiringBefore(horizon, 5_000);
+  const now = ports.clock.now().getTime();
+  const horizon = options.horizonMs ?? 60_000;
+  const at = (ms: number) => new Date(now + ms);
+  const ending = [
+    ...(await ports.store.listActiveExpiringBetween(at(-horizon), at(horizon), 5_000)),
+    ...(await ports.store.listActiveExpiringBetween(at(EXPIRY_REMINDER_MS), at(EXPIRY_REMINDER_MS + horizon), 5_000)),
+  ];
   await inChunks(ending, 50, (r) => setExpiryTimers(r, ports));
   result.timers = ending.length;
   return result;

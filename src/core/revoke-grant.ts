@@ -8,7 +8,7 @@
 import { StintError } from '../domain/errors.ts';
 import type { AccessRequest, RevokeCause } from '../domain/request.ts';
 import { withLease } from './lease.ts';
-import type { GrantHandleRecord, GrantPorts } from './ports.ts';
+import type { AuditInput, GrantHandleRecord, GrantPorts } from './ports.ts';
 
 export async function revokeGrant(
   requestId: string,
@@ -54,6 +54,7 @@ export async function completeRevoke(requestId: string, ports: GrantPorts): Prom
   const cause = request.revokeCause ?? 'expired';
 
   const failures: string[] = [];
+  const revokedScopes: AuditInput[] = [];
   for (const handle of await ports.store.listGrantHandles(requestId)) {
     try {
       const stillNeeded = await revokeScope(request, handle, ports);
@@ -61,10 +62,8 @@ export async function completeRevoke(requestId: string, ports: GrantPorts): Prom
       if (!stillNeeded && !handle.data.preexisting && (await ports.providers.get(handle.provider).check(handle.config, handle.data)) !== 'absent') {
         throw new Error(`provider ${handle.provider} still reports ${handle.resourceId} present after revoke`);
       }
-      // One event per provider revoke call: the audit shows each call happened once (fault test 6).
-      await ports.store.transaction(async (tx) => {
-        tx.appendAudit({ actor: 'stint', action: 'grant.scope_revoked', requestId, data: { resourceId: handle.resourceId, provider: handle.provider, stillNeeded }, at: ports.clock.now() });
-      });
+      // One event per provider revoke call (the audit shows each call happened once), written with the outcome.
+      revokedScopes.push({ actor: 'stint', action: 'grant.scope_revoked', requestId, data: { resourceId: handle.resourceId, provider: handle.provider, stillNeeded }, at: ports.clock.now() });
     } catch (err) {
       const reason = `${handle.resourceId}: ${err instanceof Error ? err.message : String(err)}`;
       failures.push(reason);
@@ -79,6 +78,7 @@ export async function completeRevoke(requestId: string, ports: GrantPorts): Prom
     const next = new Date(now.getTime() + revokeRetryDelayMs(attempt));
     // Still REVOKING: the next attempt is pushed out by the backoff, so one broken target does not spin.
     await ports.store.transaction(async (tx) => {
+      for (const event of revokedScopes) tx.appendAudit(event);
       await tx.transition(requestId, 'REVOKING', 'REVOKING', { nextActionAt: next, statusReason: `revoke attempt ${attempt} failed: ${reason}` });
       tx.appendAudit({ actor: 'stint', action: 'grant.revoke_failed', requestId, data: { cause, reason, attempt, nextAttemptAt: next.toISOString() }, at: now });
     });
@@ -90,6 +90,8 @@ export async function completeRevoke(requestId: string, ports: GrantPorts): Prom
   const done = ports.clock.now();
   const patch = { revokedAt: done, nextActionAt: null, statusReason: null };
   const moved = await ports.store.transaction(async (tx) => {
+    // The calls happened whether or not this worker's transition wins: their events commit either way.
+    for (const event of revokedScopes) tx.appendAudit(event);
     if (!(await tx.transition(requestId, 'REVOKING', 'REVOKED', patch))) return false;
     tx.appendAudit({ actor: 'stint', action: 'grant.revoked', requestId, data: { cause }, at: done });
     return true;
@@ -104,7 +106,7 @@ export async function completeRevoke(requestId: string, ports: GrantPorts): Prom
  * needs that access (reference counting); returns that answer.
  */
 export async function revokeScope(request: AccessRequest, handle: GrantHandleRecord, ports: GrantPorts): Promise<boolean> {
-  const stillNeeded = (await ports.store.countOtherActiveHolders(request.requesterId, handle.resourceId, request.id)) > 0;
+  const stillNeeded = await ports.store.hasOtherActiveHolder(request.requesterId, handle.resourceId, request.id);
   await ports.providers.get(handle.provider).revoke(handle.config, handle.data, { stillNeeded });
   return stillNeeded;
 }

@@ -30,38 +30,45 @@ const DRIFT_ABSENT = 'drift: access absent while ACTIVE';
 export async function sweepDrift(ports: GrantPorts, options: DriftOptions = {}): Promise<DriftResult> {
   const result: DriftResult = { checked: 0, present: [], absent: [], errors: [] };
   const since = new Date(ports.clock.now().getTime() - (options.endedWindowMs ?? 3_600_000));
-  for (const request of await ports.store.listRecentlyEnded(since, 5_000)) {
-    for (const handle of await ports.store.listGrantHandles(request.id)) {
-      if (handle.data.preexisting) continue;
-      const found = await check(handle, ports, result);
-      if (found !== 'present' || (await stillNeededElsewhere(request, handle.resourceId, ports))) continue;
-      const fixed = await revokeAgain(request, handle, ports);
-      if (fixed === null) continue; // the request moved on, or another worker holds it
-      result.present.push({ key: `${request.id}/${handle.resourceId}`, fixed });
-      await ports.store.transaction(async (tx) => {
-        tx.appendAudit({ actor: 'stint', action: 'grant.drift', requestId: request.id, data: { resourceId: handle.resourceId, found: 'present', fixed, status: request.status }, at: ports.clock.now() });
-      });
-      await ports.notifier.notify({ kind: 'grant.drift', request, resourceId: handle.resourceId, found: 'present', fixed });
-    }
+  const ended = await ports.store.listRecentlyEnded(since, 5_000);
+  for (const [request, handle] of await withHandles(ended, ports)) {
+    if (handle.data.preexisting) continue;
+    const found = await check(handle, ports, result);
+    if (found !== 'present' || (await stillNeededElsewhere(request, handle.resourceId, ports))) continue;
+    const fixed = await revokeAgain(request, handle, ports);
+    if (fixed === null) continue; // the request moved on, or another worker holds it
+    result.present.push({ key: `${request.id}/${handle.resourceId}`, fixed });
+    await ports.store.transaction(async (tx) => {
+      tx.appendAudit({ actor: 'stint', action: 'grant.drift', requestId: request.id, data: { resourceId: handle.resourceId, found: 'present', fixed, status: request.status }, at: ports.clock.now() });
+    });
+    await ports.notifier.notify({ kind: 'grant.drift', request, resourceId: handle.resourceId, found: 'present', fixed });
   }
   for (let beforeId: string | undefined; ; ) {
     const page = await ports.store.listRequests({ statuses: ['ACTIVE'], limit: 1000, beforeId });
-    for (const request of page) {
-      for (const handle of await ports.store.listGrantHandles(request.id)) {
-        if ((await check(handle, ports, result)) !== 'absent' || handle.lastError === DRIFT_ABSENT) continue;
-        if ((await ports.store.getRequest(request.id))?.status !== 'ACTIVE') continue; // a revoke began meanwhile
-        result.absent.push(`${request.id}/${handle.resourceId}`);
-        await ports.store.recordGrantError(request.id, handle.resourceId, DRIFT_ABSENT); // alert once
-        await ports.store.transaction(async (tx) => {
-          tx.appendAudit({ actor: 'stint', action: 'grant.drift', requestId: request.id, data: { resourceId: handle.resourceId, found: 'absent', fixed: false, status: 'ACTIVE' }, at: ports.clock.now() });
-        });
-        await ports.notifier.notify({ kind: 'grant.drift', request, resourceId: handle.resourceId, found: 'absent', fixed: false });
-      }
+    for (const [request, handle] of await withHandles(page, ports)) {
+      if ((await check(handle, ports, result)) !== 'absent' || handle.lastError === DRIFT_ABSENT) continue;
+      if ((await ports.store.getRequest(request.id))?.status !== 'ACTIVE') continue; // a revoke began meanwhile
+      result.absent.push(`${request.id}/${handle.resourceId}`);
+      await ports.store.recordGrantError(request.id, handle.resourceId, DRIFT_ABSENT); // alert once
+      await ports.store.transaction(async (tx) => {
+        tx.appendAudit({ actor: 'stint', action: 'grant.drift', requestId: request.id, data: { resourceId: handle.resourceId, found: 'absent', fixed: false, status: 'ACTIVE' }, at: ports.clock.now() });
+      });
+      await ports.notifier.notify({ kind: 'grant.drift', request, resourceId: handle.resourceId, found: 'absent', fixed: false });
     }
     if (page.length < 1000) break;
     beforeId = page.at(-1)!.id;
   }
   return result;
+}
+
+/** Each request with each of its handles, read in one query per page (thousands of grants, one round trip). */
+async function withHandles(requests: AccessRequest[], ports: GrantPorts): Promise<Array<[AccessRequest, GrantHandleRecord]>> {
+  const byId = new Map(requests.map((r) => [r.id, r]));
+  const pairs: Array<[AccessRequest, GrantHandleRecord]> = [];
+  for (let i = 0; i < requests.length; i += 1000) {
+    for (const handle of await ports.store.listGrantHandlesOf(requests.slice(i, i + 1000).map((r) => r.id))) pairs.push([byId.get(handle.requestId)!, handle]);
+  }
+  return pairs;
 }
 
 async function check(handle: GrantHandleRecord, ports: GrantPorts, result: DriftResult): Promise<'present' | 'absent' | null> {

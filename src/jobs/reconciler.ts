@@ -24,6 +24,8 @@ export interface ReconcilerOptions {
   metrics?: JobMetrics;
   /** @defaultValue 15000 */
   intervalMs?: number;
+  /** Rows overdue by less than this are left to their queue jobs (see SweepOptions.graceMs). @defaultValue 2000 */
+  graceMs?: number;
   /** How often the leader also runs the drift sweep (providers' check()). @defaultValue 60000 */
   driftIntervalMs?: number;
 }
@@ -55,7 +57,7 @@ export function startReconciler(options: ReconcilerOptions): Reconciler {
       if (leadership) logger.info('reconciler: this process is the leader');
     }
     if (!leadership) return;
-    const swept = await reconcileDue(ports);
+    const swept = await reconcileDue(ports, { graceMs: options.graceMs ?? 2_000, horizonMs: 2 * (options.intervalMs ?? 15_000) });
     metrics?.sweeps.inc({ outcome: 'ok' });
     const acted = swept.activated.length + swept.revoked.length + swept.failed.length;
     if (acted > 0) logger.info({ activated: swept.activated, revoked: swept.revoked, failed: swept.failed }, 'reconciler sweep acted on overdue requests');

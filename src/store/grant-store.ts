@@ -39,8 +39,10 @@ export async function listGrantHandles(db: Reader, requestId: string): Promise<G
   return rows.map(toRecord);
 }
 
-export function countOtherActiveHolders(db: Reader, requesterId: string, resourceId: string, exceptRequestId: string): Promise<number> {
-  return db.request.count({ where: { requesterId, status: 'ACTIVE', scopes: { has: resourceId }, id: { not: exceptRequestId } } });
+/** Stops at the first other holder (one indexed probe), however many grants the person has. */
+export async function hasOtherActiveHolder(db: Reader, requesterId: string, resourceId: string, exceptRequestId: string): Promise<boolean> {
+  const found = await db.request.findFirst({ where: { requesterId, status: 'ACTIVE', scopes: { has: resourceId }, id: { not: exceptRequestId } }, select: { id: true } });
+  return found !== null;
 }
 
 export async function recordGrantError(db: Reader, requestId: string, resourceId: string, error: string): Promise<void> {
@@ -59,9 +61,15 @@ export async function listDueRequests(db: Reader, now: Date, limit: number): Pro
   return rows.map(toAccessRequest);
 }
 
-export async function listActiveExpiringBefore(db: Reader, before: Date, limit: number): Promise<AccessRequest[]> {
+export async function listGrantHandlesOf(db: Reader, requestIds: string[]): Promise<GrantHandleRecord[]> {
+  if (requestIds.length === 0) return [];
+  const rows = await db.grantHandle.findMany({ where: { requestId: { in: requestIds } }, orderBy: [{ requestId: 'asc' }, { resourceId: 'asc' }] });
+  return rows.map(toRecord);
+}
+
+export async function listActiveExpiringBetween(db: Reader, after: Date, before: Date, limit: number): Promise<AccessRequest[]> {
   const rows = await db.request.findMany({
-    where: { status: 'ACTIVE', expiresAt: { lte: before } },
+    where: { status: 'ACTIVE', expiresAt: { gt: after, lte: before } },
     orderBy: [{ expiresAt: 'asc' }, { id: 'asc' }],
     take: limit,
   });

@@ -100,8 +100,8 @@ export class PrismaStore implements Store {
     return grants.listDueRequests(this.outside('listDueRequests'), now, limit);
   }
 
-  countOtherActiveHolders(requesterId: string, resourceId: string, exceptRequestId: string): Promise<number> {
-    return grants.countOtherActiveHolders(this.outside('countOtherActiveHolders'), requesterId, resourceId, exceptRequestId);
+  hasOtherActiveHolder(requesterId: string, resourceId: string, exceptRequestId: string): Promise<boolean> {
+    return grants.hasOtherActiveHolder(this.outside('hasOtherActiveHolder'), requesterId, resourceId, exceptRequestId);
   }
 
   recordGrantError(requestId: string, resourceId: string, error: string): Promise<void> {
@@ -112,8 +112,12 @@ export class PrismaStore implements Store {
     return grants.listRecentlyEnded(this.outside('listRecentlyEnded'), since, limit);
   }
 
-  listActiveExpiringBefore(before: Date, limit: number): Promise<AccessRequest[]> {
-    return grants.listActiveExpiringBefore(this.outside('listActiveExpiringBefore'), before, limit);
+  listActiveExpiringBetween(after: Date, before: Date, limit: number): Promise<AccessRequest[]> {
+    return grants.listActiveExpiringBetween(this.outside('listActiveExpiringBetween'), after, before, limit);
+  }
+
+  listGrantHandlesOf(requestIds: string[]): Promise<GrantHandleRecord[]> {
+    return grants.listGrantHandlesOf(this.outside('listGrantHandlesOf'), requestIds);
   }
 
   claimRequest(id: string, owner: string, until: Date, now: Date): Promise<boolean> {

@@ -97,10 +97,10 @@ export class MemoryStore implements RequestStore {
       .slice(0, limit)
       .map((r) => ({ ...r }));
   }
-  async countOtherActiveHolders(requesterId: string, resourceId: string, exceptRequestId: string) {
-    return [...this.state.requests.values()].filter(
+  async hasOtherActiveHolder(requesterId: string, resourceId: string, exceptRequestId: string) {
+    return [...this.state.requests.values()].some(
       (r) => r.requesterId === requesterId && r.status === 'ACTIVE' && r.scopes.includes(resourceId) && r.id !== exceptRequestId,
-    ).length;
+    );
   }
   async recordGrantError(requestId: string, resourceId: string, error: string) {
     for (const g of this.state.grants) {
@@ -116,9 +116,12 @@ export class MemoryStore implements RequestStore {
       .slice(0, limit)
       .map((r) => ({ ...r }));
   }
-  async listActiveExpiringBefore(before: Date, limit: number) {
+  async listGrantHandlesOf(requestIds: string[]) {
+    return this.state.grants.filter((g) => requestIds.includes(g.requestId)).map((g) => ({ ...g }));
+  }
+  async listActiveExpiringBetween(after: Date, before: Date, limit: number) {
     return [...this.state.requests.values()]
-      .filter((r) => r.status === 'ACTIVE' && r.expiresAt !== null && r.expiresAt <= before)
+      .filter((r) => r.status === 'ACTIVE' && r.expiresAt !== null && r.expiresAt > after && r.expiresAt <= before)
       .sort((a, b) => a.expiresAt!.getTime() - b.expiresAt!.getTime())
       .slice(0, limit)
       .map((r) => ({ ...r }));

@@ -49,7 +49,7 @@ describe.each(TEST_STORE_KINDS)('grant handles on %s', (kind) => {
     expect(await store().listGrantHandles(request.id)).toMatchObject([{ attempts: 2, lastError: 'still refused' }]);
   });
 
-  it('counts the other ACTIVE requests of the same person covering a resource', async () => {
+  it('tells whether another ACTIVE request of the same person covers a resource', async () => {
     const mine = makeRequest({ requesterId: 'alice', scopes: ['orders-db'], status: 'ACTIVE' });
     const other = makeRequest({ requesterId: 'alice', scopes: ['orders-db', 'billing-db'], status: 'ACTIVE' });
     const ended = makeRequest({ requesterId: 'alice', scopes: ['orders-db'], status: 'REVOKED' });
@@ -57,7 +57,31 @@ describe.each(TEST_STORE_KINDS)('grant handles on %s', (kind) => {
     await store().transaction(async (tx) => {
       for (const r of [mine, other, ended, someoneElse]) await tx.insertRequest(r);
     });
-    expect(await store().countOtherActiveHolders('alice', 'orders-db', mine.id)).toBe(1);
-    expect(await store().countOtherActiveHolders('alice', 'billing-db', other.id)).toBe(0);
+    expect(await store().hasOtherActiveHolder('alice', 'orders-db', mine.id)).toBe(true);
+    expect(await store().hasOtherActiveHolder('alice', 'billing-db', other.id)).toBe(false);
+  });
+
+  it('reads the handles of many requests at once', async () => {
+    const [a, b, c] = [makeRequest({ scopes: ['orders-db'] }), makeRequest({ scopes: ['orders-db'] }), makeRequest({ scopes: ['orders-db'] })];
+    await store().transaction(async (tx) => {
+      for (const r of [a, b, c]) {
+        await tx.insertRequest(r);
+        await tx.saveGrantHandle(handle(r.id));
+      }
+    });
+    expect((await store().listGrantHandlesOf([a.id, c.id])).map((h) => h.requestId).sort()).toEqual([a.id, c.id].sort());
+    expect(await store().listGrantHandlesOf([])).toEqual([]);
+  });
+
+  it('lists ACTIVE requests expiring inside a window, soonest first', async () => {
+    const at = (min: number) => new Date(Date.UTC(2026, 11, 1, 10, min));
+    const rows = [5, 1, 20].map((min) => makeRequest({ status: 'ACTIVE', expiresAt: at(min) }));
+    const ended = makeRequest({ status: 'REVOKED', expiresAt: at(2) });
+    await store().transaction(async (tx) => {
+      for (const r of [...rows, ended]) await tx.insertRequest(r);
+    });
+    const found = await store().listActiveExpiringBetween(at(0), at(10), 10);
+    expect(found.map((r) => r.expiresAt)).toEqual([at(1), at(5)]);
+    expect(await store().listActiveExpiringBetween(at(1), at(5), 10)).toHaveLength(1);
   });
 });
