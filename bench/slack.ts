@@ -61,22 +61,20 @@ async function signedPost(url: string, form: Record<string, string>): Promise<vo
 }
 
 /**
- * Click → card: 30 pending requests, each approved once by button (carol); the time from the click's POST to
- * the fake Slack API recording the `chat.update` of the channel copy that shows 1/2. Clicks are 1.1 s apart:
- * Stint paces each channel at Slack's 1 message/s, and this measures Stint, not that deliberate pacing.
+ * Click → card: 30 requests, one at a time, each approved once by button (carol); the time from the click's
+ * POST to the fake Slack API recording the `chat.update` of the channel copy that shows 1/2. Each click comes
+ * 1.1 s after its card: Stint paces each channel at Slack's 1 message/s, and this measures Stint, not that.
  */
 async function clickToUpdate(url: string, slack: FakeSlackApi): Promise<{ p50: number; p99: number; count: number }> {
-  const ids: string[] = [];
+  const latencies: number[] = [];
+  // One request at a time, so no card of another request is queued ahead in the channel's pacing lane.
   for (let i = 0; i < 30; i++) {
     const responseId = `click${i}`;
     await signedPost(url, { command: '/jit', text: `request prod-orders-db 1h INC-${i} click bench`, user_id: 'U0ALICE', team_id: 'T1', channel_id: 'C0GENERAL', response_url: slack.responseUrl(responseId), trigger_id: `tc.${i}` });
     const answer = await slack.waitForResponse((b) => slack.responses.some((r) => r.id === responseId && r.body === b), 30_000);
-    ids.push(/`(jit_[0-9A-Z]{26})`/.exec(String(answer.text))![1]!);
-  }
-  const latencies: number[] = [];
-  for (const [i, id] of ids.entries()) {
-    const card = await slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C0DBACCESS' && JSON.stringify(c.args.blocks ?? []).includes(id), 60_000);
-    await new Promise((r) => setTimeout(r, 1_100));
+    const id = /`(jit_[0-9A-Z]{26})`/.exec(String(answer.text))![1]!;
+    await slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C0DBACCESS' && JSON.stringify(c.args.blocks ?? []).includes(id), 30_000);
+    await new Promise((r) => setTimeout(r, 1_100)); // past the channel's 1 message/s pacing
     const started = Date.now();
     const payload = {
       type: 'block_actions',
@@ -84,7 +82,7 @@ async function clickToUpdate(url: string, slack: FakeSlackApi): Promise<{ p50: n
       team: { id: 'T1' },
       api_app_id: 'A1',
       trigger_id: `tb.${i}`,
-      container: { type: 'message', channel_id: 'C0DBACCESS', message_ts: card.args.ts ?? '1.1' },
+      container: { type: 'message', channel_id: 'C0DBACCESS', message_ts: '1.1' },
       channel: { id: 'C0DBACCESS' },
       actions: [{ type: 'button', action_id: 'stint_approve', block_id: 'b', value: id, action_ts: `${Date.now() / 1000}` }],
       response_url: slack.responseUrl(`cb${i}`),
