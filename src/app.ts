@@ -25,6 +25,7 @@ import { findRedis, type RedisEndpoint } from './jobs/redis.ts';
 import { startWorkers, type Workers } from './jobs/workers.ts';
 import { createLogger } from './logger.ts';
 import { createSlackSurface, type SlackSurface } from './slack/slack-app.ts';
+import { createTeamsSurface, type TeamsSurface } from './teams/teams-app.ts';
 import { FanOutNotifier } from './notify/fan-out-notifier.ts';
 import { LogNotifier } from './notify/log-notifier.ts';
 import { loadPolicyFile, watchPolicy } from './policy/index.ts';
@@ -61,6 +62,8 @@ export interface App {
   notifications: NotifyQueue;
   /** The Slack surface, when SLACK_BOT_TOKEN and a signing secret or app token are set. */
   slack: SlackSurface | undefined;
+  /** The Teams surface, when TEAMS_APP_ID and TEAMS_APP_PASSWORD are set. */
+  teams: TeamsSurface | undefined;
   listen(): Promise<string>;
   /**
    * Connects the queues (timers are set from then on) and, with `workers`, runs the workers and the reconciler
@@ -178,6 +181,9 @@ export async function createApp(options: { env?: Record<string, string | undefin
       })
     : undefined;
   if (slack) notifier.add(slack.notifier);
+  const teams = config.teams.enabled
+    ? createTeamsSurface({ settings: { ...config.teams, appId: config.teams.appId!, appPassword: config.teams.appPassword! }, server, core, grants, audit: store, logger })
+    : undefined;
   registerAdminRoutes(server, { tokens: store, audit: store, clock, policy, authenticate });
 
   return {
@@ -190,6 +196,7 @@ export async function createApp(options: { env?: Record<string, string | undefin
     grants,
     server,
     slack,
+    teams,
     async listen() {
       const address = await server.listen({ port: config.port, host: config.host });
       await slack?.start();

@@ -33,6 +33,9 @@ const ENV_SCHEMA = z.object({
   TEAMS_APP_ID: optionalText,
   TEAMS_APP_PASSWORD: optionalText,
   TEAMS_TENANT_ID: optionalText,
+  TEAMS_OPENID_METADATA_URL: url,
+  TEAMS_TOKEN_ISSUER: optionalText,
+  TEAMS_LOGIN_URL: url,
   SMTP_URL: url,
   STINT_AUDIT_SIGNING_KEY: optionalText,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -55,7 +58,7 @@ export interface Config {
   publicUrl?: string;
   adminToken?: string;
   slack: { signingSecret?: string; botToken?: string; appToken?: string; apiUrl?: string; enabled: boolean };
-  teams: { appId?: string; appPassword?: string; tenantId?: string; enabled: boolean };
+  teams: { appId?: string; appPassword?: string; tenantId?: string; openIdMetadataUrl?: string; tokenIssuer?: string; loginUrl?: string; enabled: boolean };
   smtpUrl?: string;
   logLevel: Env['LOG_LEVEL'];
 }
@@ -89,6 +92,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       appId: e.TEAMS_APP_ID,
       appPassword: e.TEAMS_APP_PASSWORD,
       tenantId: e.TEAMS_TENANT_ID,
+      openIdMetadataUrl: e.TEAMS_OPENID_METADATA_URL,
+      tokenIssuer: e.TEAMS_TOKEN_ISSUER,
+      loginUrl: e.TEAMS_LOGIN_URL,
       enabled: Boolean(e.TEAMS_APP_ID && e.TEAMS_APP_PASSWORD),
     },
     smtpUrl: e.SMTP_URL,
