@@ -5,6 +5,7 @@
  * restarted worker's reconciler finishes the work, and the grant still ends within 20 s of its expiry.
  */
 import pg from 'pg';
+import { LEASE_MS } from '../../../src/core/lease.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lockKey } from '../../../src/providers/postgres/postgres-sql.ts';
 import { EXPIRY_BOUND_MS, expectAllRevoked, openFaultRig, waitFor, type FaultRig } from '../../support/fault-rig.ts';
@@ -102,10 +103,10 @@ describe('worker SIGKILLed mid provider call', () => {
         const r = (await rig.rows([id]))[0]!;
         return r.status === 'REVOKING' && r.leaseUntil && (await providerCallBlocked()) ? r.leaseUntil.getTime() : undefined;
       }, 20_000, 50);
-      // A slow provider call (here 7 s, within the provider's 10 s statement timeout) renews the lease twice.
+      // A slow provider call (within the provider's 10 s statement timeout) renews the lease twice.
       leaseUntil = await waitFor('the lease to be renewed twice', async () => {
         const until = (await rig.rows([id]))[0]!.leaseUntil!.getTime();
-        return until - claimed >= 6_000 ? until : undefined;
+        return until - claimed >= (2 * LEASE_MS) / 3 - 100 ? until : undefined;
       }, 15_000, 50);
       await worker.kill();
     } finally {
