@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseCommand } from '../../src/slack/parse-command.ts';
+import { parseCommand } from '../../src/chat/parse-command.ts';
 
 const ID = 'jit_01JDT6Z3Q4M5N6P7R8S9T0V1W2';
 

@@ -2,7 +2,7 @@
  * `/jit` text → a command, or a usage error that says what was expected. Total: any string gives one of the two
  * (property-tested), never an exception. Durations are checked here only for shape; the policy checks bounds.
  */
-export type SlackCommand =
+export type ChatCommand =
   | { verb: 'modal' }
   | { verb: 'help' }
   | { verb: 'list' }
@@ -12,7 +12,7 @@ export type SlackCommand =
   | { verb: 'cancel' | 'done' | 'revoke'; id: string }
   | { verb: 'extend'; id: string; duration: string };
 
-export type ParsedCommand = { ok: true; command: SlackCommand } | { ok: false; usage: string };
+export type ParsedCommand = { ok: true; command: ChatCommand } | { ok: false; usage: string };
 
 export const USAGE = [
   '`/jit` — open the request form',
