@@ -185,6 +185,35 @@ export interface ChatMessageStore {
   listChatMessages(requestId: string, platform: string): Promise<ChatMessageRecord[]>;
 }
 
+/** Where Teams conversations are and who the Teams users are, learned from activities (DESIGN.md section 3). */
+export interface ConversationRefRecord {
+  conversationId: string;
+  kind: 'personal' | 'channel' | 'groupChat';
+  tenantId: string | null;
+  /** The team of a channel (its General channel's id). */
+  teamId: string | null;
+  /** The user of a personal chat (AAD object id). */
+  userAadObjectId: string | null;
+  /** botbuilder's ConversationReference (ids and the service URL, no secrets). */
+  reference: Record<string, unknown>;
+}
+
+export interface TeamsDirectoryStore {
+  /** Records or refreshes a conversation reference (keyed by conversation id). */
+  saveConversationRef(ref: ConversationRefRecord): Promise<void>;
+  getConversationRef(conversationId: string): Promise<ConversationRefRecord | null>;
+  /** The newest personal chat with this user. */
+  findPersonalConversation(userAadObjectId: string): Promise<ConversationRefRecord | null>;
+  /** Any stored reference of this tenant (its service URL reaches every conversation of the tenant). */
+  findAnyConversation(tenantId: string | null): Promise<ConversationRefRecord | null>;
+  /** Forgets a team's channels (the bot was removed from the team) or one conversation. */
+  removeConversationRefs(where: { teamId: string } | { conversationId: string }): Promise<number>;
+  /** Remembers a person's Teams user id (`29:…`, for `refresh.userIds`); moves it from any other person. */
+  recordTeamsUser(personId: string, teamsUserId: string): Promise<void>;
+  /** The known Teams user ids of these people. */
+  teamsUserIdsOf(personIds: string[]): Promise<Map<string, string>>;
+}
+
 export interface AuditReader {
   /** Events with seq > afterSeq in seq order, in batches (keyset pagination). */
   readAudit(afterSeq: bigint, limit: number): Promise<AuditRecord[]>;

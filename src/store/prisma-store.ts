@@ -8,6 +8,7 @@ import type {
   AuditInput,
   AuditRecord,
   ChatMessageRecord,
+  ConversationRefRecord,
   PersonRecord,
   RequestFilter,
   StoreTx,
@@ -21,6 +22,7 @@ import type { Store } from './open-store.ts';
 import { syncPeople } from './person-store.ts';
 import * as grants from './grant-store.ts';
 import * as requests from './request-store.ts';
+import * as teams from './teams-store.ts';
 import type { SqlDriver } from './sql-driver.ts';
 import * as tokens from './token-store.ts';
 import { assertOutsideTransaction, type RunTransaction, type TransactionLimits, transactionRunner } from './transaction.ts';
@@ -154,6 +156,34 @@ export class PrismaStore implements Store {
 
   listChatMessages(requestId: string, platform: string): Promise<ChatMessageRecord[]> {
     return chatMessages.listChatMessages(this.outside('listChatMessages'), requestId, platform);
+  }
+
+  saveConversationRef(ref: ConversationRefRecord): Promise<void> {
+    return teams.saveConversationRef(this.outside('saveConversationRef'), ref);
+  }
+
+  getConversationRef(conversationId: string): Promise<ConversationRefRecord | null> {
+    return teams.getConversationRef(this.outside('getConversationRef'), conversationId);
+  }
+
+  findPersonalConversation(userAadObjectId: string): Promise<ConversationRefRecord | null> {
+    return teams.findPersonalConversation(this.outside('findPersonalConversation'), userAadObjectId);
+  }
+
+  findAnyConversation(tenantId: string | null): Promise<ConversationRefRecord | null> {
+    return teams.findAnyConversation(this.outside('findAnyConversation'), tenantId);
+  }
+
+  removeConversationRefs(where: { teamId: string } | { conversationId: string }): Promise<number> {
+    return teams.removeConversationRefs(this.outside('removeConversationRefs'), where);
+  }
+
+  recordTeamsUser(personId: string, teamsUserId: string): Promise<void> {
+    return teams.recordTeamsUser(this.run, personId, teamsUserId);
+  }
+
+  teamsUserIdsOf(personIds: string[]): Promise<Map<string, string>> {
+    return teams.teamsUserIdsOf(this.outside('teamsUserIdsOf'), personIds);
   }
 
   readAudit(afterSeq: bigint, limit: number): Promise<AuditRecord[]> {
