@@ -1,0 +1,276 @@
+/**
+ * The chat `Notifier` (DESIGN.md section 6), one for every chat platform: a pending request's card goes to the
+ * workflow's channels, to each approver directly, and to the requester (their own variant); every copy is
+ * recorded (`ChatMessage`) and updated in place at each later transition, always rendered from the store —
+ * never from the event — so a late or repeated job cannot show an old state. Break-glass use is posted loudly
+ * to `breakGlass.notify`; "expires in 10 minutes" goes to the requester with Extend / Done.
+ *
+ * What differs between Slack and Teams — how a person is reached, how a card is drawn, how a message is sent —
+ * is the `ChatPlatform`. `notify()` only hands a job of ids to the outbox (the `notify` queue, or this process
+ * when none is connected); `deliver()` is what the queue's worker and the inline path run. A platform's refusal
+ * for good (a channel that does not exist, a bot not installed) is logged and audited once and never retried;
+ * everything else that fails makes the job fail, to be retried.
+ */
+import type { Logger } from 'pino';
+import type { Actor } from '../core/actor.ts';
+import type { AuditReader, ChatMessageRecord, ChatMessageStore, Clock, Notification, Notifier, PolicySource, RequestStore } from '../core/ports.ts';
+import { currentApprovers, speaksForRequester } from '../core/visibility.ts';
+import type { AccessRequest, Decision } from '../domain/request.ts';
+import { expandPrincipals, ownerOf } from '../policy/index.ts';
+import type { Policy } from '../policy/model.ts';
+import { parseNotifyRef } from '../policy/principal-ref.ts';
+import { notifyJobOf, type NotifyJob, type NotifyOutbox } from './notify-outbox.ts';
+import { buildRequestCard, type RequestCard } from './request-view.ts';
+
+/** A request as it is now, with the fingerprint of its card (equal fingerprints render equal cards). */
+export interface ChatSnapshot {
+  request: AccessRequest;
+  decisions: Decision[];
+  policy: Policy;
+  now: Date;
+  fingerprint: string;
+}
+
+/** Where a copy goes: a channel (recipientId null) or a person's direct chat (recipientId = the person). */
+export interface ChatTarget {
+  channel: string;
+  recipientId: string | null;
+}
+
+export type ChatSendResult = { ok: true; channel: string; messageId: string } | { ok: false; error: string };
+
+/** Everything platform-specific about sending cards. `M` is the platform's message. */
+export interface ChatPlatform<M> {
+  /** `slack`, `teams`: the `ChatMessage.platform`, the outbox lane and the `notifyChannels` value. */
+  readonly name: string;
+  /** The requester's surface (`AccessRequest.via`) that makes them hear here without asking. */
+  readonly via: Actor['via'];
+  /** The platform's names for its two calls, as logs and `notify.failed` audits say them. */
+  readonly methods: { post: string; update: string };
+  /** The direct-chat targets of these people (those the platform cannot reach are left out). */
+  directTargets(policy: Policy, personIds: string[]): Promise<ChatTarget[]>;
+  /** The channels a workflow names for this platform. */
+  workflowChannels(policy: Policy, workflow: string): string[];
+  approvalMessage(card: RequestCard, state: ChatSnapshot, options: { loud: boolean }): Promise<M>;
+  requesterMessage(card: RequestCard): M;
+  noteMessage(card: RequestCard, note?: string): M;
+  expiringMessage(card: RequestCard, minutesLeft: number): M;
+  post(target: ChatTarget, message: M): Promise<ChatSendResult>;
+  update(copy: ChatMessageRecord, message: M): Promise<ChatSendResult>;
+  /** What an admin should do about a refusal (`channel_not_found` → "check the channel id …"). */
+  hint(error: string): string;
+}
+
+export interface ChatNotifierDeps {
+  store: Pick<RequestStore, 'getRequest' | 'listDecisions'> & ChatMessageStore;
+  audit: Pick<AuditReader, 'appendAudit'>;
+  policy: PolicySource;
+  clock: Clock;
+  logger: Logger;
+  outbox: NotifyOutbox;
+}
+
+/** Rounds of "update every copy, then look again" before leaving the rest to the next job. */
+const SETTLE_ROUNDS = 3;
+
+/** The card as this person sees it (only the actions they may take). */
+export function personViewer(personId: string, via: Actor['via']): Actor {
+  return { id: personId, kind: 'person', scopes: ['request', 'approve'], via };
+}
+
+export class ChatNotifier<M> implements Notifier {
+  private readonly alerted = new Set<string>();
+
+  constructor(
+    private readonly platform: ChatPlatform<M>,
+    private readonly deps: ChatNotifierDeps,
+  ) {
+    deps.outbox.register(platform.name, (job) => this.deliver(job));
+  }
+
+  async notify(notification: Notification): Promise<void> {
+    const found = notifyJobOf(notification);
+    if (found) await this.deps.outbox.dispatch(this.platform.name, found.job, found.key);
+  }
+
+  /**
+   * Refreshes every copy of a request's card to its current state (through the queue when connected). For the
+   * button handlers: a refused click (already decided, not eligible) must still leave the card showing the truth.
+   */
+  syncCards(requestId: string): Promise<void> {
+    return this.deps.outbox.dispatch(this.platform.name, { requestId, event: 'sync' }, 'sync');
+  }
+
+  /** One job: what the queue's worker and the inline path run. */
+  async deliver(job: NotifyJob): Promise<void> {
+    switch (job.event) {
+      case 'request.pending': {
+        const state = await this.load(job.requestId);
+        if (!state) return;
+        const targets = [...this.channelTargets(state), ...(await this.approverTargets(state)), ...(await this.requesterTargets(state))];
+        await this.post(state, targets);
+        await this.settle(job.requestId, state.fingerprint);
+        return;
+      }
+      case 'breakglass.used': {
+        const state = await this.load(job.requestId);
+        if (!state) return;
+        await this.post(state, [...(await this.breakGlassTargets(state)), ...(await this.requesterTargets(state))], true);
+        await this.settle(job.requestId, state.fingerprint);
+        return;
+      }
+      case 'grant.expiring':
+        return this.remind(job.requestId);
+      case 'sync':
+        await this.settle(job.requestId);
+        return;
+      default: {
+        const state = await this.settle(job.requestId);
+        if (state) await this.tellRequester(state, job);
+      }
+    }
+  }
+
+  private async load(requestId: string): Promise<ChatSnapshot | null> {
+    const request = await this.deps.store.getRequest(requestId);
+    if (!request) return null;
+    const decisions = await this.deps.store.listDecisions(requestId);
+    const policy = this.deps.policy.current();
+    const now = this.deps.clock.now();
+    return { request, decisions, policy, now, fingerprint: JSON.stringify(buildRequestCard(request, decisions, policy, now)) };
+  }
+
+  /**
+   * Updates every copy to the current state, then reads the state again: if it moved meanwhile (another job,
+   * another process), updates again. `shown`: the fingerprint the copies already show (just posted).
+   */
+  private async settle(requestId: string, shown?: string): Promise<ChatSnapshot | null> {
+    let last: ChatSnapshot | null = null;
+    for (let round = 0; round < SETTLE_ROUNDS; round++) {
+      const state = await this.load(requestId);
+      if (!state || state.fingerprint === shown) return state ?? last;
+      const copies = await this.deps.store.listChatMessages(requestId, this.platform.name);
+      await settleAll(copies.map((copy) => this.update(state, copy)));
+      shown = state.fingerprint;
+      last = state;
+    }
+    return last;
+  }
+
+  /** Posts the card to each target that has no copy yet (a retried job does not post twice) and records each copy. */
+  private async post(state: ChatSnapshot, targets: ChatTarget[], loud = false): Promise<void> {
+    const existing = await this.deps.store.listChatMessages(state.request.id, this.platform.name);
+    const has = (t: ChatTarget) => existing.some((c) => (t.recipientId ? c.recipientId === t.recipientId : c.recipientId === null && c.channel === t.channel));
+    const unique = targets.filter((t, i) => targets.findIndex((o) => o.channel === t.channel) === i && !has(t));
+    await settleAll(
+      unique.map(async (target) => {
+        const message = await this.render(state, target.recipientId, loud && !target.recipientId);
+        const sent = await this.platform.post(target, message);
+        if (!sent.ok) return this.refused(state.request.id, target.channel, this.platform.methods.post, sent.error);
+        await this.deps.store.saveChatMessage({ requestId: state.request.id, platform: this.platform.name, channel: sent.channel, messageId: sent.messageId, recipientId: target.recipientId });
+      }),
+    );
+  }
+
+  private async update(state: ChatSnapshot, copy: ChatMessageRecord): Promise<void> {
+    const sent = await this.platform.update(copy, await this.render(state, copy.recipientId));
+    if (!sent.ok) await this.refused(state.request.id, copy.channel, this.platform.methods.update, sent.error);
+  }
+
+  /** The requester's copy is their variant; everyone else's is the approval card, with the buttons they may use. */
+  private async render(state: ChatSnapshot, recipientId: string | null, loud = false): Promise<M> {
+    const viewer = recipientId ? personViewer(recipientId, this.platform.via) : undefined;
+    const card = buildRequestCard(state.request, state.decisions, state.policy, state.now, viewer);
+    if (viewer && speaksForRequester(state.policy, viewer, state.request)) return this.platform.requesterMessage(card);
+    return this.platform.approvalMessage(card, state, { loud });
+  }
+
+  /** A short line after a transition; an active grant whose requester has no card yet (auto-approved) gets the card. */
+  private async tellRequester(state: ChatSnapshot, job: NotifyJob): Promise<void> {
+    const [target] = await this.requesterTargets(state);
+    // The card shows every retry of a failing revoke; the requester hears about the first.
+    if (!target || (job.event === 'grant.revoke_failed' && (job.attempt ?? 1) > 1)) return;
+    const copies = await this.deps.store.listChatMessages(state.request.id, this.platform.name);
+    if (state.request.status === 'ACTIVE' && !copies.some((c) => c.recipientId === target.recipientId)) return this.post(state, [target]);
+    const card = buildRequestCard(state.request, state.decisions, state.policy, state.now, personViewer(target.recipientId!, this.platform.via));
+    await this.send(state.request.id, target, this.platform.noteMessage(card, driftNote(job)));
+  }
+
+  private async remind(requestId: string): Promise<void> {
+    const state = await this.load(requestId);
+    const expiresAt = state?.request.expiresAt;
+    const [target] = state ? await this.requesterTargets(state) : [];
+    if (!state || !target || state.request.status !== 'ACTIVE' || !expiresAt) return;
+    const minutesLeft = Math.max(1, Math.round((expiresAt.getTime() - state.now.getTime()) / 60_000));
+    const card = buildRequestCard(state.request, state.decisions, state.policy, state.now, personViewer(target.recipientId!, this.platform.via));
+    await this.send(requestId, target, this.platform.expiringMessage(card, minutesLeft));
+  }
+
+  private async send(requestId: string, target: ChatTarget, message: M): Promise<void> {
+    const sent = await this.platform.post(target, message);
+    if (!sent.ok) await this.refused(requestId, target.channel, this.platform.methods.post, sent.error);
+  }
+
+  private channelTargets(state: ChatSnapshot): ChatTarget[] {
+    return this.platform.workflowChannels(state.policy, state.request.workflow).map((channel) => ({ channel, recipientId: null }));
+  }
+
+  private approverTargets(state: ChatSnapshot): Promise<ChatTarget[]> {
+    const { policy, request, now } = state;
+    const owner = ownerOf(policy, request.requesterId);
+    return this.platform.directTargets(policy, currentApprovers(policy, request, now).filter((id) => id !== owner));
+  }
+
+  /**
+   * The requester (a service account's owner) hears on this platform when they asked here, or asked for its
+   * notifications (`notifyChannels`, DESIGN.md section 6).
+   */
+  private async requesterTargets(state: ChatSnapshot): Promise<ChatTarget[]> {
+    const { policy, request } = state;
+    const owner = ownerOf(policy, request.requesterId);
+    if (!owner || (request.via !== this.platform.via && !request.notifyChannels.includes(this.platform.name))) return [];
+    return this.platform.directTargets(policy, [owner]);
+  }
+
+  /** `breakGlass.notify`: people, groups and on-call directly; `channel:<platform>:<id>` in the channel. */
+  private async breakGlassTargets(state: ChatSnapshot): Promise<ChatTarget[]> {
+    const refs = state.policy.breakGlass?.notify ?? [];
+    const channels = refs.flatMap((ref) => {
+      const parsed = parseNotifyRef(ref);
+      return parsed?.kind === 'channel' && parsed.platform === this.platform.name ? [{ channel: parsed.name, recipientId: null }] : [];
+    });
+    const people = expandPrincipals(state.policy, refs.filter((ref) => parseNotifyRef(ref)?.kind !== 'channel'), state.now);
+    return [...channels, ...(await this.platform.directTargets(state.policy, [...people]))];
+  }
+
+  /** The platform refused for good: say so once (log and audit), and carry on with the other copies. */
+  private async refused(requestId: string, channel: string, method: string, error: string): Promise<void> {
+    const key = `${requestId}|${channel}|${method}|${error}`;
+    if (this.alerted.has(key)) return;
+    if (this.alerted.size > 10_000) this.alerted.clear();
+    this.alerted.add(key);
+    const platform = this.platform.name;
+    const hint = this.platform.hint(error);
+    this.deps.logger.error({ requestId, channel, method, error }, `${platform} refused ${method} to ${channel} (${error}): ${hint}`);
+    try {
+      await this.deps.audit.appendAudit({ actor: 'stint', action: 'notify.failed', requestId, data: { platform, channel, method, error }, at: this.deps.clock.now() });
+    } catch (err) {
+      this.deps.logger.error({ err, requestId }, `could not audit a refused ${platform} message`);
+    }
+  }
+}
+
+function driftNote(job: NotifyJob): string | undefined {
+  if (job.event !== 'grant.drift' || !job.resourceId) return undefined;
+  if (job.found === 'absent') return `Access to ${job.resourceId} was removed outside Stint while this grant is active.`;
+  return job.fixed
+    ? `Stint found access to ${job.resourceId} still in place after the grant ended, and removed it.`
+    : `Stint found access to ${job.resourceId} still in place after the grant ended; removing it failed and is retried.`;
+}
+
+/** Runs all, then fails with the first error (so one failing copy neither stops the others nor goes unnoticed). */
+async function settleAll(work: Array<Promise<unknown>>): Promise<void> {
+  const results = await Promise.allSettled(work);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
