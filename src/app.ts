@@ -182,8 +182,19 @@ export async function createApp(options: { env?: Record<string, string | undefin
     : undefined;
   if (slack) notifier.add(slack.notifier);
   const teams = config.teams.enabled
-    ? createTeamsSurface({ settings: { ...config.teams, appId: config.teams.appId!, appPassword: config.teams.appPassword! }, server, core, grants, audit: store, logger })
+    ? createTeamsSurface({
+        settings: { ...config.teams, appId: config.teams.appId!, appPassword: config.teams.appPassword! },
+        server,
+        core,
+        grants,
+        audit: store,
+        directory: store,
+        chatMessages: store,
+        outbox: notifications,
+        logger,
+      })
     : undefined;
+  if (teams) notifier.add(teams.notifier);
   registerAdminRoutes(server, { tokens: store, audit: store, clock, policy, authenticate });
 
   return {

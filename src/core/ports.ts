@@ -198,6 +198,11 @@ export interface ConversationRefRecord {
   reference: Record<string, unknown>;
 }
 
+export interface TeamsUser {
+  teamsUserId: string | null;
+  aadObjectId: string | null;
+}
+
 export interface TeamsDirectoryStore {
   /** Records or refreshes a conversation reference (keyed by conversation id). */
   saveConversationRef(ref: ConversationRefRecord): Promise<void>;
@@ -208,10 +213,13 @@ export interface TeamsDirectoryStore {
   findAnyConversation(tenantId: string | null): Promise<ConversationRefRecord | null>;
   /** Forgets a team's channels (the bot was removed from the team) or one conversation. */
   removeConversationRefs(where: { teamId: string } | { conversationId: string }): Promise<number>;
-  /** Remembers a person's Teams user id (`29:…`, for `refresh.userIds`); moves it from any other person. */
-  recordTeamsUser(personId: string, teamsUserId: string): Promise<void>;
-  /** The known Teams user ids of these people. */
-  teamsUserIdsOf(personIds: string[]): Promise<Map<string, string>>;
+  /**
+   * Remembers who a person is in Teams: their user id (`29:…`, for `refresh.userIds`) and AAD object id (their
+   * personal chat, when the policy names them by email only); moves either from any other person.
+   */
+  recordTeamsUser(personId: string, user: TeamsUser): Promise<void>;
+  /** What is known of these people in Teams (people with nothing known are left out). */
+  teamsUsersOf(personIds: string[]): Promise<Map<string, TeamsUser>>;
 }
 
 export interface AuditReader {

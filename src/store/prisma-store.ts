@@ -9,6 +9,7 @@ import type {
   AuditRecord,
   ChatMessageRecord,
   ConversationRefRecord,
+  TeamsUser,
   PersonRecord,
   RequestFilter,
   StoreTx,
@@ -178,12 +179,12 @@ export class PrismaStore implements Store {
     return teams.removeConversationRefs(this.outside('removeConversationRefs'), where);
   }
 
-  recordTeamsUser(personId: string, teamsUserId: string): Promise<void> {
-    return teams.recordTeamsUser(this.run, personId, teamsUserId);
+  recordTeamsUser(personId: string, user: TeamsUser): Promise<void> {
+    return teams.recordTeamsUser(this.run, personId, user);
   }
 
-  teamsUserIdsOf(personIds: string[]): Promise<Map<string, string>> {
-    return teams.teamsUserIdsOf(this.outside('teamsUserIdsOf'), personIds);
+  teamsUsersOf(personIds: string[]): Promise<Map<string, TeamsUser>> {
+    return teams.teamsUsersOf(this.outside('teamsUsersOf'), personIds);
   }
 
   readAudit(afterSeq: bigint, limit: number): Promise<AuditRecord[]> {

@@ -2,7 +2,7 @@
  * Teams conversation references and learned Teams user ids (DESIGN.md section 3). A reference is written on
  * every install and every message, so the newest service URL wins; nothing here holds a secret.
  */
-import type { ConversationRefRecord } from '../core/ports.ts';
+import type { ConversationRefRecord, TeamsUser } from '../core/ports.ts';
 import type { ConversationRef, Prisma, PrismaClient } from '../generated/prisma/client.ts';
 import type { RunTransaction } from './transaction.ts';
 
@@ -37,18 +37,24 @@ export async function removeConversationRefs(db: PrismaClient, where: { teamId: 
   return (await db.conversationRef.deleteMany({ where })).count;
 }
 
-export function recordTeamsUser(run: RunTransaction, personId: string, teamsUserId: string): Promise<void> {
+export function recordTeamsUser(run: RunTransaction, personId: string, user: TeamsUser): Promise<void> {
   return run(async (tx) => {
     const now = new Date();
-    await tx.person.updateMany({ where: { teamsUserId, id: { not: personId } }, data: { teamsUserId: null, updatedAt: now } });
-    await tx.person.updateMany({ where: { id: personId, OR: [{ teamsUserId: null }, { teamsUserId: { not: teamsUserId } }] }, data: { teamsUserId, updatedAt: now } });
+    for (const [key, value] of [['teamsUserId', user.teamsUserId], ['teamsAadObjectId', user.aadObjectId]] as const) {
+      if (value === null) continue;
+      await tx.person.updateMany({ where: { [key]: value, id: { not: personId } }, data: { [key]: null, updatedAt: now } });
+      await tx.person.updateMany({ where: { id: personId, OR: [{ [key]: null }, { [key]: { not: value } }] }, data: { [key]: value, updatedAt: now } });
+    }
   });
 }
 
-export async function teamsUserIdsOf(db: PrismaClient, personIds: string[]): Promise<Map<string, string>> {
+export async function teamsUsersOf(db: PrismaClient, personIds: string[]): Promise<Map<string, TeamsUser>> {
   if (personIds.length === 0) return new Map();
-  const rows = await db.person.findMany({ where: { id: { in: personIds }, teamsUserId: { not: null } }, select: { id: true, teamsUserId: true } });
-  return new Map(rows.map((row) => [row.id, row.teamsUserId!]));
+  const rows = await db.person.findMany({
+    where: { id: { in: personIds }, OR: [{ teamsUserId: { not: null } }, { teamsAadObjectId: { not: null } }] },
+    select: { id: true, teamsUserId: true, teamsAadObjectId: true },
+  });
+  return new Map(rows.map((row) => [row.id, { teamsUserId: row.teamsUserId, aadObjectId: row.teamsAadObjectId }]));
 }
 
 function toRecord(row: ConversationRef): ConversationRefRecord {

@@ -18,16 +18,19 @@ export class LoginUrlCredentialFactory extends PasswordServiceClientCredentialFa
     super(appId, password);
   }
 
+  /** One cached token per audience, shared by every connector client this factory equips (one per proactive send). */
+  private readonly cache = new Map<string, { token: string; until: number }>();
+
   override async createCredentials(appId: string, audience: string): Promise<Credentials> {
-    let cached: { token: string; until: number } | undefined;
     const fetchToken = async (): Promise<string> => {
+      const cached = this.cache.get(audience);
       if (cached && cached.until > Date.now()) return cached.token;
       const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: appId, client_secret: this.password ?? '', scope: `${audience}/.default` });
       const res = await fetch(this.loginUrl, { method: 'POST', body: form, signal: AbortSignal.timeout(this.timeoutMs) });
       if (!res.ok) throw new Error(`Teams token endpoint answered ${res.status}`);
       const body = (await res.json()) as { access_token: string; expires_in?: number };
-      cached = { token: body.access_token, until: Date.now() + ((body.expires_in ?? 3600) - 60) * 1000 };
-      return cached.token;
+      this.cache.set(audience, { token: body.access_token, until: Date.now() + ((body.expires_in ?? 3600) - 60) * 1000 });
+      return body.access_token;
     };
     return {
       async signRequest(webResource) {

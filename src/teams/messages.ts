@@ -1,7 +1,7 @@
 /**
  * `@Stint <verb> …` messages (DESIGN.md section 6): the same verbs as Slack's `/jit`, parsed by the same parser,
  * each calling the same use case as REST and the CLI, answered with one text reply. Pure of botbuilder: takes the
- * message text and the sender's AAD object id, returns the reply.
+ * message text and a way to resolve the sender, returns the reply.
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -31,18 +31,15 @@ export function stripMentions(text: string): string {
     .trim();
 }
 
-/** The policy person whose `teams` id is this AAD object id (disabled people are nobody). */
-export function personOfTeamsUser(core: CorePorts, aadObjectId: string | undefined): string | null {
-  if (!aadObjectId) return null;
-  for (const person of core.policy.current().people.values()) if (person.teams === aadObjectId && !person.disabled) return person.id;
-  return null;
-}
-
-export async function answerMessage(text: string, aadObjectId: string | undefined, deps: MessageDeps): Promise<string> {
+/**
+ * `personOf` resolves the sender only when the message is a command (help and usage need nobody). Returns the
+ * markdown reply.
+ */
+export async function answerMessage(text: string, personOf: () => Promise<string | null>, aadObjectId: string | undefined, deps: MessageDeps): Promise<string> {
   const parsed = parseCommand(stripMentions(text));
   if (!parsed.ok) return parsed.usage.replace(USAGE, TEAMS_USAGE).replaceAll('/jit', '@Stint');
   if (parsed.command.verb === 'help' || parsed.command.verb === 'modal') return TEAMS_USAGE;
-  const personId = personOfTeamsUser(deps.core, aadObjectId);
+  const personId = await personOf();
   if (!personId) return unknownUserMessage(aadObjectId);
   try {
     return await runChatCommand(teamsActor(personId), parsed.command, deps, TEAMS_FORMAT);

@@ -36,7 +36,7 @@ export function errorReply(err: unknown, incidentId: string): string {
 /** What an unknown Teams user is told: the admin step that fixes it. */
 export function unknownUserMessage(aadObjectId: string | undefined): string {
   if (!aadObjectId) return 'Stint could not read your Microsoft Entra ID (AAD object id) from this message; ask a Stint admin for help.';
-  return `Stint does not know your Teams account (\`${aadObjectId}\`). Ask a Stint admin to add \`teams: ${aadObjectId}\` to your entry under \`people:\` in the policy file.`;
+  return `Stint does not know your Teams account (\`${aadObjectId}\`). Ask a Stint admin to add \`teams: ${aadObjectId}\` to your entry under \`people:\` in the policy file, or to list your verified email domain under \`identity.emailDomains\`.`;
 }
 
 export function escape(text: string): string {

@@ -2,7 +2,9 @@
  * The Teams surface: `POST /api/messages` on our Fastify server through botbuilder's CloudAdapter. Inbound JWTs are
  * checked by ConfigurationBotFrameworkAuthentication (TEAMS_OPENID_METADATA_URL / TEAMS_TOKEN_ISSUER point it at
  * another OpenID document: tests, sovereign clouds); every validation failure is a 401 and changes nothing. With a
- * tenant id set, activities from other tenants are refused (403) and audited. Messages carry the `/jit` verbs.
+ * tenant id set, activities from other tenants are refused (403) and audited. Messages carry the `/jit` verbs,
+ * `adaptiveCard/action` invokes the card buttons (card-actions.ts), installs and removals keep the conversation
+ * references cards are posted through (conversations.ts); the notifier (teams-notifier.ts) posts and updates cards.
  */
 import { AuthenticationError } from 'botframework-connector';
 import {
@@ -15,9 +17,16 @@ import {
 } from 'botbuilder';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { AuditReader, CorePorts, GrantPorts } from '../core/ports.ts';
+import type { AuditReader, ChatMessageStore, CorePorts, GrantPorts, TeamsDirectoryStore } from '../core/ports.ts';
+import { ChannelPacer } from '../notify/channel-pacer.ts';
+import type { NotifyOutbox } from '../notify/notify-outbox.ts';
+import { answerCardAction } from './card-actions.ts';
+import { ConversationBook } from './conversations.ts';
 import { LoginUrlCredentialFactory } from './login-url-credentials.ts';
 import { answerMessage } from './messages.ts';
+import { TeamsIdentity } from './teams-identity.ts';
+import { TeamsNotifier } from './teams-notifier.ts';
+import { TeamsSender } from './teams-sender.ts';
 
 export interface TeamsSettings {
   appId: string;
@@ -36,12 +45,23 @@ export interface TeamsSurfaceDeps {
   core: CorePorts;
   grants: GrantPorts;
   audit: Pick<AuditReader, 'appendAudit'>;
+  directory: TeamsDirectoryStore;
+  chatMessages: ChatMessageStore;
+  outbox: NotifyOutbox;
   logger: Logger;
 }
 
 export interface TeamsSurface {
   adapter: CloudAdapter;
+  notifier: TeamsNotifier;
 }
+
+/** Teams allows about 7 messages a second and 60 in 30 s per conversation: one call per 500 ms keeps under both. */
+const CONVERSATION_INTERVAL_MS = 500;
+
+const WELCOME =
+  '👋 I am **Stint**: just-in-time access, approved in chat. Ask with `request <resource> <duration> <reason…>` ' +
+  '(e.g. `request prod-orders-db 2h INC-1234 stuck orders`); approvers get a card here with Approve / Deny. Say `help` for every command.';
 
 type AuthenticateRequest = ConfigurationBotFrameworkAuthentication['authenticateRequest'];
 
@@ -87,11 +107,63 @@ export function createTeamsSurface(deps: TeamsSurfaceDeps): TeamsSurface {
     deps.logger.error({ err }, 'Teams turn failed');
   };
 
+  const logger = deps.logger.child({ surface: 'teams' });
+  const identity = new TeamsIdentity({ policy: deps.core.policy, clock: deps.core.clock, audit: (e) => deps.audit.appendAudit(e), directory: deps.directory, logger });
+  const book = new ConversationBook({ directory: deps.directory, logger });
+  const sender = new TeamsSender({ adapter, appId: s.appId, pacer: new ChannelPacer({ intervalMs: CONVERSATION_INTERVAL_MS }), logger });
+  const notifier = new TeamsNotifier({
+    sender,
+    directory: deps.directory,
+    store: { getRequest: (id) => deps.core.store.getRequest(id), listDecisions: (id) => deps.core.store.listDecisions(id), saveChatMessage: (m) => deps.chatMessages.saveChatMessage(m), listChatMessages: (id, p) => deps.chatMessages.listChatMessages(id, p) },
+    audit: deps.audit,
+    policy: deps.core.policy,
+    clock: deps.core.clock,
+    logger,
+    outbox: deps.outbox,
+  });
+  const actionDeps = { core: deps.core, grants: deps.grants, identity, directory: deps.directory, chatMessages: deps.chatMessages, logger };
+
   const onTurn = async (context: TurnContext): Promise<void> => {
     const activity = context.activity;
-    if (activity.type !== ActivityTypes.Message || typeof activity.text !== 'string') return;
-    const text = await answerMessage(activity.text, activity.from?.aadObjectId, deps);
-    await context.sendActivity({ type: ActivityTypes.Message, text, textFormat: 'markdown' });
+    switch (activity.type) {
+      case ActivityTypes.Invoke: {
+        if (activity.name !== 'adaptiveCard/action') return;
+        const body = await answerCardAction(context, actionDeps);
+        await context.sendActivity({ type: ActivityTypes.InvokeResponse, value: { status: 200, body } });
+        return;
+      }
+      case ActivityTypes.Message: {
+        if (typeof activity.text !== 'string') return;
+        await book.remember(activity);
+        const text = await answerMessage(activity.text, () => identity.personOf(context), activity.from?.aadObjectId, deps);
+        await context.sendActivity({ type: ActivityTypes.Message, text, textFormat: 'markdown' });
+        return;
+      }
+      case ActivityTypes.ConversationUpdate: {
+        const botId = activity.recipient?.id;
+        if (activity.membersRemoved?.some((m) => m.id === botId)) return book.forget(activity);
+        if (activity.membersAdded?.some((m) => m.id === botId)) return installed(context);
+        return;
+      }
+      case ActivityTypes.InstallationUpdate: {
+        const action = String(activity.action ?? '');
+        if (action.startsWith('remove')) return book.forget(activity);
+        if (action.startsWith('add')) return installed(context);
+        return;
+      }
+    }
+  };
+
+  /** Added to a team, a group chat or a person's apps: remember where, learn the team's channels, say hello 1:1. */
+  const installed = async (context: TurnContext): Promise<void> => {
+    const record = await book.remember(context.activity);
+    if (!record) return;
+    logger.info({ kind: record.kind, conversationId: record.conversationId, teamId: record.teamId }, 'Stint was added to a Teams conversation');
+    if (record.teamId) await book.rememberTeamChannels(context, record);
+    if (record.kind === 'personal') {
+      await identity.personOf(context);
+      await context.sendActivity({ type: ActivityTypes.Message, text: WELCOME, textFormat: 'markdown' });
+    }
   };
 
   deps.server.post('/api/messages', async (req, reply) => {
@@ -126,7 +198,7 @@ export function createTeamsSurface(deps: TeamsSurfaceDeps): TeamsSurface {
       return reply.code(500).send({ error: { code: 'INTERNAL', message: 'Something went wrong on our side' } });
     }
   });
-  return { adapter };
+  return { adapter, notifier };
 }
 
 function tenantOf(activity: Activity): string | undefined {

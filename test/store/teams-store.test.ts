@@ -48,20 +48,23 @@ describe.each(TEST_STORE_KINDS)('Teams directory on %s', (kind) => {
     expect(await store().findAnyConversation(tenant)).toBeNull();
   });
 
-  it('remembers a Teams user id per person and moves it when another person claims it', async () => {
+  const user = (teamsUserId: string | null, aadObjectId: string | null = null) => ({ teamsUserId, aadObjectId });
+
+  it('remembers who a person is in Teams and moves an id when another person claims it', async () => {
     await store().syncPeople([person('tina'), person('tom')], []);
-    await store().recordTeamsUser('tina', '29:one');
-    expect(await store().teamsUserIdsOf(['tina', 'tom'])).toEqual(new Map([['tina', '29:one']]));
-    await store().recordTeamsUser('tom', '29:one');
-    expect(await store().teamsUserIdsOf(['tina', 'tom'])).toEqual(new Map([['tom', '29:one']]));
-    await store().recordTeamsUser('tom', '29:one');
-    expect(await store().teamsUserIdsOf([])).toEqual(new Map());
+    await store().recordTeamsUser('tina', user('29:one', 'aad-tina'));
+    expect(await store().teamsUsersOf(['tina', 'tom'])).toEqual(new Map([['tina', user('29:one', 'aad-tina')]]));
+    await store().recordTeamsUser('tom', user('29:one'));
+    expect(await store().teamsUsersOf(['tina', 'tom'])).toEqual(new Map([['tina', user(null, 'aad-tina')], ['tom', user('29:one')]]));
+    await store().recordTeamsUser('tom', user('29:one', 'aad-tina'));
+    expect(await store().teamsUsersOf(['tina', 'tom'])).toEqual(new Map([['tom', user('29:one', 'aad-tina')]]));
+    expect(await store().teamsUsersOf([])).toEqual(new Map());
   });
 
-  it('a person re-synced from the policy keeps the Teams user id learned in chat', async () => {
+  it('a person re-synced from the policy keeps the Teams identity learned in chat', async () => {
     await store().syncPeople([person('una')], []);
-    await store().recordTeamsUser('una', '29:una');
+    await store().recordTeamsUser('una', user('29:una', 'aad-una'));
     await store().syncPeople([person('una'), person('tina'), person('tom')], []);
-    expect((await store().teamsUserIdsOf(['una'])).get('una')).toBe('29:una');
+    expect((await store().teamsUsersOf(['una'])).get('una')).toEqual(user('29:una', 'aad-una'));
   });
 });

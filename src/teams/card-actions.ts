@@ -1,0 +1,128 @@
+/**
+ * Adaptive Card `Action.Execute` invokes (`adaptiveCard/action`, DESIGN.md section 6): Approve, Deny (with the
+ * reason typed in the card), Done, Extend (with the chosen duration), Reveal, and the `refresh` Teams clients
+ * send for each person in `refresh.userIds`. Each calls the same use case as Slack and REST, then answers with
+ * the card as this person should now see it. A refusal (self-approval, not eligible, already decided) is an
+ * HTTP 200 with the card and a line that explains — never a 4xx, which Teams shows as a broken card. `refresh`
+ * never changes state. Updating every other copy is the notifier's job, after the answer (the use case notifies).
+ */
+import { randomBytes } from 'node:crypto';
+import type { TurnContext } from 'botbuilder';
+import type { Logger } from 'pino';
+import type { Actor } from '../core/actor.ts';
+import { decideRequest } from '../core/decide-request.ts';
+import { endGrant } from '../core/end-grant.ts';
+import { extendGrant } from '../core/extend-grant.ts';
+import type { ChatMessageStore, CorePorts, GrantPorts, TeamsDirectoryStore } from '../core/ports.ts';
+import { revealCredential } from '../core/reveal-credential.ts';
+import { canSee, speaksForRequester } from '../core/visibility.ts';
+import { isStintError } from '../domain/errors.ts';
+import { buildRequestCard } from '../notify/request-view.ts';
+import { approvalCard, credentialCard, DENY_REASON_INPUT, EXTEND_DURATION_INPUT, messageCard, requesterCard, VERB, type AdaptiveCard } from './cards.ts';
+import { teamsActor } from './messages.ts';
+import { unknownUserMessage } from './replies.ts';
+import type { TeamsIdentity } from './teams-identity.ts';
+import { refreshUserIds, TEAMS_PLATFORM } from './teams-notifier.ts';
+
+export interface CardActionDeps {
+  core: CorePorts;
+  grants: GrantPorts;
+  identity: TeamsIdentity;
+  directory: Pick<TeamsDirectoryStore, 'teamsUsersOf'>;
+  chatMessages: Pick<ChatMessageStore, 'listChatMessages'>;
+  logger: Logger;
+}
+
+/** The body of the invoke response Teams expects for `adaptiveCard/action`. */
+export interface CardActionResponse {
+  statusCode: 200;
+  type: 'application/vnd.microsoft.card.adaptive';
+  value: AdaptiveCard;
+}
+
+interface ExecuteValue {
+  action?: { type?: unknown; verb?: unknown; data?: Record<string, unknown> };
+}
+
+const REQUEST_ID = /^jit_[0-9A-Z]{26}$/;
+const DENY_REASON_MAX = 500;
+
+export async function answerCardAction(context: TurnContext, deps: CardActionDeps): Promise<CardActionResponse> {
+  const action = (context.activity.value as ExecuteValue | undefined)?.action;
+  const verb = typeof action?.verb === 'string' ? action.verb : '';
+  const requestId = typeof action?.data?.requestId === 'string' ? action.data.requestId : '';
+  if (action?.type !== 'Action.Execute' || !REQUEST_ID.test(requestId)) return cardOf(messageCard('⛔ This card is not one of Stint’s, or it is damaged: no request id in it.'));
+  const personId = await deps.identity.personOf(context);
+  if (!personId) return cardOf(messageCard(unknownUserMessage(context.activity.from?.aadObjectId).replace(/`/g, ''), requestId));
+  const actor = teamsActor(personId);
+  const conversationId = context.activity.conversation?.id ?? '';
+
+  try {
+    const notice = await act(verb, actor, requestId, action?.data ?? {}, deps);
+    if (typeof notice === 'object') return cardOf(notice);
+    return cardOf(await viewFor(actor, requestId, conversationId, deps, notice));
+  } catch (err) {
+    if (isStintError(err)) return cardOf(await viewFor(actor, requestId, conversationId, deps, `⛔ ${err.message}`).catch(() => messageCard(`⛔ ${err.message}`, requestId)));
+    const incident = randomBytes(4).toString('hex');
+    deps.logger.error({ err, incident, verb, requestId }, 'Teams card action failed');
+    return cardOf(messageCard(`⚠️ Something went wrong on our side. Quote ${incident} to your Stint admin.`, requestId));
+  }
+}
+
+/** Runs the verb; returns a notice for the refreshed card, or a whole card (the revealed credential). */
+async function act(verb: string, actor: Actor, requestId: string, data: Record<string, unknown>, deps: CardActionDeps): Promise<string | undefined | AdaptiveCard> {
+  switch (verb) {
+    case VERB.refresh:
+      return undefined;
+    case VERB.approve: {
+      const result = await decideRequest(actor, { requestId, verdict: 'approve' }, deps.core);
+      return result.changed ? '✅ You approved this request.' : 'You had already decided on this request.';
+    }
+    case VERB.deny: {
+      const reason = typeof data[DENY_REASON_INPUT] === 'string' ? data[DENY_REASON_INPUT].trim().slice(0, DENY_REASON_MAX) : '';
+      if (!reason) return '⛔ Say why you deny it: the requester sees the reason.';
+      const result = await decideRequest(actor, { requestId, verdict: 'deny', comment: reason }, deps.core);
+      return result.changed ? '🚫 You denied this request.' : 'You had already decided on this request.';
+    }
+    case VERB.done:
+      await endGrant(actor, { requestId, cause: 'done' }, deps.grants);
+      return '🔒 Access is being removed.';
+    case VERB.extend: {
+      const duration = typeof data[EXTEND_DURATION_INPUT] === 'string' ? data[EXTEND_DURATION_INPUT] : '';
+      if (!duration) return '⛔ Choose how much longer.';
+      await extendGrant(actor, { requestId, duration }, deps.grants);
+      return `⏩ Extended by ${duration}.`;
+    }
+    case VERB.reveal:
+      return credentialCard(requestId, await revealCredential(actor, requestId, deps.grants));
+    default:
+      return '⛔ This button is from another version of Stint; the card below is current.';
+  }
+}
+
+/**
+ * The card as this person should see it now: the requester's variant, or the approval card with only the buttons
+ * they may use. Someone who may not see the request gets the channel's plain copy when the card was posted in
+ * this conversation (they already see it there), else a not-found line.
+ */
+async function viewFor(actor: Actor, requestId: string, conversationId: string, deps: CardActionDeps, notice?: string): Promise<AdaptiveCard> {
+  const request = await deps.core.store.getRequest(requestId);
+  const policy = deps.core.policy.current();
+  const now = deps.core.clock.now();
+  const visible = request !== null && canSee(policy, actor, request, now);
+  if (!request || (!visible && !(await postedHere(requestId, conversationId, deps)))) return messageCard(notice ?? `⛔ Request ${requestId} was not found, or you may not see it.`, requestId);
+  const decisions = await deps.core.store.listDecisions(requestId);
+  const card = buildRequestCard(request, decisions, policy, now, visible ? actor : undefined);
+  const options = { refreshUserIds: await refreshUserIds(deps.directory, { request, decisions, policy, now }), ...(notice && { notice }) };
+  if (!visible) return approvalCard({ ...card, actions: [] }, options);
+  return speaksForRequester(policy, actor, request) ? requesterCard(card, options) : approvalCard(card, options);
+}
+
+async function postedHere(requestId: string, conversationId: string, deps: CardActionDeps): Promise<boolean> {
+  const channel = conversationId.split(';')[0];
+  return (await deps.chatMessages.listChatMessages(requestId, TEAMS_PLATFORM)).some((copy) => copy.channel === channel);
+}
+
+function cardOf(card: AdaptiveCard): CardActionResponse {
+  return { statusCode: 200, type: 'application/vnd.microsoft.card.adaptive', value: card };
+}
