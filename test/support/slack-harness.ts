@@ -126,6 +126,24 @@ export async function slackHarness(
     },
     overrides: { policy: parsePolicy(options.yaml ?? SLACK_POLICY_YAML, 'slack-test.yaml'), providers: options.providers ?? [{ ...noop, type: 'postgres' }], logger, notifier },
   });
+  return {
+    app,
+    slack,
+    noop,
+    notifier,
+    ...slackClient(app, slack),
+    logs,
+    async close() {
+      await app.close();
+      await slack.close();
+    },
+  };
+}
+
+export type SlackClient = Pick<SlackHarness, 'post' | 'command' | 'interact' | 'blockAction' | 'viewSubmission' | 'blockSuggestion' | 'event'>;
+
+/** Correctly signed Slack requests to an app's `/slack/events` (for any app with Slack configured against `slack`). */
+export function slackClient(app: App, slack: FakeSlackApi): SlackClient {
   let counter = 0;
   const post: SlackHarness['post'] = async (body, contentType, headers = {}) => {
     const signed = signSlackRequest(SIGNING_SECRET, body, Math.floor(Date.now() / 1000));
@@ -134,10 +152,6 @@ export async function slackHarness(
   };
   const sendPayload = (payload: Record<string, unknown>) => post(new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), 'application/x-www-form-urlencoded');
   return {
-    app,
-    slack,
-    noop,
-    notifier,
     post,
     async command(userId, text) {
       const responseUrl = slack.responseUrl(`cmd${++counter}`);
@@ -250,11 +264,6 @@ export async function slackHarness(
         is_ext_shared_channel: false,
       };
       return post(JSON.stringify(body), 'application/json');
-    },
-    logs,
-    async close() {
-      await app.close();
-      await slack.close();
     },
   };
 }
