@@ -1,19 +1,21 @@
 /**
- * Does whatever is due for one request now: activate an APPROVED one, revoke an ACTIVE one whose expiry has
- * come, retry a REVOKING one. The one entry point of the workers' jobs and of the reconciler's sweep, so a
+ * Does whatever is due for one request now: escalate a PENDING one or time it out, activate an APPROVED one,
+ * revoke an ACTIVE one whose expiry has come, retry a REVOKING one. The one entry point of the workers' jobs and of the reconciler's sweep, so a
  * timer firing late, twice, or for an expiry that an extension moved does the right thing (or nothing).
  */
 import { isStintError } from '../domain/errors.ts';
 import { activateGrant } from './activate-grant.ts';
+import { escalateRequest } from './escalate-request.ts';
 import type { GrantPorts } from './ports.ts';
 import { revokeGrant } from './revoke-grant.ts';
 
-export type AdvanceOutcome = 'activated' | 'grant_failed' | 'revoked' | 'retrying' | 'busy' | 'nothing';
+export type AdvanceOutcome = 'escalated' | 'timed_out' | 'activated' | 'grant_failed' | 'revoked' | 'retrying' | 'busy' | 'nothing';
 
 export async function advanceRequest(requestId: string, ports: GrantPorts): Promise<AdvanceOutcome> {
   const request = await ports.store.getRequest(requestId);
   if (!request) return 'nothing';
   const now = ports.clock.now();
+  if (request.status === 'PENDING') return escalateRequest(requestId, ports);
   if (request.status === 'APPROVED') {
     const { status } = await activateGrant(requestId, ports);
     return status === 'ACTIVE' ? 'activated' : status === 'GRANT_FAILED' ? 'grant_failed' : status === 'busy' ? 'busy' : 'nothing';

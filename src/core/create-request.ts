@@ -19,6 +19,7 @@ import {
   type AutoApproveResult,
   type RiskResult,
 } from '../policy/index.ts';
+import { escalationKey, nextEscalationAction } from './escalation.ts';
 import { actsAsAdmin, requireScope, type Actor } from './actor.ts';
 import type { CorePorts, RequestStore } from './ports.ts';
 
@@ -123,8 +124,9 @@ export async function createRequest(actor: Actor, input: CreateRequestInput, por
     revokeCause: null,
     breakGlass,
     escalationLevel: 0,
-    // Next action: for PENDING the end of its approval window (TIMED_OUT); for APPROVED its activation, due now.
-    nextActionAt: status === 'PENDING' ? new Date(now.getTime() + workflow.approvalWindowSec * 1000) : status === 'APPROVED' ? now : null,
+    // Next action: for PENDING its first escalation step or the end of its approval window (TIMED_OUT); for
+    // APPROVED its activation, due now.
+    nextActionAt: status === 'PENDING' ? nextEscalationAction({ createdAt: now, escalationLevel: 0 }, workflow).at : status === 'APPROVED' ? now : null,
     policyVersion: policy.fingerprint,
   };
 
@@ -157,6 +159,8 @@ export async function createRequest(actor: Actor, input: CreateRequestInput, por
   });
 
   if (status === 'PENDING') {
+    const next = nextEscalationAction(request, workflow);
+    await ports.scheduler.escalateAt(request.id, escalationKey(next), next.at);
     const approverIds = approversFor(policy, workflow, now).filter((id) => id !== owner);
     await ports.notifier.notify({ kind: 'request.pending', request, approverIds });
   } else {

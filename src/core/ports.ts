@@ -106,7 +106,7 @@ export interface RequestStore {
   /** Requests of these requesters that are still PENDING, APPROVED or ACTIVE (offboarding). */
   listOpenRequestsOf(requesterIds: string[]): Promise<AccessRequest[]>;
   listGrantHandles(requestId: string): Promise<GrantHandleRecord[]>;
-  /** APPROVED, ACTIVE and REVOKING requests whose nextActionAt is at or before `now`, most overdue first. */
+  /** PENDING, APPROVED, ACTIVE and REVOKING requests whose nextActionAt is at or before `now`, most overdue first. */
   listDueRequests(now: Date, limit: number): Promise<AccessRequest[]>;
   /** Whether another ACTIVE request of this requester (not `exceptRequestId`) covers `resourceId` (reference counting). */
   hasOtherActiveHolder(requesterId: string, resourceId: string, exceptRequestId: string): Promise<boolean>;
@@ -116,6 +116,8 @@ export interface RequestStore {
   listRecentlyEnded(since: Date, limit: number): Promise<AccessRequest[]>;
   /** ACTIVE requests whose expiry is after `after` and at or before `before`, soonest first (timers to re-create). */
   listActiveExpiringBetween(after: Date, before: Date, limit: number): Promise<AccessRequest[]>;
+  /** PENDING requests whose next SLA action (step or window end) is after `after` and at or before `before`, soonest first. */
+  listPendingDueBetween(after: Date, before: Date, limit: number): Promise<AccessRequest[]>;
   /** The handles of many requests in one read (the drift sweep). */
   listGrantHandlesOf(requestIds: string[]): Promise<GrantHandleRecord[]>;
   /**
@@ -237,6 +239,13 @@ export type Notification =
   /** An approval or denial; `request.status` is still PENDING when more approvals are needed. */
   | { kind: 'request.decided'; request: AccessRequest; actorId: string }
   | { kind: 'request.cancelled'; request: AccessRequest; actorId: string }
+  /**
+   * An escalation step fell due (`level` = steps reached, 1-based): `notify` are the step's targets as the policy
+   * names them (`oncall:x`, `group:x`, `person:x`, `channel:slack:…`), `people` those resolved at this moment.
+   */
+  | { kind: 'request.escalated'; request: AccessRequest; level: number; notify: string[]; people: string[] }
+  /** Nobody decided within the approval window: the request is TIMED_OUT. */
+  | { kind: 'request.timed_out'; request: AccessRequest }
   | { kind: 'breakglass.used'; request: AccessRequest; notify: string[] }
   | { kind: 'policy.reload_failed'; message: string }
   | { kind: 'grant.activated'; request: AccessRequest }
@@ -273,6 +282,11 @@ export interface Scheduler {
   revokeAt(requestId: string, key: string, at: Date): Promise<void>;
   /** Remind the requester at `at` that the grant of this generation ends soon. */
   remindAt(requestId: string, generation: number, at: Date): Promise<void>;
+  /**
+   * Move a pending request along its SLA at `at` (queue `escalate`): the next escalation step or the end of the
+   * approval window. `key` (`l<level>`, `window`) makes the alarm unique.
+   */
+  escalateAt(requestId: string, key: string, at: Date): Promise<void>;
 }
 
 /** The ports every request use case receives. */

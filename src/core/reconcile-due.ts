@@ -1,13 +1,18 @@
 /**
  * One sweep of the reconciler (invariant 1): PostgreSQL's nextActionAt is the real schedule, so every request
  * whose next action is due is advanced directly — whatever happened to timers, workers or Redis in between —
- * and the timers of grants ending soon are set again (a no-op where Redis still has them).
+ * and the timers of grants ending soon and of escalation steps falling due soon are set again (a no-op where Redis
+ * still has them).
  */
 import { advanceRequest, type AdvanceOutcome } from './advance-request.ts';
 import { EXPIRY_REMINDER_MS, setExpiryTimers } from './expiry-timers.ts';
+import type { AccessRequest } from '../domain/request.ts';
+import { escalationKey, nextEscalationAction } from './escalation.ts';
 import type { GrantPorts } from './ports.ts';
 
 export interface SweepResult {
+  escalated: string[];
+  timedOut: string[];
   activated: string[];
   revoked: string[];
   failed: string[];
@@ -36,7 +41,7 @@ export interface SweepOptions {
 }
 
 export async function reconcileDue(ports: GrantPorts, options: SweepOptions = {}): Promise<SweepResult> {
-  const result: SweepResult = { activated: [], revoked: [], failed: [], busy: [], timers: 0 };
+  const result: SweepResult = { escalated: [], timedOut: [], activated: [], revoked: [], failed: [], busy: [], timers: 0 };
   const batch = options.batch ?? 200;
   const seen = new Set<string>();
   // Batches until nothing due is left that this sweep has not looked at (busy rows stay due, so they are skipped).
@@ -55,12 +60,24 @@ export async function reconcileDue(ports: GrantPorts, options: SweepOptions = {}
     ...(await ports.store.listActiveExpiringBetween(at(EXPIRY_REMINDER_MS), at(EXPIRY_REMINDER_MS + horizon), 5_000)),
   ];
   await inChunks(ending, 50, (r) => setExpiryTimers(r, ports));
-  result.timers = ending.length;
+  const escalating = await ports.store.listPendingDueBetween(at(-horizon), at(horizon), 5_000);
+  await inChunks(escalating, 50, (r) => setEscalationTimer(r, ports));
+  result.timers = ending.length + escalating.length;
   return result;
 }
 
+/** The alarm of a pending request's next SLA action (a no-op where Redis still has it). */
+async function setEscalationTimer(request: AccessRequest, ports: GrantPorts): Promise<void> {
+  const workflow = ports.policy.current().workflows.get(request.workflow);
+  if (!workflow) return;
+  const next = nextEscalationAction(request, workflow);
+  await ports.scheduler.escalateAt(request.id, escalationKey(next), next.at);
+}
+
 function tally(result: SweepResult, id: string, outcome: AdvanceOutcome): void {
-  if (outcome === 'activated') result.activated.push(id);
+  if (outcome === 'escalated') result.escalated.push(id);
+  else if (outcome === 'timed_out') result.timedOut.push(id);
+  else if (outcome === 'activated') result.activated.push(id);
   else if (outcome === 'revoked') result.revoked.push(id);
   else if (outcome === 'grant_failed' || outcome === 'retrying') result.failed.push(id);
   else if (outcome === 'busy') result.busy.push(id);

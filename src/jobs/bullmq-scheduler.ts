@@ -27,6 +27,10 @@ export class BullmqScheduler implements Scheduler {
     return this.add('remind', 'expiring', { requestId, generation }, jobIds.remind(requestId, generation), at.getTime() - Date.now());
   }
 
+  escalateAt(requestId: string, key: string, at: Date): Promise<void> {
+    return this.add('escalate', 'escalate', { requestId }, jobIds.escalate(requestId, key), at.getTime() - Date.now());
+  }
+
   private async add(queue: keyof StintQueues, name: string, data: Record<string, unknown>, jobId: string, delayMs: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -47,6 +51,7 @@ export const NO_TIMERS: Scheduler = {
   activateSoon: async () => undefined,
   revokeAt: async () => undefined,
   remindAt: async () => undefined,
+  escalateAt: async () => undefined,
 };
 
 /** The scheduler the use cases hold; the app points it at BullMQ once Redis is connected. */
@@ -60,5 +65,8 @@ export class SwitchableScheduler implements Scheduler {
   }
   remindAt(requestId: string, generation: number, at: Date) {
     return this.target.remindAt(requestId, generation, at);
+  }
+  escalateAt(requestId: string, key: string, at: Date) {
+    return this.target.escalateAt(requestId, key, at);
   }
 }

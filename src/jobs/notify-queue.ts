@@ -25,6 +25,7 @@ const NOTIFY_JOB = z.object({
   event: z.enum(NOTIFY_EVENTS),
   actorId: z.string().max(200).optional(),
   attempt: z.number().int().min(0).optional(),
+  level: z.number().int().min(1).max(100).optional(),
   resourceId: z.string().max(500).optional(),
   found: z.enum(['present', 'absent']).optional(),
   fixed: z.boolean().optional(),

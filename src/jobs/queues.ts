@@ -1,12 +1,13 @@
 /**
- * The BullMQ queues of DESIGN.md section 4 that exist so far (`grant`, `revoke`, `remind`) and their
+ * The BullMQ timer queues of DESIGN.md section 4 (`grant`, `revoke`, `remind`, `escalate`; `notify` is
+ * jobs/notify-queue.ts) and their
  * deterministic job ids. BullMQ ids must not contain `:`. `removeOnComplete` / `removeOnFail` make a
  * re-enqueue a no-op while the job is pending and possible again once it ran (invariant 2).
  */
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 
-export const QUEUE_NAMES = ['grant', 'revoke', 'remind'] as const;
+export const QUEUE_NAMES = ['grant', 'revoke', 'remind', 'escalate'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 /** Job data is ids only (DESIGN.md invariant 6). */
@@ -22,6 +23,7 @@ export const jobIds = {
   grant: (requestId: string) => `grant-${requestId}`,
   revoke: (requestId: string, key: string) => `revoke-${requestId}-${key}`,
   remind: (requestId: string, generation: number) => `expiring-${requestId}-g${generation}`,
+  escalate: (requestId: string, key: string) => `escalate-${requestId}-${key}`,
 };
 
 /**
@@ -44,7 +46,7 @@ export function createQueues(connection: Redis, prefix: string, onError: (err: E
     queue.on('error', onError);
     return queue;
   };
-  return { grant: make('grant'), revoke: make('revoke'), remind: make('remind') };
+  return { grant: make('grant'), revoke: make('revoke'), remind: make('remind'), escalate: make('escalate') };
 }
 
 export async function closeQueues(queues: StintQueues): Promise<void> {

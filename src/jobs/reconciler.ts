@@ -59,8 +59,11 @@ export function startReconciler(options: ReconcilerOptions): Reconciler {
     if (!leadership) return;
     const swept = await reconcileDue(ports, { graceMs: options.graceMs ?? 2_000, horizonMs: 2 * (options.intervalMs ?? 15_000) });
     metrics?.sweeps.inc({ outcome: 'ok' });
-    const acted = swept.activated.length + swept.revoked.length + swept.failed.length;
-    if (acted > 0) logger.info({ activated: swept.activated, revoked: swept.revoked, failed: swept.failed }, 'reconciler sweep acted on overdue requests');
+    const acted = swept.escalated.length + swept.timedOut.length + swept.activated.length + swept.revoked.length + swept.failed.length;
+    if (acted > 0) {
+      const { escalated, timedOut, activated, revoked, failed } = swept;
+      logger.info({ escalated, timedOut, activated, revoked, failed }, 'reconciler sweep acted on overdue requests');
+    }
     if (Date.now() - lastDrift >= (options.driftIntervalMs ?? 60_000) && !stopped) {
       lastDrift = Date.now();
       await drift();

@@ -1,7 +1,8 @@
 /**
- * The BullMQ workers: `grant` and `revoke` jobs advance their request (core/advance-request.ts reads the state
+ * The BullMQ workers: `grant`, `revoke` and `escalate` jobs advance their request (core/advance-request.ts reads the state
  * first, so a duplicate or stale job does nothing), `remind` jobs send "expires in 10 minutes". Each worker has
- * its own blocking Redis connection; close() lets jobs in flight finish (graceful shutdown).
+ * its own blocking Redis connection; close() lets jobs in flight finish (graceful shutdown). `escalate` jobs move
+ * a pending request along its SLA through the same entry point.
  */
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -76,7 +77,7 @@ export function startWorkers(options: WorkerOptions): Workers {
     return worker;
   };
 
-  const workers = [start('grant', advance('grant')), start('revoke', advance('revoke')), start('remind', remind)];
+  const workers = [start('grant', advance('grant')), start('revoke', advance('revoke')), start('remind', remind), start('escalate', advance('escalate'))];
   return {
     async close() {
       await Promise.all(workers.map((w) => w.close()));

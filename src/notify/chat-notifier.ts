@@ -119,6 +119,13 @@ export class ChatNotifier<M> implements Notifier {
         await this.settle(job.requestId, state.fingerprint);
         return;
       }
+      case 'request.escalated': {
+        const state = await this.load(job.requestId);
+        if (!state) return;
+        if (state.request.status === 'PENDING' && job.level !== undefined) await this.post(state, await this.escalationTargets(state, job.level), true);
+        await this.settle(job.requestId);
+        return;
+      }
       case 'grant.expiring':
         return this.remind(job.requestId);
       case 'sync':
@@ -233,14 +240,28 @@ export class ChatNotifier<M> implements Notifier {
   }
 
   /** `breakGlass.notify`: people, groups and on-call directly; `channel:<platform>:<id>` in the channel. */
-  private async breakGlassTargets(state: ChatSnapshot): Promise<ChatTarget[]> {
-    const refs = state.policy.breakGlass?.notify ?? [];
+  private breakGlassTargets(state: ChatSnapshot): Promise<ChatTarget[]> {
+    return this.notifyTargets(state, state.policy.breakGlass?.notify ?? []);
+  }
+
+  /**
+   * An escalation step's targets (resolved now: who is on call at this moment) and the approvers it adds; people
+   * who already have a copy see it updated rather than posted again.
+   */
+  private escalationTargets(state: ChatSnapshot, level: number): Promise<ChatTarget[]> {
+    const step = state.policy.workflows.get(state.request.workflow)?.escalation[level - 1];
+    const owner = ownerOf(state.policy, state.request.requesterId);
+    return this.notifyTargets(state, [...(step?.notify ?? []), ...(step?.addApprovers ?? [])], owner);
+  }
+
+  /** Targets of notify references: `channel:<platform>:<id>` in the channel, everything else to each person directly. */
+  private async notifyTargets(state: ChatSnapshot, refs: string[], except?: string): Promise<ChatTarget[]> {
     const channels = refs.flatMap((ref) => {
       const parsed = parseNotifyRef(ref);
       return parsed?.kind === 'channel' && parsed.platform === this.platform.name ? [{ channel: parsed.name, recipientId: null }] : [];
     });
-    const people = expandPrincipals(state.policy, refs.filter((ref) => parseNotifyRef(ref)?.kind !== 'channel'), state.now);
-    return [...channels, ...(await this.platform.directTargets(state.policy, [...people]))];
+    const people = [...expandPrincipals(state.policy, refs.filter((ref) => parseNotifyRef(ref)?.kind !== 'channel'), state.now)].filter((id) => id !== except);
+    return [...channels, ...(await this.platform.directTargets(state.policy, people))];
   }
 
   /** The platform refused for good: say so once (log and audit), and carry on with the other copies. */

@@ -17,6 +17,12 @@ export class LogNotifier implements Notifier {
       case 'request.cancelled':
         this.logger.info({ requestId: n.request.id, status: n.request.status, by: n.actorId }, `request ${n.request.id} is ${n.request.status}`);
         break;
+      case 'request.escalated':
+        this.logger.warn({ requestId: n.request.id, level: n.level, notify: n.notify, people: n.people }, `request ${n.request.id} escalated (step ${n.level})`);
+        break;
+      case 'request.timed_out':
+        this.logger.info({ requestId: n.request.id }, `request ${n.request.id} timed out: nobody decided within the approval window`);
+        break;
       case 'breakglass.used':
         this.logger.warn({ requestId: n.request.id, requester: n.request.requesterId, notify: n.notify }, `BREAK-GLASS used by ${n.request.requesterId}`);
         break;

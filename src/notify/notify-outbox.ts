@@ -13,6 +13,8 @@ export const NOTIFY_EVENTS = [
   'request.pending',
   'request.decided',
   'request.cancelled',
+  'request.escalated',
+  'request.timed_out',
   'breakglass.used',
   'grant.activated',
   'grant.failed',
@@ -29,6 +31,8 @@ export interface NotifyJob {
   event: NotifyEvent;
   /** request.decided: who decided (the card itself is read from the store). */
   actorId?: string;
+  /** request.escalated: the step reached (1-based). */
+  level?: number;
   /** grant.revoke_failed: which attempt failed. */
   attempt?: number;
   /** grant.drift: which scope, what the provider said, and whether the re-revoke worked. */
@@ -61,6 +65,10 @@ export function notifyJobOf(n: Notification): { job: NotifyJob; key: string } | 
       return { job: { ...job, actorId: n.actorId }, key: `decided-${n.request.status}-${n.actorId}` };
     case 'request.cancelled':
       return { job, key: 'cancelled' };
+    case 'request.escalated':
+      return { job: { ...job, level: n.level }, key: `escalated-l${n.level}` };
+    case 'request.timed_out':
+      return { job, key: 'timed-out' };
     case 'breakglass.used':
       return { job, key: 'breakglass' };
     case 'grant.activated':

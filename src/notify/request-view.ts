@@ -112,7 +112,8 @@ function stateLine(request: AccessRequest, approvals: CardApproval[], policy: Po
     case 'PENDING': {
       const missing = Math.max(1, request.required - approvedBy.length);
       const so = `${approvedBy.length}/${request.required}${approvedBy.length > 0 ? `: ${approvedBy.join(', ')}` : ''}`;
-      return `Waiting for ${missing} more approval${missing === 1 ? '' : 's'} from ${approverLabel(policy, request)} (${so})`;
+      const escalated = request.escalationLevel > 0 ? ` · escalated (step ${request.escalationLevel})` : '';
+      return `Waiting for ${missing} more approval${missing === 1 ? '' : 's'} from ${approverLabel(policy, request)} (${so})${escalated}`;
     }
     case 'APPROVED':
       return `${how} — granting access…`;
@@ -131,7 +132,7 @@ function stateLine(request: AccessRequest, approvals: CardApproval[], policy: Po
     case 'GRANT_FAILED':
       return `Grant failed: ${request.statusReason ?? 'the provider refused'}`;
     case 'TIMED_OUT':
-      return 'Timed out';
+      return 'Timed out: nobody decided within the approval window; request again if you still need it';
     case 'CANCELLED':
       return 'Cancelled';
   }

@@ -54,7 +54,7 @@ export async function recordGrantError(db: Reader, requestId: string, resourceId
 
 export async function listDueRequests(db: Reader, now: Date, limit: number): Promise<AccessRequest[]> {
   const rows = await db.request.findMany({
-    where: { status: { in: ['APPROVED', 'ACTIVE', 'REVOKING'] }, nextActionAt: { lte: now } },
+    where: { status: { in: ['PENDING', 'APPROVED', 'ACTIVE', 'REVOKING'] }, nextActionAt: { lte: now } },
     orderBy: [{ nextActionAt: 'asc' }, { id: 'asc' }],
     take: limit,
   });
@@ -65,6 +65,15 @@ export async function listGrantHandlesOf(db: Reader, requestIds: string[]): Prom
   if (requestIds.length === 0) return [];
   const rows = await db.grantHandle.findMany({ where: { requestId: { in: requestIds } }, orderBy: [{ requestId: 'asc' }, { resourceId: 'asc' }] });
   return rows.map(toRecord);
+}
+
+export async function listPendingDueBetween(db: Reader, after: Date, before: Date, limit: number): Promise<AccessRequest[]> {
+  const rows = await db.request.findMany({
+    where: { status: 'PENDING', nextActionAt: { gt: after, lte: before } },
+    orderBy: [{ nextActionAt: 'asc' }, { id: 'asc' }],
+    take: limit,
+  });
+  return rows.map(toAccessRequest);
 }
 
 export async function listActiveExpiringBetween(db: Reader, after: Date, before: Date, limit: number): Promise<AccessRequest[]> {

@@ -99,6 +99,10 @@ export class PrismaStore implements Store {
     return grants.listGrantHandles(this.outside('listGrantHandles'), requestId);
   }
 
+  listPendingDueBetween(after: Date, before: Date, limit: number): Promise<AccessRequest[]> {
+    return grants.listPendingDueBetween(this.outside('listPendingDueBetween'), after, before, limit);
+  }
+
   listDueRequests(now: Date, limit: number): Promise<AccessRequest[]> {
     return grants.listDueRequests(this.outside('listDueRequests'), now, limit);
   }

@@ -92,7 +92,7 @@ export class MemoryStore implements RequestStore {
   }
   async listDueRequests(now: Date, limit: number) {
     return [...this.state.requests.values()]
-      .filter((r) => ['APPROVED', 'ACTIVE', 'REVOKING'].includes(r.status) && r.nextActionAt !== null && r.nextActionAt <= now)
+      .filter((r) => ['PENDING', 'APPROVED', 'ACTIVE', 'REVOKING'].includes(r.status) && r.nextActionAt !== null && r.nextActionAt <= now)
       .sort((a, b) => a.nextActionAt!.getTime() - b.nextActionAt!.getTime() || (a.id < b.id ? -1 : 1))
       .slice(0, limit)
       .map((r) => ({ ...r }));
@@ -118,6 +118,13 @@ export class MemoryStore implements RequestStore {
   }
   async listGrantHandlesOf(requestIds: string[]) {
     return this.state.grants.filter((g) => requestIds.includes(g.requestId)).map((g) => ({ ...g }));
+  }
+  async listPendingDueBetween(after: Date, before: Date, limit: number) {
+    return [...this.state.requests.values()]
+      .filter((r) => r.status === 'PENDING' && r.nextActionAt !== null && r.nextActionAt > after && r.nextActionAt <= before)
+      .sort((a, b) => a.nextActionAt!.getTime() - b.nextActionAt!.getTime())
+      .slice(0, limit)
+      .map((r) => ({ ...r }));
   }
   async listActiveExpiringBetween(after: Date, before: Date, limit: number) {
     return [...this.state.requests.values()]

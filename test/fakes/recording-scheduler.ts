@@ -4,7 +4,8 @@ import type { Scheduler } from '../../src/core/ports.ts';
 export type ScheduledTimer =
   | { kind: 'activate'; requestId: string }
   | { kind: 'revoke'; requestId: string; key: string; at: Date }
-  | { kind: 'remind'; requestId: string; generation: number; at: Date };
+  | { kind: 'remind'; requestId: string; generation: number; at: Date }
+  | { kind: 'escalate'; requestId: string; key: string; at: Date };
 
 export class RecordingScheduler implements Scheduler {
   readonly timers: ScheduledTimer[] = [];
@@ -17,6 +18,9 @@ export class RecordingScheduler implements Scheduler {
   }
   async remindAt(requestId: string, generation: number, at: Date): Promise<void> {
     this.timers.push({ kind: 'remind', requestId, generation, at });
+  }
+  async escalateAt(requestId: string, key: string, at: Date): Promise<void> {
+    this.timers.push({ kind: 'escalate', requestId, key, at });
   }
   of(requestId: string): ScheduledTimer[] {
     return this.timers.filter((t) => t.requestId === requestId);

@@ -57,8 +57,12 @@ describe('the state line', () => {
     );
   });
 
+  it('says a pending request was escalated, and to which step', () => {
+    expect(card(request({ escalationLevel: 2 })).stateLine).toMatch(/^Waiting for 2 more approvals from .* · escalated \(step 2\)$/);
+  });
+
   it('says timed out and cancelled plainly', () => {
-    expect(card(request({ status: 'TIMED_OUT' })).stateLine).toBe('Timed out');
+    expect(card(request({ status: 'TIMED_OUT' })).stateLine).toBe('Timed out: nobody decided within the approval window; request again if you still need it');
     expect(card(request({ status: 'CANCELLED' })).stateLine).toBe('Cancelled');
   });
 
