@@ -22,8 +22,12 @@ import { startTestRedis, type TestRedis } from './test-redis.ts';
 /** DESIGN.md invariant 1: the reconcile interval (15 s) plus 5 s. */
 export const EXPIRY_BOUND_MS = 20_000;
 export const TARGET_ENV = 'STINT_FAULT_TARGET_URL';
+/** The escalating workflow of `createPending`: steps after 3 s and 6 s, window 40 s. */
+export const ESCALATION_STEPS_S = [3, 6];
+export const APPROVAL_WINDOW_S = 40;
 const ADMIN_TOKEN = `fault-admin-${randomBytes(12).toString('hex')}`;
 const RESOURCE = 'target-db';
+const ESCALATING_RESOURCE = 'escalating-db';
 
 export interface RequestRow {
   id: string;
@@ -66,6 +70,11 @@ export interface FaultRig {
   nextPerson(): string;
   /** Creates `count` auto-approved requests of `duration` over REST, each for a person of its own. */
   createRequests(count: number, duration: string): Promise<string[]>;
+  /**
+   * Creates a request of `duration` that waits for the `approver` person, over REST: its workflow escalates at
+   * ESCALATION_STEPS_S after creation and times out at APPROVAL_WINDOW_S.
+   */
+  createPending(duration: string): Promise<string>;
   rows(ids: string[]): Promise<RequestRow[]>;
   /** Accounts that hold the granted role right now (pg_auth_members on the target). */
   members(): Promise<Set<string>>;
@@ -172,6 +181,21 @@ export async function openFaultRig(options: FaultRigOptions = {}): Promise<Fault
     const watches = new Set<InvariantWatch>();
     cleanups.push(() => Promise.all([...watches].map((w) => w.stop())));
     const accountOf = (personId: string) => `${prefix}u${personId.slice(1)}`;
+    const create = async (resource: string, duration: string, expected: string): Promise<string> => {
+      if (nextPerson >= peopleCount) throw new Error(`the rig has only ${peopleCount} people; open it with more`);
+      const identityId = `p${nextPerson++}`;
+      const response = await app.server.inject({
+        method: 'POST',
+        url: '/api/v1/credentials/jit',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        payload: JSON.stringify({ identityId, reason: 'fault test', scopes: [resource], duration }),
+      });
+      const body = JSON.parse(response.body) as { id?: string; status?: string };
+      if (response.statusCode !== 201 || body.status !== expected || !body.id) {
+        throw new Error(`create for ${identityId} answered ${response.statusCode}: ${response.body}`);
+      }
+      return body.id;
+    };
 
     const rows = async (ids: string[]) =>
       (
@@ -216,23 +240,10 @@ export async function openFaultRig(options: FaultRigOptions = {}): Promise<Fault
       nextPerson: () => `p${nextPerson}`,
       async createRequests(count, duration) {
         const ids: string[] = [];
-        for (let i = 0; i < count; i++) {
-          if (nextPerson >= peopleCount) throw new Error(`the rig has only ${peopleCount} people; open it with more`);
-          const identityId = `p${nextPerson++}`;
-          const response = await app.server.inject({
-            method: 'POST',
-            url: '/api/v1/credentials/jit',
-            headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-            payload: JSON.stringify({ identityId, reason: 'fault test', scopes: [RESOURCE], duration }),
-          });
-          const body = JSON.parse(response.body) as { id?: string; status?: string };
-          if (response.statusCode !== 201 || body.status !== 'APPROVED' || !body.id) {
-            throw new Error(`create for ${identityId} answered ${response.statusCode}: ${response.body}`);
-          }
-          ids.push(body.id);
-        }
+        for (let i = 0; i < count; i++) ids.push(await create(RESOURCE, duration, 'APPROVED'));
         return ids;
       },
+      createPending: (duration) => create(ESCALATING_RESOURCE, duration, 'PENDING'),
       rows,
       members,
       accountOf,
@@ -355,6 +366,8 @@ function policyYaml(role: string, accounts: string[]): string {
   return `version: 1
 people:
 ${people}
+  - { id: approver, email: approver@example.com, groups: [approvers] }
+  - { id: lead, email: lead@example.com, groups: [leads] }
 timezone: UTC
 resources:
   - id: ${RESOURCE}
@@ -362,10 +375,22 @@ resources:
     minDuration: 1s
     maxDuration: 1h
     workflow: auto
+  - id: ${ESCALATING_RESOURCE}
+    provider: { type: postgres, connection: "env:${TARGET_ENV}", role: ${role}, mode: membership }
+    minDuration: 1s
+    maxDuration: 1h
+    workflow: escalating
 workflows:
   auto:
     eligible: [group:eng]
     autoApprove: { conditions: [] }
+  escalating:
+    eligible: [group:eng]
+    approvers: [group:approvers]
+    required: 1
+    approvalWindow: ${APPROVAL_WINDOW_S}s
+    escalation:
+${ESCALATION_STEPS_S.map((s, i) => `      - { after: ${s}s, notify: [${i === 0 ? 'person:approver' : 'group:leads'}] }`).join('\n')}
 `;
 }
 
