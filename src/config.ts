@@ -36,6 +36,12 @@ const ENV_SCHEMA = z.object({
   TEAMS_OPENID_METADATA_URL: url,
   TEAMS_TOKEN_ISSUER: optionalText,
   TEAMS_LOGIN_URL: url,
+  PAGERDUTY_TOKEN: optionalText,
+  PAGERDUTY_ROUTING_KEY: optionalText,
+  PAGERDUTY_API_URL: url,
+  PAGERDUTY_EVENTS_URL: url,
+  OPSGENIE_API_KEY: optionalText,
+  OPSGENIE_API_URL: url,
   SMTP_URL: url,
   STINT_AUDIT_SIGNING_KEY: optionalText,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -59,8 +65,17 @@ export interface Config {
   adminToken?: string;
   slack: { signingSecret?: string; botToken?: string; appToken?: string; apiUrl?: string; enabled: boolean };
   teams: { appId?: string; appPassword?: string; tenantId?: string; openIdMetadataUrl?: string; tokenIssuer?: string; loginUrl?: string; enabled: boolean };
+  /** On-call look-ups and pages (src/oncall): each part is off while its secret is absent. */
+  pagers: PagersConfig;
   smtpUrl?: string;
   logLevel: Env['LOG_LEVEL'];
+}
+
+export interface PagersConfig {
+  pagerduty: { token?: string; routingKey?: string; apiUrl?: string; eventsUrl?: string };
+  opsgenie: { apiKey?: string; apiUrl?: string };
+  /** STINT_PUBLIC_URL, for links in pages. */
+  publicUrl?: string;
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -96,6 +111,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       tokenIssuer: e.TEAMS_TOKEN_ISSUER,
       loginUrl: e.TEAMS_LOGIN_URL,
       enabled: Boolean(e.TEAMS_APP_ID && e.TEAMS_APP_PASSWORD),
+    },
+    pagers: {
+      pagerduty: { token: e.PAGERDUTY_TOKEN, routingKey: e.PAGERDUTY_ROUTING_KEY, apiUrl: e.PAGERDUTY_API_URL, eventsUrl: e.PAGERDUTY_EVENTS_URL },
+      opsgenie: { apiKey: e.OPSGENIE_API_KEY, apiUrl: e.OPSGENIE_API_URL },
+      publicUrl: e.STINT_PUBLIC_URL,
     },
     smtpUrl: e.SMTP_URL,
     logLevel: e.LOG_LEVEL,

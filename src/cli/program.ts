@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { isStintError } from '../domain/errors.ts';
 import { registerClientCommands, type CliIo } from './client-commands.ts';
+import { registerOncallCommands } from './oncall-command.ts';
 import { registerServerCommands } from './server-commands.ts';
 
 export const EXIT = { ok: 0, refused: 1, usage: 2 } as const;
@@ -14,6 +15,7 @@ export function buildProgram(io: CliIo): Command {
     .exitOverride();
   registerServerCommands(program, io);
   registerClientCommands(program, io);
+  registerOncallCommands(program, io);
   for (const command of program.commands) {
     command.exitOverride();
     for (const sub of command.commands) sub.exitOverride();
