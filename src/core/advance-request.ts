@@ -9,7 +9,7 @@ import { escalateRequest } from './escalate-request.ts';
 import type { GrantPorts } from './ports.ts';
 import { revokeGrant } from './revoke-grant.ts';
 
-export type AdvanceOutcome = 'escalated' | 'timed_out' | 'activated' | 'grant_failed' | 'revoked' | 'retrying' | 'busy' | 'nothing';
+export type AdvanceOutcome = 'reminded' | 'escalated' | 'timed_out' | 'activated' | 'grant_failed' | 'revoked' | 'retrying' | 'busy' | 'nothing';
 
 export async function advanceRequest(requestId: string, ports: GrantPorts): Promise<AdvanceOutcome> {
   const request = await ports.store.getRequest(requestId);

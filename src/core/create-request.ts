@@ -159,7 +159,7 @@ export async function createRequest(actor: Actor, input: CreateRequestInput, por
   });
 
   if (status === 'PENDING') {
-    const next = nextEscalationAction(request, workflow);
+    const next = nextEscalationAction({ createdAt: request.createdAt, escalationLevel: 0 }, workflow);
     await ports.scheduler.escalateAt(request.id, escalationKey(next), next.at);
     const approverIds = approversFor(policy, workflow, now).filter((id) => id !== owner);
     await ports.notifier.notify({ kind: 'request.pending', request, approverIds });

@@ -1,16 +1,18 @@
 /**
- * Moves a PENDING request along its SLA (DESIGN.md sections 2 and 5): each escalation step that fell due is
+ * Moves a PENDING request along its SLA (DESIGN.md sections 2 and 5): halfway through each stage the approvers
+ * who have not decided are reminded; each escalation step that fell due is
  * reached once, in order — its level recorded on the row, audited, and its targets notified (resolved now: who is
  * on call at this moment) — and when the approval window ends the request becomes TIMED_OUT and the requester is
  * told. The row is locked and moved conditionally (invariant 2), so a timer firing twice, late, or alongside the
  * reconciler reaches each step exactly once; a request decided meanwhile is left alone (a decision cancels the
  * steps that remain). The next action is written to `nextActionAt` (the truth) and set as a timer.
  */
-import { expandPrincipals } from '../policy/index.ts';
+import { expandPrincipals, ownerOf } from '../policy/index.ts';
 import { escalationKey, nextEscalationAction } from './escalation.ts';
 import type { CorePorts, Notification } from './ports.ts';
+import { currentApprovers } from './visibility.ts';
 
-export type EscalateOutcome = 'escalated' | 'timed_out' | 'nothing';
+export type EscalateOutcome = 'reminded' | 'escalated' | 'timed_out' | 'nothing';
 
 export type EscalatePorts = Pick<CorePorts, 'store' | 'policy' | 'clock' | 'notifier' | 'scheduler'>;
 
@@ -53,8 +55,19 @@ async function advanceOnce(requestId: string, ports: EscalatePorts): Promise<Esc
       notification = { kind: 'request.timed_out', request: { ...request, ...patch, status: 'TIMED_OUT' } };
       return 'timed_out';
     }
+    if (action.kind === 'remind') {
+      const next = nextEscalationAction({ ...request, nextActionAt: new Date(action.at.getTime() + 1) }, workflow);
+      if (!(await tx.transition(request.id, 'PENDING', 'PENDING', { nextActionAt: next.at }))) return 'nothing';
+      const owner = ownerOf(policy, request.requesterId);
+      const decided = new Set((await tx.listDecisions(request.id)).map((d) => d.approverId));
+      const approverIds = currentApprovers(policy, request, now).filter((id) => id !== owner && !decided.has(id));
+      tx.appendAudit({ actor: 'stint', action: 'request.reminded', requestId: request.id, data: { level: action.level, approvers: approverIds }, at: now });
+      notification = { kind: 'request.reminder', request: { ...request, nextActionAt: next.at }, approverIds };
+      timer = { key: escalationKey(next), at: next.at };
+      return 'reminded';
+    }
     const reached = { ...request, escalationLevel: action.level };
-    const next = nextEscalationAction(reached, workflow);
+    const next = nextEscalationAction({ createdAt: reached.createdAt, escalationLevel: reached.escalationLevel }, workflow);
     if (!(await tx.transition(request.id, 'PENDING', 'PENDING', { escalationLevel: action.level, nextActionAt: next.at }))) return 'nothing';
     const step = workflow.escalation[action.level - 1]!;
     const people = [...expandPrincipals(policy, step.notify.filter((ref) => !ref.startsWith('channel:')), now)];

@@ -244,6 +244,8 @@ export type Notification =
    * names them (`oncall:x`, `group:x`, `person:x`, `channel:slack:…`), `people` those resolved at this moment.
    */
   | { kind: 'request.escalated'; request: AccessRequest; level: number; notify: string[]; people: string[] }
+  /** Halfway through a stage: these approvers have not decided yet (a nudge). */
+  | { kind: 'request.reminder'; request: AccessRequest; approverIds: string[] }
   /** Nobody decided within the approval window: the request is TIMED_OUT. */
   | { kind: 'request.timed_out'; request: AccessRequest }
   | { kind: 'breakglass.used'; request: AccessRequest; notify: string[] }

@@ -12,6 +12,7 @@ import type { GrantPorts } from './ports.ts';
 
 export interface SweepResult {
   escalated: string[];
+  reminded: string[];
   timedOut: string[];
   activated: string[];
   revoked: string[];
@@ -41,7 +42,7 @@ export interface SweepOptions {
 }
 
 export async function reconcileDue(ports: GrantPorts, options: SweepOptions = {}): Promise<SweepResult> {
-  const result: SweepResult = { escalated: [], timedOut: [], activated: [], revoked: [], failed: [], busy: [], timers: 0 };
+  const result: SweepResult = { escalated: [], reminded: [], timedOut: [], activated: [], revoked: [], failed: [], busy: [], timers: 0 };
   const batch = options.batch ?? 200;
   const seen = new Set<string>();
   // Batches until nothing due is left that this sweep has not looked at (busy rows stay due, so they are skipped).
@@ -77,6 +78,7 @@ async function setEscalationTimer(request: AccessRequest, ports: GrantPorts): Pr
 function tally(result: SweepResult, id: string, outcome: AdvanceOutcome): void {
   if (outcome === 'escalated') result.escalated.push(id);
   else if (outcome === 'timed_out') result.timedOut.push(id);
+  else if (outcome === 'reminded') result.reminded.push(id);
   else if (outcome === 'activated') result.activated.push(id);
   else if (outcome === 'revoked') result.revoked.push(id);
   else if (outcome === 'grant_failed' || outcome === 'retrying') result.failed.push(id);

@@ -51,7 +51,8 @@ export interface ChatPlatform<M> {
   directTargets(policy: Policy, personIds: string[]): Promise<ChatTarget[]>;
   /** The channels a workflow names for this platform. */
   workflowChannels(policy: Policy, workflow: string): string[];
-  approvalMessage(card: RequestCard, state: ChatSnapshot, options: { loud: boolean }): Promise<M>;
+  /** `loud`: break-glass in a channel (mention everyone); `reminder`: a nudge to an approver who has not decided. */
+  approvalMessage(card: RequestCard, state: ChatSnapshot, options: { loud?: boolean; reminder?: boolean }): Promise<M>;
   requesterMessage(card: RequestCard): M;
   noteMessage(card: RequestCard, note?: string): M;
   expiringMessage(card: RequestCard, minutesLeft: number): M;
@@ -126,6 +127,8 @@ export class ChatNotifier<M> implements Notifier {
         await this.settle(job.requestId);
         return;
       }
+      case 'request.reminder':
+        return this.nudge(job.requestId);
       case 'grant.expiring':
         return this.remind(job.requestId);
       case 'sync':
@@ -201,6 +204,27 @@ export class ChatNotifier<M> implements Notifier {
     if (state.request.status === 'ACTIVE' && !copies.some((c) => c.recipientId === target.recipientId)) return this.post(state, [target]);
     const card = buildRequestCard(state.request, state.decisions, state.policy, state.now, personViewer(target.recipientId!, this.platform.via));
     await this.send(state.request.id, target, this.platform.noteMessage(card, driftNote(job)));
+  }
+
+  /**
+   * Halfway through a stage: a fresh copy of the card, with a reminder line, to each approver who may still act
+   * and has not decided (it lands at the bottom of their chat; it is recorded, so it is updated like the others).
+   */
+  private async nudge(requestId: string): Promise<void> {
+    const state = await this.load(requestId);
+    if (!state || state.request.status !== 'PENDING') return;
+    const owner = ownerOf(state.policy, state.request.requesterId);
+    const decided = new Set(state.decisions.map((d) => d.approverId));
+    const waiting = currentApprovers(state.policy, state.request, state.now).filter((id) => id !== owner && !decided.has(id));
+    const targets = await this.platform.directTargets(state.policy, waiting);
+    await settleAll(
+      targets.map(async (target) => {
+        const card = buildRequestCard(state.request, state.decisions, state.policy, state.now, personViewer(target.recipientId!, this.platform.via));
+        const sent = await this.platform.post(target, await this.platform.approvalMessage(card, state, { reminder: true }));
+        if (!sent.ok) return this.refused(requestId, target.channel, this.platform.methods.post, sent.error);
+        await this.deps.store.saveChatMessage({ requestId, platform: this.platform.name, channel: sent.channel, messageId: sent.messageId, recipientId: target.recipientId });
+      }),
+    );
   }
 
   private async remind(requestId: string): Promise<void> {

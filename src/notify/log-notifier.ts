@@ -20,6 +20,9 @@ export class LogNotifier implements Notifier {
       case 'request.escalated':
         this.logger.warn({ requestId: n.request.id, level: n.level, notify: n.notify, people: n.people }, `request ${n.request.id} escalated (step ${n.level})`);
         break;
+      case 'request.reminder':
+        this.logger.info({ requestId: n.request.id, approvers: n.approverIds }, `request ${n.request.id} still waits: approvers reminded`);
+        break;
       case 'request.timed_out':
         this.logger.info({ requestId: n.request.id }, `request ${n.request.id} timed out: nobody decided within the approval window`);
         break;

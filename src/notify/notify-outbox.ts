@@ -14,6 +14,7 @@ export const NOTIFY_EVENTS = [
   'request.decided',
   'request.cancelled',
   'request.escalated',
+  'request.reminder',
   'request.timed_out',
   'breakglass.used',
   'grant.activated',
@@ -67,6 +68,8 @@ export function notifyJobOf(n: Notification): { job: NotifyJob; key: string } | 
       return { job, key: 'cancelled' };
     case 'request.escalated':
       return { job: { ...job, level: n.level }, key: `escalated-l${n.level}` };
+    case 'request.reminder':
+      return { job, key: `reminder-l${n.request.escalationLevel}` };
     case 'request.timed_out':
       return { job, key: 'timed-out' };
     case 'breakglass.used':

@@ -42,7 +42,8 @@ class SlackPlatform implements ChatPlatform<SlackMessage> {
     return policy.workflows.get(workflow)?.channels.slack ?? [];
   }
 
-  async approvalMessage(card: RequestCard, _state: unknown, options: { loud: boolean }): Promise<SlackMessage> {
+  async approvalMessage(card: RequestCard, _state: unknown, options: { loud?: boolean; reminder?: boolean }): Promise<SlackMessage> {
+    if (options.reminder) return approvalCard(card, { mention: ':alarm_clock: Reminder: still waiting for your decision.' });
     return approvalCard(card, options.loud ? { mention: '<!here>' } : {});
   }
 

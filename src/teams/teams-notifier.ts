@@ -70,8 +70,9 @@ class TeamsPlatform implements ChatPlatform<TeamsMessage> {
     return policy.workflows.get(workflow)?.channels.teams ?? [];
   }
 
-  async approvalMessage(card: RequestCard, state: ChatSnapshot, options: { loud: boolean }): Promise<TeamsMessage> {
-    return { card: approvalCard(card, { refreshUserIds: await refreshUserIds(this.deps.directory, state), ...(options.loud && { notice: '🚨 Break-glass access was taken without approval: review it' }) }) };
+  async approvalMessage(card: RequestCard, state: ChatSnapshot, options: { loud?: boolean; reminder?: boolean }): Promise<TeamsMessage> {
+    const notice = options.reminder ? '⏰ Reminder: this request still waits for your decision.' : options.loud ? '🚨 Break-glass access was taken without approval: review it' : undefined;
+    return { card: approvalCard(card, { refreshUserIds: await refreshUserIds(this.deps.directory, state), ...(notice && { notice }) }) };
   }
 
   requesterMessage(card: RequestCard): TeamsMessage {

@@ -35,22 +35,41 @@ const escalations = (h: ReturnType<typeof coreHarness>, id: string) =>
   h.notifier.sent.flatMap((n) => (n.kind === 'request.escalated' && n.request.id === id ? [{ level: n.level, people: n.people, notify: n.notify }] : []));
 
 describe('escalateRequest', () => {
-  it('sets the first step as the next action and its timer when the request is created', async () => {
+  it('sets the first reminder (halfway to the first step) as the next action and its timer when the request is created', async () => {
     const h = coreHarness(YAML);
     const id = await pending(h);
-    const at = new Date(h.clock.now().getTime() + 5 * 60_000);
+    const at = new Date(h.clock.now().getTime() + 150_000);
     expect((await h.store.getRequest(id))!.nextActionAt).toEqual(at);
-    expect(h.scheduler.of(id)).toContainEqual({ kind: 'escalate', requestId: id, key: 'l1', at });
+    expect(h.scheduler.of(id)).toContainEqual({ kind: 'escalate', requestId: id, key: 'r0', at });
   });
 
-  it('does nothing before a step is due, however often its timer fires', async () => {
+  it('does nothing before anything is due, however often its timer fires', async () => {
     const h = coreHarness(YAML);
     const id = await pending(h);
-    h.clock.advance(4 * 60_000);
+    h.clock.advance(2 * 60_000);
     expect(await escalateRequest(id, h.ports)).toBe('nothing');
     expect(await escalateRequest(id, h.ports)).toBe('nothing');
     expect(escalations(h, id)).toEqual([]);
     expect((await h.store.getRequest(id))!.escalationLevel).toBe(0);
+  });
+
+  it('reminds the approvers who have not decided halfway through each stage, once', async () => {
+    const h = coreHarness(YAML);
+    const id = await pending(h);
+    await decideRequest(person('carol'), { requestId: id, verdict: 'approve' }, h.ports);
+    h.clock.advance(150_000);
+    expect(await escalateRequest(id, h.ports)).toBe('reminded');
+    expect(await escalateRequest(id, h.ports)).toBe('nothing');
+    const reminders = () => h.notifier.sent.flatMap((n) => (n.kind === 'request.reminder' ? [n.approverIds] : []));
+    expect(reminders()).toEqual([['dave', 'frank']]);
+    expect((await h.store.getRequest(id))!.nextActionAt).toEqual(new Date(h.clock.now().getTime() + 150_000));
+    // Stage 2 runs from 5 to 15 minutes: its reminder falls at 10.
+    h.clock.advance(150_000);
+    expect(await escalateRequest(id, h.ports)).toBe('escalated');
+    h.clock.advance(5 * 60_000);
+    expect(await escalateRequest(id, h.ports)).toBe('reminded');
+    expect(reminders()).toHaveLength(2);
+    expect(h.store.state.audit.filter((e) => e.action === 'request.reminded')).toHaveLength(2);
   });
 
   it('reaches each step once and in order, resolving who is on call at that moment, and audits each', async () => {
@@ -61,7 +80,7 @@ describe('escalateRequest', () => {
     expect(await escalateRequest(id, h.ports)).toBe('nothing');
     // 10:05 on 2026-11-23: dave's shift (handoffs daily at 09:00).
     expect(escalations(h, id)).toEqual([{ level: 1, people: ['dave'], notify: ['oncall:dba-primary', 'channel:slack:C0ESCALATE'] }]);
-    expect(h.scheduler.of(id)).toContainEqual({ kind: 'escalate', requestId: id, key: 'l2', at: new Date(h.clock.now().getTime() + 10 * 60_000) });
+    expect(h.scheduler.of(id)).toContainEqual({ kind: 'escalate', requestId: id, key: 'r1', at: new Date(h.clock.now().getTime() + 5 * 60_000) });
     h.clock.advance(10 * 60_000);
     expect(await escalateRequest(id, h.ports)).toBe('escalated');
     expect(escalations(h, id).map((e) => e.level)).toEqual([1, 2]);
