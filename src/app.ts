@@ -28,6 +28,7 @@ import { createSlackSurface, type SlackSurface } from './slack/slack-app.ts';
 import { createTeamsSurface, type TeamsSurface } from './teams/teams-app.ts';
 import { FanOutNotifier } from './notify/fan-out-notifier.ts';
 import { LogNotifier } from './notify/log-notifier.ts';
+import { createPagers, type Pagers } from './oncall/index.ts';
 import { loadPolicyFile, watchPolicy } from './policy/index.ts';
 import type { Policy } from './policy/model.ts';
 import { PolicyHolder } from './policy/policy-holder.ts';
@@ -64,6 +65,8 @@ export interface App {
   slack: SlackSurface | undefined;
   /** The Teams surface, when TEAMS_APP_ID and TEAMS_APP_PASSWORD are set. */
   teams: TeamsSurface | undefined;
+  /** PagerDuty / Opsgenie: on-call look-ups and pages (escalation, break-glass), where configured. */
+  pagers: Pagers;
   listen(): Promise<string>;
   /**
    * Connects the queues (timers are set from then on) and, with `workers`, runs the workers and the reconciler
@@ -181,6 +184,8 @@ export async function createApp(options: { env?: Record<string, string | undefin
       })
     : undefined;
   if (slack) notifier.add(slack.notifier);
+  const pagers = createPagers(config.pagers, logger, { policy, clock });
+  if (pagers.notifier) notifier.add(pagers.notifier);
   const teams = config.teams.enabled
     ? createTeamsSurface({
         settings: { ...config.teams, appId: config.teams.appId!, appPassword: config.teams.appPassword! },
@@ -208,6 +213,7 @@ export async function createApp(options: { env?: Record<string, string | undefin
     server,
     slack,
     teams,
+    pagers,
     async listen() {
       const address = await server.listen({ port: config.port, host: config.host });
       await slack?.start();

@@ -52,6 +52,8 @@ export async function runServer(mode: 'serve' | 'worker' | 'all', io: CliIo): Pr
     io.out(`  Slack   ${app.config.slack.enabled ? 'on' : 'off  (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to enable)'}`);
     io.out(`  Teams   ${app.config.teams.enabled ? 'on' : 'off  (set TEAMS_APP_ID and TEAMS_APP_PASSWORD to enable)'}`);
   }
+  const pagers = app.pagers.describe();
+  io.out(`  pagers  ${pagers.length > 0 ? pagers.join(', ') : 'off  (set PAGERDUTY_ROUTING_KEY or OPSGENIE_API_KEY to page on-call)'}`);
   if (mintedAdminToken) {
     io.out('');
     io.out('Admin token for this run (STINT_ADMIN_TOKEN was not set; a new one is made at each start):');
