@@ -101,8 +101,11 @@ export async function createApp(options: { env?: Record<string, string | undefin
   const metrics = createJobMetrics();
   const policy = new PolicyHolder();
   const channels = new Set<string>([...(config.slack.enabled ? ['slack'] : []), ...(config.teams.enabled ? ['teams'] : []), ...(config.smtpUrl ? ['email'] : [])]);
-  const core: CorePorts = { store, policy, clock, notifier, scheduler, channels };
-  const grants: GrantPorts = { store, policy, clock, notifier, scheduler, providers };
+  // Who is on call: built-in rotations from the policy, PagerDuty/Opsgenie schedules asked (cached per minute).
+  const pagers = createPagers(config.pagers, logger, { policy, clock });
+  const oncall = pagers.lookup({ policy, clock });
+  const core: CorePorts = { store, policy, clock, notifier, scheduler, channels, oncall };
+  const grants: GrantPorts = { store, policy, clock, notifier, scheduler, providers, oncall };
   const policyPorts = { ...core, people: store, audit: store };
   // A resource config a provider refuses stops the load (and a reload keeps the last good policy).
   const checkProviders = (candidate: Policy) => {
@@ -184,7 +187,6 @@ export async function createApp(options: { env?: Record<string, string | undefin
       })
     : undefined;
   if (slack) notifier.add(slack.notifier);
-  const pagers = createPagers(config.pagers, logger, { policy, clock });
   if (pagers.notifier) notifier.add(pagers.notifier);
   const teams = config.teams.enabled
     ? createTeamsSurface({

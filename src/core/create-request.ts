@@ -20,6 +20,7 @@ import {
   type RiskResult,
 } from '../policy/index.ts';
 import { escalationKey, nextEscalationAction } from './escalation.ts';
+import { onCallFor } from './on-call-now.ts';
 import { actsAsAdmin, requireScope, type Actor } from './actor.ts';
 import type { CorePorts, RequestStore } from './ports.ts';
 
@@ -161,7 +162,8 @@ export async function createRequest(actor: Actor, input: CreateRequestInput, por
   if (status === 'PENDING') {
     const next = nextEscalationAction({ createdAt: request.createdAt, escalationLevel: 0 }, workflow);
     await ports.scheduler.escalateAt(request.id, escalationKey(next), next.at);
-    const approverIds = approversFor(policy, workflow, now).filter((id) => id !== owner);
+    const { people: onCall } = await onCallFor(policy, request, now, ports.oncall);
+    const approverIds = approversFor(policy, workflow, now, 0, onCall).filter((id) => id !== owner);
     await ports.notifier.notify({ kind: 'request.pending', request, approverIds });
   } else {
     if (status === 'APPROVED') await ports.scheduler.activateSoon(request.id);

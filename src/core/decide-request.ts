@@ -10,7 +10,8 @@ import { nextStatus, type AccessRequest, type Decision, type Verdict } from '../
 import { ownerOf } from '../policy/index.ts';
 import { requireScope, type Actor } from './actor.ts';
 import type { CorePorts } from './ports.ts';
-import { assertVisible, currentApprovers } from './visibility.ts';
+import { onCallNow, onCallUnavailable } from './on-call-now.ts';
+import { canSee, currentApprovers, notFound } from './visibility.ts';
 
 export interface DecideRequestInput {
   requestId: string;
@@ -30,9 +31,14 @@ export async function decideRequest(actor: Actor, input: DecideRequestInput, por
   const now = ports.clock.now();
   requireScope(actor, 'approve');
   const comment = input.comment?.trim() || null;
+  // Asked before the row lock is taken (I/O), for this click: an approver who went off call may no longer approve.
+  const onCall = await onCallNow(policy, now, ports.oncall);
+  const refuse = (request: AccessRequest, error: StintError): StintError => onCallUnavailable(policy, request, onCall) ?? error;
 
   const result = await ports.store.transaction(async (tx) => {
-    const locked = assertVisible(policy, actor, await tx.lockRequest(input.requestId), input.requestId, now);
+    const row = await tx.lockRequest(input.requestId);
+    if (!row || !canSee(policy, actor, row, now, onCall.people)) throw row ? refuse(row, notFound(input.requestId)) : notFound(input.requestId);
+    const locked = row;
     const decisions = await tx.listDecisions(locked.id);
     const mine = decisions.find((d) => d.approverId === actor.id);
     // Idempotency is checked before the status: a repeated click answers the same, even after the request moved on.
@@ -46,10 +52,10 @@ export async function decideRequest(actor: Actor, input: DecideRequestInput, por
       throw new StintError('SELF_APPROVAL', 'You cannot decide your own request; another approver must');
     }
     if (locked.status !== 'PENDING') throw notPending(locked);
-    if (actor.kind !== 'person' || !currentApprovers(policy, locked, now).includes(actor.id)) {
-      throw new StintError('NOT_ELIGIBLE', `${actor.id} is not an approver of workflow ${locked.workflow} under the current policy`, {
+    if (actor.kind !== 'person' || !currentApprovers(policy, locked, now, onCall.people).includes(actor.id)) {
+      throw refuse(locked, new StintError('NOT_ELIGIBLE', `${actor.id} is not an approver of workflow ${locked.workflow} under the current policy`, {
         workflow: locked.workflow,
-      });
+      }));
     }
     if (input.verdict === 'deny' && !comment) {
       throw new StintError('COMMENT_REQUIRED', 'Say why you deny it: a comment is required, and the requester will see it');

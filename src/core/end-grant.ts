@@ -8,7 +8,8 @@ import type { AccessRequest, RevokeCause } from '../domain/request.ts';
 import { actsAsAdmin, type Actor } from './actor.ts';
 import type { GrantPorts } from './ports.ts';
 import { revokeGrant } from './revoke-grant.ts';
-import { assertVisible, currentApprovers, speaksForRequester } from './visibility.ts';
+import { visibleNow } from './on-call-now.ts';
+import { currentApprovers, speaksForRequester } from './visibility.ts';
 
 export interface EndGrantInput {
   requestId: string;
@@ -19,11 +20,11 @@ export interface EndGrantInput {
 export async function endGrant(actor: Actor, input: EndGrantInput, ports: GrantPorts): Promise<AccessRequest> {
   const policy = ports.policy.current();
   const now = ports.clock.now();
-  const request = assertVisible(policy, actor, await ports.store.getRequest(input.requestId), input.requestId, now);
+  const { request, onCall } = await visibleNow(policy, actor, await ports.store.getRequest(input.requestId), input.requestId, now, ports.oncall);
   if (input.cause === 'done' && !speaksForRequester(policy, actor, request)) {
     throw new StintError('FORBIDDEN', 'Only the requester says done; approvers and admins revoke instead');
   }
-  if (input.cause === 'revoked' && !actsAsAdmin(policy, actor) && !currentApprovers(policy, request, now).includes(actor.id)) {
+  if (input.cause === 'revoked' && !actsAsAdmin(policy, actor) && !currentApprovers(policy, request, now, onCall.people).includes(actor.id)) {
     throw new StintError('FORBIDDEN', 'Only an admin or an approver of this workflow can revoke; the requester says done');
   }
   try {

@@ -13,7 +13,8 @@ import { assessRisk, autoApproval, maximumDuration, resolveScopes } from './crea
 import { setExpiryTimers } from './expiry-timers.ts';
 import { withLease } from './lease.ts';
 import type { GrantHandleRecord, GrantPorts } from './ports.ts';
-import { assertVisible, currentApprovers, speaksForRequester } from './visibility.ts';
+import { visibleNow } from './on-call-now.ts';
+import { currentApprovers, speaksForRequester } from './visibility.ts';
 
 export interface ExtendGrantInput {
   requestId: string;
@@ -25,10 +26,10 @@ export interface ExtendGrantInput {
 export async function extendGrant(actor: Actor, input: ExtendGrantInput, ports: GrantPorts): Promise<AccessRequest> {
   const policy = ports.policy.current();
   const now = ports.clock.now();
-  const request = assertVisible(policy, actor, await ports.store.getRequest(input.requestId), input.requestId, now);
+  const { request, onCall } = await visibleNow(policy, actor, await ports.store.getRequest(input.requestId), input.requestId, now, ports.oncall);
   // The requester comes first: a requester who is also an approver of the workflow does not approve their own extension.
   const asRequester = speaksForRequester(policy, actor, request);
-  if (!asRequester && !actsAsAdmin(policy, actor) && !currentApprovers(policy, request, now).includes(actor.id)) {
+  if (!asRequester && !actsAsAdmin(policy, actor) && !currentApprovers(policy, request, now, onCall.people).includes(actor.id)) {
     throw new StintError('FORBIDDEN', `Only the requester, an approver of workflow ${request.workflow} or an admin can extend this grant`);
   }
   requireScope(actor, asRequester ? 'request' : 'approve');

@@ -2,15 +2,18 @@
 import type { RequestStatus } from '../domain/request.ts';
 import { approversFor } from '../policy/index.ts';
 import { actsAsAdmin, type Actor } from './actor.ts';
+import { onCallNow, visibleNow } from './on-call-now.ts';
 import type { CorePorts } from './ports.ts';
 import { presentRequest, type RequestView } from './present-request.ts';
-import { assertVisible, canSee } from './visibility.ts';
+import { canSee } from './visibility.ts';
 
-export async function getRequest(actor: Actor, id: string, ports: Pick<CorePorts, 'store' | 'policy' | 'clock'>): Promise<RequestView> {
+type ReadPorts = Pick<CorePorts, 'store' | 'policy' | 'clock' | 'oncall'>;
+
+export async function getRequest(actor: Actor, id: string, ports: ReadPorts): Promise<RequestView> {
   const policy = ports.policy.current();
   const now = ports.clock.now();
-  const request = assertVisible(policy, actor, await ports.store.getRequest(id), id, now);
-  return presentRequest(request, await ports.store.listDecisions(id), policy, now);
+  const { request, onCall } = await visibleNow(policy, actor, await ports.store.getRequest(id), id, now, ports.oncall);
+  return presentRequest(request, await ports.store.listDecisions(id), policy, now, onCall.people);
 }
 
 export interface ListRequestsInput {
@@ -20,14 +23,15 @@ export interface ListRequestsInput {
   limit?: number;
 }
 
-export async function listRequests(actor: Actor, input: ListRequestsInput, ports: Pick<CorePorts, 'store' | 'policy' | 'clock'>): Promise<RequestView[]> {
+export async function listRequests(actor: Actor, input: ListRequestsInput, ports: ReadPorts): Promise<RequestView[]> {
   const policy = ports.policy.current();
   const now = ports.clock.now();
+  const { people: onCall } = await onCallNow(policy, now, ports.oncall);
   const limit = Math.min(Math.max(input.limit ?? 100, 1), 500);
   const view = input.view ?? 'all';
   // Workflows the caller may approve at some escalation level (levels add approvers; canSee checks each request's own).
   const approverOf = [...policy.workflows.values()]
-    .filter((w) => approversFor(policy, w, now, w.escalation.length).includes(actor.id))
+    .filter((w) => approversFor(policy, w, now, w.escalation.length, onCall).includes(actor.id))
     .map((w) => w.id);
   const statuses = view === 'awaiting' ? ['PENDING' as const] : input.statuses;
   const filters: Array<{ requesterId?: string; workflows?: string[] }> =
@@ -42,10 +46,10 @@ export async function listRequests(actor: Actor, input: ListRequestsInput, ports
   for (const filter of filters) {
     if (filter.workflows && filter.workflows.length === 0) continue;
     for (const request of await ports.store.listRequests({ ...filter, ...(statuses ? { statuses } : {}), limit })) {
-      if (seen.has(request.id) || !canSee(policy, actor, request, now)) continue;
+      if (seen.has(request.id) || !canSee(policy, actor, request, now, onCall)) continue;
       const decisions = await ports.store.listDecisions(request.id);
       if (view === 'awaiting' && (request.requesterId === actor.id || decisions.some((d) => d.approverId === actor.id))) continue;
-      seen.set(request.id, presentRequest(request, decisions, policy, now));
+      seen.set(request.id, presentRequest(request, decisions, policy, now, onCall));
     }
   }
   return [...seen.values()].sort((a, b) => (a.id < b.id ? 1 : -1)).slice(0, limit);

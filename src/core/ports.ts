@@ -291,6 +291,11 @@ export interface Scheduler {
   escalateAt(requestId: string, key: string, at: Date): Promise<void>;
 }
 
+/** Who is on call in a policy rotation at an instant, as person ids (src/oncall: built-in, PagerDuty, Opsgenie). */
+export interface OnCallPort {
+  who(rotation: string, at: Date): Promise<string[]>;
+}
+
 /** The ports every request use case receives. */
 export interface CorePorts {
   store: RequestStore;
@@ -298,6 +303,11 @@ export interface CorePorts {
   clock: Clock;
   notifier: Notifier;
   scheduler: Scheduler;
+  /**
+   * Asked for rotations kept in PagerDuty or Opsgenie when they approve (`approvers: [oncall:x]`); absent in a
+   * deployment without them — such a rotation then approves nobody (fail closed).
+   */
+  oncall?: OnCallPort;
   /** Notification channels this deployment has configured (`slack`, `teams`, `email`). */
   channels: ReadonlySet<string>;
 }
@@ -359,4 +369,6 @@ export interface GrantPorts {
   notifier: Notifier;
   scheduler: Scheduler;
   providers: ProviderLookup;
+  /** As in CorePorts: who is on call in external approver rotations (an approver may revoke or extend). */
+  oncall?: OnCallPort;
 }

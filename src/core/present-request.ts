@@ -4,7 +4,7 @@
  */
 import type { AccessRequest, Decision, RequestStatus, RevokeCause } from '../domain/request.ts';
 import type { Policy } from '../policy/model.ts';
-import { ownerOf } from '../policy/index.ts';
+import { ownerOf, type ExternalOnCall } from '../policy/index.ts';
 import { currentApprovers } from './visibility.ts';
 
 export interface ApproverView {
@@ -42,11 +42,12 @@ export interface RequestView {
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
-export function presentRequest(request: AccessRequest, decisions: Decision[], policy: Policy, now: Date): RequestView {
+/** `external`: who is on call in PagerDuty/Opsgenie approver rotations (core/on-call-now.ts), for the pending list. */
+export function presentRequest(request: AccessRequest, decisions: Decision[], policy: Policy, now: Date, external?: ExternalOnCall): RequestView {
   const owner = ownerOf(policy, request.requesterId);
   const byApprover = new Map(decisions.map((d) => [d.approverId, d]));
   // Auto-approved and break-glass requests had no human approvers to wait for.
-  const eligible = request.autoApproved || request.breakGlass ? [] : currentApprovers(policy, request, now).filter((id) => id !== owner);
+  const eligible = request.autoApproved || request.breakGlass ? [] : currentApprovers(policy, request, now, external).filter((id) => id !== owner);
   const ids = [...new Set([...decisions.map((d) => d.approverId), ...(request.status === 'PENDING' ? eligible : [])])];
   const approvers = ids.map((id): ApproverView => {
     const decision = byApprover.get(id);

@@ -2,13 +2,16 @@
 import { StintError } from '../domain/errors.ts';
 import type { AccessRequest } from '../domain/request.ts';
 import type { Policy } from '../policy/model.ts';
-import { approversFor, ownerOf } from '../policy/index.ts';
+import { approversFor, ownerOf, type ExternalOnCall } from '../policy/index.ts';
 import { actsAsAdmin, type Actor } from './actor.ts';
 
-/** The people who may decide this request now: its workflow's approvers at its escalation level, under the current policy. */
-export function currentApprovers(policy: Policy, request: AccessRequest, now: Date): string[] {
+/**
+ * The people who may decide this request now: its workflow's approvers at its escalation level, under the current
+ * policy (`external`: who is on call in PagerDuty/Opsgenie rotations, from core/on-call-now.ts).
+ */
+export function currentApprovers(policy: Policy, request: AccessRequest, now: Date, external?: ExternalOnCall): string[] {
   const workflow = policy.workflows.get(request.workflow);
-  return workflow ? approversFor(policy, workflow, now, request.escalationLevel) : [];
+  return workflow ? approversFor(policy, workflow, now, request.escalationLevel, external) : [];
 }
 
 /** The requester themself, or the person who owns the requesting service account. */
@@ -16,9 +19,9 @@ export function speaksForRequester(policy: Policy, actor: Actor, request: Access
   return actor.id === request.requesterId || (actor.kind === 'person' && ownerOf(policy, request.requesterId) === actor.id);
 }
 
-export function canSee(policy: Policy, actor: Actor, request: AccessRequest, now: Date): boolean {
+export function canSee(policy: Policy, actor: Actor, request: AccessRequest, now: Date, external?: ExternalOnCall): boolean {
   if (actsAsAdmin(policy, actor) || speaksForRequester(policy, actor, request) || actor.id === request.createdBy) return true;
-  return currentApprovers(policy, request, now).includes(actor.id);
+  return currentApprovers(policy, request, now, external).includes(actor.id);
 }
 
 /** Existence is not leaked: an invisible request is reported exactly like an unknown one. */
@@ -26,7 +29,7 @@ export function notFound(id: string): StintError {
   return new StintError('NOT_FOUND', `No request ${id} that you can see; check the id with \`stint list\``, { id });
 }
 
-export function assertVisible(policy: Policy, actor: Actor, request: AccessRequest | null, id: string, now: Date): AccessRequest {
-  if (!request || !canSee(policy, actor, request, now)) throw notFound(id);
+export function assertVisible(policy: Policy, actor: Actor, request: AccessRequest | null, id: string, now: Date, external?: ExternalOnCall): AccessRequest {
+  if (!request || !canSee(policy, actor, request, now, external)) throw notFound(id);
   return request;
 }

@@ -13,10 +13,11 @@
  */
 import type { Logger } from 'pino';
 import type { Actor } from '../core/actor.ts';
-import type { AuditReader, ChatMessageRecord, ChatMessageStore, Clock, Notification, Notifier, PolicySource, RequestStore } from '../core/ports.ts';
+import { onCallOf } from '../core/on-call-now.ts';
+import type { AuditReader, ChatMessageRecord, ChatMessageStore, Clock, CorePorts, Notification, Notifier, OnCallPort, PolicySource, RequestStore } from '../core/ports.ts';
 import { currentApprovers, speaksForRequester } from '../core/visibility.ts';
 import type { AccessRequest, Decision } from '../domain/request.ts';
-import { expandPrincipals, ownerOf } from '../policy/index.ts';
+import { approverRefs, expandPrincipals, ownerOf, type ExternalOnCall } from '../policy/index.ts';
 import type { Policy } from '../policy/model.ts';
 import { parseNotifyRef } from '../policy/principal-ref.ts';
 import { notifyJobOf, type NotifyJob, type NotifyOutbox } from './notify-outbox.ts';
@@ -28,6 +29,8 @@ export interface ChatSnapshot {
   decisions: Decision[];
   policy: Policy;
   now: Date;
+  /** Who is on call now in the PagerDuty/Opsgenie rotations this request's workflow and break-glass name. */
+  external: ExternalOnCall;
   fingerprint: string;
 }
 
@@ -69,6 +72,33 @@ export interface ChatNotifierDeps {
   clock: Clock;
   logger: Logger;
   outbox: NotifyOutbox;
+  /** Who is on call in rotations kept in PagerDuty or Opsgenie (absent: such rotations reach nobody in chat). */
+  oncall?: OnCallPort;
+}
+
+/** What a chat surface has at hand (its core ports and stores) as the notifier's dependencies; one shape for every platform. */
+export function chatNotifierDeps(deps: {
+  core: Pick<CorePorts, 'store' | 'policy' | 'clock' | 'oncall'>;
+  chatMessages: ChatMessageStore;
+  audit: Pick<AuditReader, 'appendAudit'>;
+  outbox: NotifyOutbox;
+  logger: Logger;
+}): ChatNotifierDeps {
+  const { core, chatMessages } = deps;
+  return {
+    store: {
+      getRequest: (id) => core.store.getRequest(id),
+      listDecisions: (id) => core.store.listDecisions(id),
+      saveChatMessage: (m) => chatMessages.saveChatMessage(m),
+      listChatMessages: (id, platform) => chatMessages.listChatMessages(id, platform),
+    },
+    audit: deps.audit,
+    policy: core.policy,
+    clock: core.clock,
+    logger: deps.logger,
+    outbox: deps.outbox,
+    ...(core.oncall && { oncall: core.oncall }),
+  };
 }
 
 /** Rounds of "update every copy, then look again" before leaving the rest to the next job. */
@@ -116,14 +146,14 @@ export class ChatNotifier<M> implements Notifier {
       case 'breakglass.used': {
         const state = await this.load(job.requestId);
         if (!state) return;
-        await this.post(state, [...(await this.breakGlassTargets(state)), ...(await this.requesterTargets(state))], true);
+        await this.post(state, [...(await this.breakGlassTargets(state)), ...(await this.requesterTargets(state))], { loud: true });
         await this.settle(job.requestId, state.fingerprint);
         return;
       }
       case 'request.escalated': {
         const state = await this.load(job.requestId);
         if (!state) return;
-        if (state.request.status === 'PENDING' && job.level !== undefined) await this.post(state, await this.escalationTargets(state, job.level), true);
+        if (state.request.status === 'PENDING' && job.level !== undefined) await this.post(state, await this.escalationTargets(state, job.level), { loud: true });
         await this.settle(job.requestId);
         return;
       }
@@ -147,7 +177,10 @@ export class ChatNotifier<M> implements Notifier {
     const decisions = await this.deps.store.listDecisions(requestId);
     const policy = this.deps.policy.current();
     const now = this.deps.clock.now();
-    return { request, decisions, policy, now, fingerprint: JSON.stringify(buildRequestCard(request, decisions, policy, now)) };
+    const workflow = policy.workflows.get(request.workflow);
+    const refs = [...(workflow ? approverRefs(workflow) : []), ...(workflow?.escalation.flatMap((s) => s.notify) ?? []), ...(policy.breakGlass?.notify ?? [])];
+    const external = (await onCallOf(policy, refs, now, this.deps.oncall)).people;
+    return { request, decisions, policy, now, external, fingerprint: JSON.stringify(buildRequestCard(request, decisions, policy, now, undefined, external)) };
   }
 
   /**
@@ -167,14 +200,17 @@ export class ChatNotifier<M> implements Notifier {
     return last;
   }
 
-  /** Posts the card to each target that has no copy yet (a retried job does not post twice) and records each copy. */
-  private async post(state: ChatSnapshot, targets: ChatTarget[], loud = false): Promise<void> {
-    const existing = await this.deps.store.listChatMessages(state.request.id, this.platform.name);
+  /**
+   * Posts the card to each target that has no copy yet (a retried job does not post twice) and records each copy.
+   * `loud`: break-glass or escalation in a channel; `reminder`: a fresh copy with a reminder line, even where one exists.
+   */
+  private async post(state: ChatSnapshot, targets: ChatTarget[], options: { loud?: boolean; reminder?: boolean } = {}): Promise<void> {
+    const existing = options.reminder ? [] : await this.deps.store.listChatMessages(state.request.id, this.platform.name);
     const has = (t: ChatTarget) => existing.some((c) => (t.recipientId ? c.recipientId === t.recipientId : c.recipientId === null && c.channel === t.channel));
     const unique = targets.filter((t, i) => targets.findIndex((o) => o.channel === t.channel) === i && !has(t));
     await settleAll(
       unique.map(async (target) => {
-        const message = await this.render(state, target.recipientId, loud && !target.recipientId);
+        const message = await this.render(state, target.recipientId, { loud: options.loud === true && !target.recipientId, reminder: options.reminder === true });
         const sent = await this.platform.post(target, message);
         if (!sent.ok) return this.refused(state.request.id, target.channel, this.platform.methods.post, sent.error);
         await this.deps.store.saveChatMessage({ requestId: state.request.id, platform: this.platform.name, channel: sent.channel, messageId: sent.messageId, recipientId: target.recipientId });
@@ -188,11 +224,15 @@ export class ChatNotifier<M> implements Notifier {
   }
 
   /** The requester's copy is their variant; everyone else's is the approval card, with the buttons they may use. */
-  private async render(state: ChatSnapshot, recipientId: string | null, loud = false): Promise<M> {
+  private async render(state: ChatSnapshot, recipientId: string | null, options: { loud?: boolean; reminder?: boolean } = {}): Promise<M> {
     const viewer = recipientId ? personViewer(recipientId, this.platform.via) : undefined;
-    const card = buildRequestCard(state.request, state.decisions, state.policy, state.now, viewer);
+    const card = this.cardFor(state, viewer);
     if (viewer && speaksForRequester(state.policy, viewer, state.request)) return this.platform.requesterMessage(card);
-    return this.platform.approvalMessage(card, state, { loud });
+    return this.platform.approvalMessage(card, state, options);
+  }
+
+  private cardFor(state: ChatSnapshot, viewer: Actor | undefined): RequestCard {
+    return buildRequestCard(state.request, state.decisions, state.policy, state.now, viewer, state.external);
   }
 
   /** A short line after a transition; an active grant whose requester has no card yet (auto-approved) gets the card. */
@@ -202,7 +242,7 @@ export class ChatNotifier<M> implements Notifier {
     if (!target || (job.event === 'grant.revoke_failed' && (job.attempt ?? 1) > 1)) return;
     const copies = await this.deps.store.listChatMessages(state.request.id, this.platform.name);
     if (state.request.status === 'ACTIVE' && !copies.some((c) => c.recipientId === target.recipientId)) return this.post(state, [target]);
-    const card = buildRequestCard(state.request, state.decisions, state.policy, state.now, personViewer(target.recipientId!, this.platform.via));
+    const card = this.cardFor(state, personViewer(target.recipientId!, this.platform.via));
     await this.send(state.request.id, target, this.platform.noteMessage(card, driftNote(job)));
   }
 
@@ -215,16 +255,8 @@ export class ChatNotifier<M> implements Notifier {
     if (!state || state.request.status !== 'PENDING') return;
     const owner = ownerOf(state.policy, state.request.requesterId);
     const decided = new Set(state.decisions.map((d) => d.approverId));
-    const waiting = currentApprovers(state.policy, state.request, state.now).filter((id) => id !== owner && !decided.has(id));
-    const targets = await this.platform.directTargets(state.policy, waiting);
-    await settleAll(
-      targets.map(async (target) => {
-        const card = buildRequestCard(state.request, state.decisions, state.policy, state.now, personViewer(target.recipientId!, this.platform.via));
-        const sent = await this.platform.post(target, await this.platform.approvalMessage(card, state, { reminder: true }));
-        if (!sent.ok) return this.refused(requestId, target.channel, this.platform.methods.post, sent.error);
-        await this.deps.store.saveChatMessage({ requestId, platform: this.platform.name, channel: sent.channel, messageId: sent.messageId, recipientId: target.recipientId });
-      }),
-    );
+    const waiting = currentApprovers(state.policy, state.request, state.now, state.external).filter((id) => id !== owner && !decided.has(id));
+    await this.post(state, await this.platform.directTargets(state.policy, waiting), { reminder: true });
   }
 
   private async remind(requestId: string): Promise<void> {
@@ -233,7 +265,7 @@ export class ChatNotifier<M> implements Notifier {
     const [target] = state ? await this.requesterTargets(state) : [];
     if (!state || !target || state.request.status !== 'ACTIVE' || !expiresAt) return;
     const minutesLeft = Math.max(1, Math.round((expiresAt.getTime() - state.now.getTime()) / 60_000));
-    const card = buildRequestCard(state.request, state.decisions, state.policy, state.now, personViewer(target.recipientId!, this.platform.via));
+    const card = this.cardFor(state, personViewer(target.recipientId!, this.platform.via));
     await this.send(requestId, target, this.platform.expiringMessage(card, minutesLeft));
   }
 
@@ -247,9 +279,9 @@ export class ChatNotifier<M> implements Notifier {
   }
 
   private approverTargets(state: ChatSnapshot): Promise<ChatTarget[]> {
-    const { policy, request, now } = state;
+    const { policy, request, now, external } = state;
     const owner = ownerOf(policy, request.requesterId);
-    return this.platform.directTargets(policy, currentApprovers(policy, request, now).filter((id) => id !== owner));
+    return this.platform.directTargets(policy, currentApprovers(policy, request, now, external).filter((id) => id !== owner));
   }
 
   /**
@@ -284,7 +316,7 @@ export class ChatNotifier<M> implements Notifier {
       const parsed = parseNotifyRef(ref);
       return parsed?.kind === 'channel' && parsed.platform === this.platform.name ? [{ channel: parsed.name, recipientId: null }] : [];
     });
-    const people = [...expandPrincipals(state.policy, refs.filter((ref) => parseNotifyRef(ref)?.kind !== 'channel'), state.now)].filter((id) => id !== except);
+    const people = [...expandPrincipals(state.policy, refs.filter((ref) => parseNotifyRef(ref)?.kind !== 'channel'), state.now, state.external)].filter((id) => id !== except);
     return [...channels, ...(await this.platform.directTargets(state.policy, people))];
   }
 

@@ -9,7 +9,7 @@ import { presentRequest } from '../core/present-request.ts';
 import { currentApprovers, speaksForRequester } from '../core/visibility.ts';
 import { formatDuration } from '../domain/duration.ts';
 import type { AccessRequest, Decision, RequestStatus } from '../domain/request.ts';
-import { resolveScope } from '../policy/index.ts';
+import { resolveScope, type ExternalOnCall } from '../policy/index.ts';
 import type { Policy } from '../policy/model.ts';
 
 export const CARD_ACTIONS = ['approve', 'deny', 'done', 'extend', 'reveal'] as const;
@@ -50,10 +50,11 @@ const MINTING_MODES: Readonly<Record<string, readonly string[]>> = { postgres: [
 /**
  * `viewer`: the person the card is rendered for. Without one (a channel), the actions are all those the state
  * allows; with one, only those this person may take: approvers on a PENDING request they have not decided yet,
- * the requester on an ACTIVE grant. Every click is checked again when it arrives.
+ * the requester on an ACTIVE grant. Every click is checked again when it arrives. `external`: who is on call in
+ * PagerDuty/Opsgenie approver rotations (core/on-call-now.ts).
  */
-export function buildRequestCard(request: AccessRequest, decisions: Decision[], policy: Policy, now: Date, viewer?: Actor): RequestCard {
-  const view = presentRequest(request, decisions, policy, now);
+export function buildRequestCard(request: AccessRequest, decisions: Decision[], policy: Policy, now: Date, viewer?: Actor, external?: ExternalOnCall): RequestCard {
+  const view = presentRequest(request, decisions, policy, now, external);
   const approvals = view.approvers.flatMap((a): CardApproval[] =>
     a.status === 'pending' ? [] : [{ personId: a.id, email: a.email, verdict: a.status === 'approved' ? 'approve' : 'deny', at: a.decidedAt!, comment: a.comment ?? null }],
   );
@@ -76,15 +77,15 @@ export function buildRequestCard(request: AccessRequest, decisions: Decision[], 
     riskSignals: request.riskSignals,
     required: request.required,
     approvals,
-    actions: actionsFor(request, approvals, policy, now, viewer),
+    actions: actionsFor(request, approvals, policy, now, viewer, external),
   };
 }
 
-function actionsFor(request: AccessRequest, approvals: CardApproval[], policy: Policy, now: Date, viewer: Actor | undefined): CardAction[] {
+function actionsFor(request: AccessRequest, approvals: CardApproval[], policy: Policy, now: Date, viewer: Actor | undefined, external: ExternalOnCall | undefined): CardAction[] {
   if (request.status === 'PENDING') {
     if (!viewer) return ['approve', 'deny'];
     const mayDecide =
-      currentApprovers(policy, request, now).includes(viewer.id) && !speaksForRequester(policy, viewer, request) && !approvals.some((a) => a.personId === viewer.id);
+      currentApprovers(policy, request, now, external).includes(viewer.id) && !speaksForRequester(policy, viewer, request) && !approvals.some((a) => a.personId === viewer.id);
     return mayDecide ? ['approve', 'deny'] : [];
   }
   if (request.status === 'ACTIVE' && (!viewer || speaksForRequester(policy, viewer, request))) {

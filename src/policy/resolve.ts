@@ -2,7 +2,7 @@
  * Questions the rest of Stint asks the policy: which resource a scope is, who a reference means at a
  * given time, who may request and approve, who counts as the requester for self-approval.
  */
-import type { Policy, PolicyWorkflow, ResolvedScope } from './model.ts';
+import type { OncallRotation, Policy, PolicyWorkflow, ResolvedScope } from './model.ts';
 import { everyoneOnCall, onCallAt } from './oncall.ts';
 import { globMatch, isGlob, literalPrefix } from './glob.ts';
 import { parsePrincipalRef } from './principal-ref.ts';
@@ -29,8 +29,18 @@ export function resolveScope(policy: Policy, scopeId: string): ResolvedScope | u
   return resource && workflow ? { id: scopeId, resource, workflow } : undefined;
 }
 
-/** The enabled people that `refs` mean at `at` (`group:x`, `person:x`, `x`, `oncall:x`). */
-export function expandPrincipals(policy: Policy, refs: readonly string[], at: Date): Set<string> {
+/**
+ * Who is on call now in rotations kept by an external scheduler (PagerDuty, Opsgenie), as policy person ids per
+ * rotation name. Looking that up is I/O, so callers do it first (core/on-call-now.ts) and pass the answer in; a
+ * rotation missing from it counts as nobody (fail closed).
+ */
+export type ExternalOnCall = ReadonlyMap<string, readonly string[]>;
+
+/**
+ * The enabled people that `refs` mean at `at` (`group:x`, `person:x`, `x`, `oncall:x`). Built-in rotations are
+ * computed; external ones come from `external`, looked up for `at` by the caller.
+ */
+export function expandPrincipals(policy: Policy, refs: readonly string[], at: Date, external?: ExternalOnCall): Set<string> {
   const out = new Set<string>();
   const add = (id: string | undefined) => {
     const person = id === undefined ? undefined : policy.people.get(id);
@@ -42,11 +52,17 @@ export function expandPrincipals(policy: Policy, refs: readonly string[], at: Da
     if (ref.kind === 'person') add(ref.name);
     else if (ref.kind === 'group') for (const member of policy.groups.get(ref.name) ?? []) add(member);
     else {
-      const rotation = policy.oncall[ref.name];
-      if (rotation) add(onCallAt(rotation, at, policy.timezone));
+      const rotation = Object.hasOwn(policy.oncall, ref.name) ? policy.oncall[ref.name] : undefined;
+      if (rotation && isExternal(rotation)) for (const id of external?.get(ref.name) ?? []) add(id);
+      else if (rotation) add(onCallAt(rotation, at, policy.timezone));
     }
   }
   return out;
+}
+
+/** A rotation whose shifts live in PagerDuty or Opsgenie rather than in the policy. */
+export function isExternal(rotation: OncallRotation): boolean {
+  return Boolean(rotation.pagerduty || rotation.opsgenie);
 }
 
 /**
@@ -90,12 +106,17 @@ export function canRequest(policy: Policy, requesterId: string, scope: ResolvedS
 
 /**
  * Who may approve at `at`, sorted: the workflow's approvers plus the `addApprovers` of the escalation steps
- * already reached (`escalationLevel` steps). Disabled people never appear.
+ * already reached (`escalationLevel` steps). Disabled people never appear; external on-call from `external`.
  */
-export function approversFor(policy: Policy, workflow: PolicyWorkflow, at: Date, escalationLevel = 0): string[] {
+export function approversFor(policy: Policy, workflow: PolicyWorkflow, at: Date, escalationLevel = 0, external?: ExternalOnCall): string[] {
+  return [...expandPrincipals(policy, approverRefs(workflow, escalationLevel), at, external)].sort();
+}
+
+/** The approver references of a workflow at an escalation level (its `approvers` plus the steps' `addApprovers`). */
+export function approverRefs(workflow: PolicyWorkflow, escalationLevel = workflow.escalation.length): string[] {
   const refs = [...workflow.approvers];
   for (const step of workflow.escalation.slice(0, Math.max(0, escalationLevel))) refs.push(...step.addApprovers);
-  return [...expandPrincipals(policy, refs, at)].sort();
+  return refs;
 }
 
 /** The person who counts as the requester for self-approval: the person, or a service account's owner. */

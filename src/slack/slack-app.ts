@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AuditReader, ChatMessageStore, CorePorts, GrantPorts } from '../core/ports.ts';
 import { ChannelPacer } from '../notify/channel-pacer.ts';
+import { chatNotifierDeps } from '../notify/chat-notifier.ts';
 import type { NotifyOutbox } from '../notify/notify-outbox.ts';
 import { registerCommands } from './commands.ts';
 import { FastifyReceiver } from './fastify-receiver.ts';
@@ -130,15 +131,7 @@ function createSlackNotifier(deps: SlackSurfaceDeps, boltLogger: BoltLogger): Sl
     logger: boltLogger,
   });
   const sender = new SlackSender({ client, pacer: new ChannelPacer(), logger: logger.child({ surface: 'slack' }) });
-  return new SlackNotifier({
-    sender,
-    store: { getRequest: (id) => deps.core.store.getRequest(id), listDecisions: (id) => deps.core.store.listDecisions(id), saveChatMessage: (m) => deps.chatMessages.saveChatMessage(m), listChatMessages: (id, p) => deps.chatMessages.listChatMessages(id, p) },
-    audit: deps.audit,
-    policy: deps.core.policy,
-    clock: deps.core.clock,
-    logger: logger.child({ surface: 'slack' }),
-    outbox: deps.outbox,
-  });
+  return new SlackNotifier({ sender, ...chatNotifierDeps({ ...deps, logger: logger.child({ surface: 'slack' }) }) });
 }
 
 function adaptLogger(log: Logger): BoltLogger {

@@ -13,6 +13,7 @@ import type { Actor } from '../core/actor.ts';
 import { decideRequest } from '../core/decide-request.ts';
 import { endGrant } from '../core/end-grant.ts';
 import { extendGrant } from '../core/extend-grant.ts';
+import { onCallFor } from '../core/on-call-now.ts';
 import type { ChatMessageStore, CorePorts, GrantPorts, TeamsDirectoryStore } from '../core/ports.ts';
 import { revealCredential } from '../core/reveal-credential.ts';
 import { canSee, speaksForRequester } from '../core/visibility.ts';
@@ -109,11 +110,12 @@ async function viewFor(actor: Actor, requestId: string, conversationId: string, 
   const request = await deps.core.store.getRequest(requestId);
   const policy = deps.core.policy.current();
   const now = deps.core.clock.now();
-  const visible = request !== null && canSee(policy, actor, request, now);
-  if (!request || (!visible && !(await postedHere(requestId, conversationId, deps)))) return messageCard(notice ?? `⛔ Request ${requestId} was not found, or you may not see it.`, requestId);
+  const external = request ? (await onCallFor(policy, request, now, deps.core.oncall)).people : undefined;
+  const visible = request !== null && canSee(policy, actor, request, now, external);
+  if (!request || !external || (!visible && !(await postedHere(requestId, conversationId, deps)))) return messageCard(notice ?? `⛔ Request ${requestId} was not found, or you may not see it.`, requestId);
   const decisions = await deps.core.store.listDecisions(requestId);
-  const card = buildRequestCard(request, decisions, policy, now, visible ? actor : undefined);
-  const options = { refreshUserIds: await refreshUserIds(deps.directory, { request, decisions, policy, now }), ...(notice && { notice }) };
+  const card = buildRequestCard(request, decisions, policy, now, visible ? actor : undefined, external);
+  const options = { refreshUserIds: await refreshUserIds(deps.directory, { request, decisions, policy, now, external }), ...(notice && { notice }) };
   if (!visible) return approvalCard({ ...card, actions: [] }, options);
   return speaksForRequester(policy, actor, request) ? requesterCard(card, options) : approvalCard(card, options);
 }

@@ -19,6 +19,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AuditReader, ChatMessageStore, CorePorts, GrantPorts, TeamsDirectoryStore } from '../core/ports.ts';
 import { ChannelPacer } from '../notify/channel-pacer.ts';
+import { chatNotifierDeps } from '../notify/chat-notifier.ts';
 import type { NotifyOutbox } from '../notify/notify-outbox.ts';
 import { answerCardAction } from './card-actions.ts';
 import { ConversationBook } from './conversations.ts';
@@ -111,16 +112,7 @@ export function createTeamsSurface(deps: TeamsSurfaceDeps): TeamsSurface {
   const identity = new TeamsIdentity({ policy: deps.core.policy, clock: deps.core.clock, audit: (e) => deps.audit.appendAudit(e), directory: deps.directory, logger });
   const book = new ConversationBook({ directory: deps.directory, logger });
   const sender = new TeamsSender({ adapter, appId: s.appId, pacer: new ChannelPacer({ intervalMs: CONVERSATION_INTERVAL_MS }), logger });
-  const notifier = new TeamsNotifier({
-    sender,
-    directory: deps.directory,
-    store: { getRequest: (id) => deps.core.store.getRequest(id), listDecisions: (id) => deps.core.store.listDecisions(id), saveChatMessage: (m) => deps.chatMessages.saveChatMessage(m), listChatMessages: (id, p) => deps.chatMessages.listChatMessages(id, p) },
-    audit: deps.audit,
-    policy: deps.core.policy,
-    clock: deps.core.clock,
-    logger,
-    outbox: deps.outbox,
-  });
+  const notifier = new TeamsNotifier({ sender, directory: deps.directory, ...chatNotifierDeps({ ...deps, logger }) });
   const actionDeps = { core: deps.core, grants: deps.grants, identity, directory: deps.directory, chatMessages: deps.chatMessages, logger };
 
   const onTurn = async (context: TurnContext): Promise<void> => {

@@ -38,9 +38,9 @@ const HINTS: Record<string, string> = {
  * still act on a pending request, the requester of an active grant.
  */
 export async function refreshUserIds(directory: Pick<TeamsDirectoryStore, 'teamsUsersOf'>, state: Omit<ChatSnapshot, 'fingerprint'>): Promise<string[]> {
-  const { policy, request, now } = state;
+  const { policy, request, now, external } = state;
   const owner = ownerOf(policy, request.requesterId);
-  const people = request.status === 'PENDING' ? currentApprovers(policy, request, now).filter((id) => id !== owner) : request.status === 'ACTIVE' && owner ? [owner] : [];
+  const people = request.status === 'PENDING' ? currentApprovers(policy, request, now, external).filter((id) => id !== owner) : request.status === 'ACTIVE' && owner ? [owner] : [];
   const known = await directory.teamsUsersOf(people);
   return people.flatMap((id) => known.get(id)?.teamsUserId ?? []);
 }
