@@ -13,7 +13,7 @@ import { registerRequestRoutes } from './api/request-routes.ts';
 import { loadConfig, type Config } from './config.ts';
 import { applyPolicy } from './core/apply-policy.ts';
 import { authenticateToken, hashToken } from './core/manage-tokens.ts';
-import type { Clock, CorePorts, GrantPorts, Notifier, Provider } from './core/ports.ts';
+import type { Clock, CorePorts, DigestSender, GrantPorts, Notifier, Provider } from './core/ports.ts';
 import { StintError } from './domain/errors.ts';
 import { Redis } from 'ioredis';
 import { BullmqScheduler, SwitchableScheduler } from './jobs/bullmq-scheduler.ts';
@@ -202,6 +202,11 @@ export async function createApp(options: { env?: Record<string, string | undefin
       })
     : undefined;
   if (teams) notifier.add(teams.notifier);
+  // The approvers' daily digest goes to each chat platform that reaches them (none configured: no digest).
+  const digesters = [slack?.notifier, teams?.notifier].filter((n) => n !== undefined);
+  const digestSender: DigestSender | undefined = digesters.length
+    ? { sendDigest: async (personId, items) => void (await Promise.all(digesters.map((d) => d.sendDigest(personId, items)))) }
+    : undefined;
   registerAdminRoutes(server, { tokens: store, audit: store, clock, policy, authenticate });
 
   return {
@@ -238,7 +243,7 @@ export async function createApp(options: { env?: Record<string, string | undefin
         const tuning = o.background ?? {};
         background.workers = startWorkers({ redisUrl: background.redis.url, prefix: config.queuePrefix, ports: grants, logger, metrics, concurrency: tuning.concurrency });
         notifications.startWorker({ redisUrl: background.redis.url, prefix: config.queuePrefix, metrics, concurrency: tuning.concurrency });
-        reconciler = startReconciler({ ports: grants, openSession: () => store.openSession(), logger, metrics, intervalMs: tuning.reconcileIntervalMs });
+        reconciler = startReconciler({ ports: grants, openSession: () => store.openSession(), logger, metrics, intervalMs: tuning.reconcileIntervalMs, ...(digestSender && { digest: digestSender }) });
       }
       return background.redis.url;
     },

@@ -71,6 +71,11 @@ export interface StoreTx {
   appendAudit(event: AuditInput): void;
   /** Inserts or replaces the handle of one scope of a request (unique on requestId + resourceId). */
   saveGrantHandle(handle: GrantHandleRecord): Promise<void>;
+  /**
+   * Claims once-a-period work (`digest` for `2026-12-02`): true for the first claim only, across processes and
+   * restarts, so a leader that took over does not do it again. Rolled back with the transaction.
+   */
+  claimPeriodicRun(name: string, period: string, at: Date): Promise<boolean>;
 }
 
 /** One scope of a request as granted: what revoke needs later (the provider config holds secret references only). */
@@ -267,6 +272,17 @@ export type Notification =
 
 export interface Notifier {
   notify(notification: Notification): Promise<void>;
+}
+
+/** One request in an approver's daily digest, with the approvals it has so far. */
+export interface DigestItem {
+  request: AccessRequest;
+  approvals: number;
+}
+
+/** Sends an approver their daily digest (chat DMs); never throws — a platform that refuses logs it. */
+export interface DigestSender {
+  sendDigest(personId: string, items: DigestItem[]): Promise<void>;
 }
 
 /**

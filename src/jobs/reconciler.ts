@@ -4,10 +4,11 @@
  * repeatable job on purpose: FLUSHALL would delete it. Non-leaders try to take the lock at each tick, so a dead
  * leader is replaced within one interval. A sweep that met rows leased by a worker looks again every second until
  * they are free, so a worker killed mid-revoke costs its lease's remaining seconds, not a whole interval. Every minute the leader
- * also runs the drift sweep (core/sweep-drift.ts).
+ * also runs the drift sweep (core/sweep-drift.ts), and once a day the approvers' digest (core/send-digest.ts).
  */
 import type { Logger } from 'pino';
-import type { GrantPorts } from '../core/ports.ts';
+import type { DigestSender, GrantPorts } from '../core/ports.ts';
+import { sendDigest } from '../core/send-digest.ts';
 import { reconcileDue } from '../core/reconcile-due.ts';
 import { sweepDrift } from '../core/sweep-drift.ts';
 import type { SqlDriver } from '../store/sql-driver.ts';
@@ -28,6 +29,8 @@ export interface ReconcilerOptions {
   graceMs?: number;
   /** How often the leader also runs the drift sweep (providers' check()). @defaultValue 60000 */
   driftIntervalMs?: number;
+  /** Where the approvers' daily digest goes (chat); absent: no digest. */
+  digest?: DigestSender;
 }
 
 export interface Reconciler {
@@ -44,6 +47,8 @@ export function startReconciler(options: ReconcilerOptions): Reconciler {
   let stopped = false;
   let retick: NodeJS.Timeout | undefined;
   let lastDrift = 0;
+  /** The day whose digest this process sent or found sent: later ticks that day cost nothing. */
+  let digestDay: string | undefined;
 
   const work = async () => {
     if (stopped) return;
@@ -68,6 +73,7 @@ export function startReconciler(options: ReconcilerOptions): Reconciler {
       lastDrift = Date.now();
       await drift();
     }
+    if (options.digest && !stopped) await digest(options.digest);
     if (swept.busy.length > 0 && !stopped) {
       // Look again every second while rows are leased: a dead worker's lease (renewed up to LEASE_MS before its
       // death) lapses at a moment we do not know, and invariant 1 leaves no room to wait a whole interval.
@@ -84,6 +90,17 @@ export function startReconciler(options: ReconcilerOptions): Reconciler {
       if (found.errors.length > 0) logger.warn({ errors: found.errors.slice(0, 20) }, 'drift sweep: some checks could not run');
     } catch (err) {
       logger.error({ err }, 'drift sweep failed; retrying at the next one');
+    }
+  };
+
+  const digest = async (sender: DigestSender) => {
+    try {
+      const outcome = await sendDigest({ ...ports, digest: sender }, digestDay);
+      if (outcome.kind === 'not_due') return;
+      digestDay = outcome.period;
+      if (outcome.kind === 'sent') logger.info({ period: outcome.period, approvers: Object.keys(outcome.approvers).length }, 'approver digest sent');
+    } catch (err) {
+      logger.error({ err }, 'approver digest failed; retrying at the next tick');
     }
   };
 

@@ -14,12 +14,26 @@
 import type { Logger } from 'pino';
 import type { Actor } from '../core/actor.ts';
 import { onCallOf } from '../core/on-call-now.ts';
-import type { AuditReader, ChatMessageRecord, ChatMessageStore, Clock, CorePorts, Notification, Notifier, OnCallPort, PolicySource, RequestStore } from '../core/ports.ts';
+import type {
+  AuditReader,
+  ChatMessageRecord,
+  ChatMessageStore,
+  Clock,
+  CorePorts,
+  DigestItem,
+  DigestSender,
+  Notification,
+  Notifier,
+  OnCallPort,
+  PolicySource,
+  RequestStore,
+} from '../core/ports.ts';
 import { currentApprovers, speaksForRequester } from '../core/visibility.ts';
 import type { AccessRequest, Decision } from '../domain/request.ts';
 import { approverRefs, expandPrincipals, ownerOf, type ExternalOnCall } from '../policy/index.ts';
 import type { Policy } from '../policy/model.ts';
 import { parseNotifyRef } from '../policy/principal-ref.ts';
+import { buildDigest, type DigestView } from './digest-view.ts';
 import { notifyJobOf, type NotifyJob, type NotifyOutbox } from './notify-outbox.ts';
 import { buildRequestCard, type RequestCard } from './request-view.ts';
 
@@ -59,6 +73,7 @@ export interface ChatPlatform<M> {
   requesterMessage(card: RequestCard): M;
   noteMessage(card: RequestCard, note?: string): M;
   expiringMessage(card: RequestCard, minutesLeft: number): M;
+  digestMessage(digest: DigestView): M;
   post(target: ChatTarget, message: M): Promise<ChatSendResult>;
   update(copy: ChatMessageRecord, message: M): Promise<ChatSendResult>;
   /** What an admin should do about a refusal (`channel_not_found` → "check the channel id …"). */
@@ -109,7 +124,10 @@ export function personViewer(personId: string, via: Actor['via']): Actor {
   return { id: personId, kind: 'person', scopes: ['request', 'approve'], via };
 }
 
-export class ChatNotifier<M> implements Notifier {
+/** Requests listed in one digest message (Block Kit's 50 blocks hold 20 with their buttons); the rest are counted. */
+const DIGEST_MAX = 20;
+
+export class ChatNotifier<M> implements Notifier, DigestSender {
   private readonly alerted = new Set<string>();
 
   constructor(
@@ -130,6 +148,19 @@ export class ChatNotifier<M> implements Notifier {
    */
   syncCards(requestId: string): Promise<void> {
     return this.deps.outbox.dispatch(this.platform.name, { requestId, event: 'sync' }, 'sync');
+  }
+
+  /** The approver's daily digest, by direct message where this platform reaches them. Never throws. */
+  async sendDigest(personId: string, items: DigestItem[]): Promise<void> {
+    try {
+      const policy = this.deps.policy.current();
+      const [target] = await this.platform.directTargets(policy, [personId]);
+      if (!target || items.length === 0) return;
+      const sent = await this.platform.post(target, this.platform.digestMessage(buildDigest(items, policy, this.deps.clock.now(), DIGEST_MAX)));
+      if (!sent.ok) this.deps.logger.warn({ personId, error: sent.error }, `${this.platform.name} refused the digest to ${personId} (${sent.error}): ${this.platform.hint(sent.error)}`);
+    } catch (err) {
+      this.deps.logger.warn({ err, personId }, `${this.platform.name}: the digest to ${personId} was not delivered`);
+    }
   }
 
   /** One job: what the queue's worker and the inline path run. */

@@ -148,7 +148,7 @@ function approverLabel(policy: Policy, request: AccessRequest): string {
   return names.join(' or ') || 'the approvers';
 }
 
-function requesterLabel(policy: Policy, requesterId: string): string {
+export function requesterLabel(policy: Policy, requesterId: string): string {
   const person = policy.people.get(requesterId);
   if (person) return `${person.name ?? person.id} (${person.email})`;
   const account = policy.serviceAccounts.get(requesterId);

@@ -14,6 +14,7 @@ import { parseLocalDateTime } from './zoned-time.ts';
 
 export const DEFAULTS = {
   timezone: 'UTC',
+  digestAt: '09:00',
   mode: 'membership',
   required: 1,
   approvalWindowSec: 2 * 3600,
@@ -134,6 +135,7 @@ export function buildPolicy(file: PolicyFile, meta: { source: string; fingerprin
         notify: [...file.breakGlass.notify],
       },
     }),
+    digest: file.digest === false ? null : { at: file.digest?.at ?? DEFAULTS.digestAt, weekends: file.digest?.weekends ?? false },
     serviceAccounts,
     risk: { ...DEFAULT_RISK_WEIGHTS, ...definedOnly(file.risk ?? {}) },
   };

@@ -18,6 +18,8 @@ export function describePolicy(policy: Policy): string {
       ? `Break-glass: ${refs(policy, bg.eligible)} for up to ${formatDuration(bg.maxDurationSec)}; notifies ${refs(policy, bg.notify)}`
       : 'Break-glass: not configured',
   );
+  const digest = policy.digest;
+  out.push(digest ? `Approver digest: daily at ${digest.at} ${policy.timezone}${digest.weekends ? '' : ', weekdays only'}` : 'Approver digest: off');
   if (policy.serviceAccounts.size > 0) {
     out.push('Service accounts:');
     for (const s of policy.serviceAccounts.values()) {

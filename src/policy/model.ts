@@ -126,6 +126,12 @@ export const DEFAULT_RISK_WEIGHTS: RiskWeights = {
   recentDenial: 15,
 };
 
+export interface DigestSchedule {
+  /** Local time in the policy's timezone, `HH:MM`. */
+  at: string;
+  weekends: boolean;
+}
+
 export interface Policy {
   version: 1;
   /** Short content hash: recorded on every request as `policyVersion`. */
@@ -143,6 +149,8 @@ export interface Policy {
   resources: PolicyResource[];
   workflows: ReadonlyMap<string, PolicyWorkflow>;
   breakGlass?: BreakGlass;
+  /** The daily approver digest, or null when the policy says `digest: false`. */
+  digest: DigestSchedule | null;
   serviceAccounts: ReadonlyMap<string, PolicyServiceAccount>;
   risk: RiskWeights;
 }

@@ -197,6 +197,19 @@ export const policyFileSchema = z
     breakGlass: z
       .strictObject({ eligible: refList, maxDuration: duration, notify: z.array(z.string().min(1)) })
       .optional(),
+    digest: z
+      .union([
+        z.literal(false),
+        z.strictObject({
+          at: z
+            .string()
+            .regex(/^([01]\d|2[0-3]):[0-5]\d$/, { error: 'expected a local time HH:MM such as 09:00' })
+            .describe('When the digest goes out, in the policy timezone'),
+          weekends: z.boolean().optional().describe('Also on Saturdays and Sundays; default false'),
+        }),
+      ])
+      .optional()
+      .describe('Daily DM to each approver with the requests waiting for them; default { at: "09:00" } on weekdays; false turns it off'),
     serviceAccounts: z
       .array(
         z.strictObject({

@@ -1,8 +1,8 @@
 /**
  * Wire names of Stint's Slack interactivity: button action_ids (the approval cards carry the plain ones, with
  * `value` = the request id), modal callback_ids and the resource picker's action_id. A view that shows buttons for
- * several requests (App Home) numbers them, because Slack refuses two equal action_ids in one view:
- * `stint_approve_home_3`. Handlers match both forms with `actionPattern`.
+ * several requests (App Home, the approvers' digest) numbers them, because Slack refuses two equal action_ids in
+ * one view or message: `stint_approve_home_3`, `stint_approve_list_3`. Handlers match every form with `actionPattern`.
  */
 
 export const ACTION = {
@@ -26,7 +26,12 @@ export function homeActionId(action: ActionName, n: number): string {
   return `${ACTION[action]}_home_${n}`;
 }
 
-/** Matches the card's action_id and the Home tab's numbered ones, nothing else (`stint_done` ≠ `stint_done_x`). */
+/** The n-th button of this kind in a message listing several requests (the approvers' digest). */
+export function listActionId(action: ActionName, n: number): string {
+  return `${ACTION[action]}_list_${n}`;
+}
+
+/** Matches the card's action_id and the numbered ones of Home and lists, nothing else (`stint_done` ≠ `stint_done_x`). */
 export function actionPattern(action: ActionName): RegExp {
-  return new RegExp(`^${ACTION[action]}(?:_home_\\d+)?$`);
+  return new RegExp(`^${ACTION[action]}(?:_(?:home|list)_\\d+)?$`);
 }

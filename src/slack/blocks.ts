@@ -7,7 +7,8 @@
  */
 import type { types } from '@slack/bolt';
 import type { CardAction, RequestCard } from '../notify/request-view.ts';
-import { ACTION } from './action-ids.ts';
+import type { DigestView } from '../notify/digest-view.ts';
+import { ACTION, listActionId } from './action-ids.ts';
 import { escape } from './replies.ts';
 
 type KnownBlock = types.KnownBlock;
@@ -66,6 +67,28 @@ export function expiringMessage(card: RequestCard, minutesLeft: number): SlackMe
       idContext(card.requestId),
     ],
   };
+}
+
+/**
+ * The approver's daily digest: per waiting request (oldest first) what it is, why, how long it has waited, and
+ * Approve / Deny (numbered action ids: Slack refuses two equal ones in one message).
+ */
+export function digestMessage(digest: DigestView): SlackMessage {
+  const blocks: KnownBlock[] = [header(`:card_index_dividers: ${digest.title}`)];
+  for (const [i, e] of digest.entries.entries()) {
+    const line = `*${clipEscaped(e.summary, 300)}*\n>${clipEscaped(e.reason, 500)}\n_${escape(e.status)}_ · \`${e.requestId}\``;
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(line, SECTION_MAX) } });
+    blocks.push({
+      type: 'actions',
+      block_id: `stint_digest_${e.requestId}`,
+      elements: (['approve', 'deny'] as const).map(
+        (action): Button => ({ type: 'button', action_id: listActionId(action, i + 1), value: e.requestId, text: { type: 'plain_text', text: BUTTONS[action].label }, style: BUTTONS[action].style! }),
+      ),
+    });
+  }
+  const more = digest.more > 0 ? `…and ${digest.more} more. ` : '';
+  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `${more}\`/jit pending\` shows every card.` }] });
+  return { text: clip(escape(digest.title), SECTION_MAX), blocks };
 }
 
 /** A short line to the requester after a transition (their card copy is updated as well). */

@@ -7,7 +7,7 @@ import type { ChatMessageRecord } from '../core/ports.ts';
 import { ChatNotifier, type ChatNotifierDeps, type ChatPlatform, type ChatSendResult, type ChatTarget } from '../notify/chat-notifier.ts';
 import type { RequestCard } from '../notify/request-view.ts';
 import type { Policy } from '../policy/model.ts';
-import { approvalCard, expiringMessage, requesterCard, requesterNote, type SlackMessage } from './blocks.ts';
+import { approvalCard, digestMessage, expiringMessage, requesterCard, requesterNote, type SlackMessage } from './blocks.ts';
 import type { SendResult, SlackSender } from './slack-sender.ts';
 
 export const SLACK_PLATFORM = 'slack';
@@ -50,6 +50,7 @@ class SlackPlatform implements ChatPlatform<SlackMessage> {
   requesterMessage = requesterCard;
   noteMessage = requesterNote;
   expiringMessage = expiringMessage;
+  digestMessage = digestMessage;
 
   async post(target: ChatTarget, message: SlackMessage): Promise<ChatSendResult> {
     return sendResult(await this.sender.post(target.channel, message));

@@ -40,6 +40,13 @@ export class PrismaStoreTx implements StoreTx {
     return count === 1;
   }
 
+  async claimPeriodicRun(name: string, period: string, at: Date): Promise<boolean> {
+    const inserted = await this.tx.$executeRaw`
+      INSERT INTO "PeriodicRun" ("name", "period", "ranAt") VALUES (${name}, ${period}, ${at.toISOString()}::timestamptz)
+      ON CONFLICT ("name", "period") DO NOTHING`;
+    return inserted === 1;
+  }
+
   async insertDecision(decision: Decision): Promise<boolean> {
     // ON CONFLICT instead of catching P2002: in PostgreSQL a failed statement aborts the whole transaction.
     const inserted = await this.tx.$executeRaw`

@@ -6,6 +6,7 @@
  * a credential goes in TextRuns, which render no markdown, so a `_` in a password is never eaten.
  */
 import type { RevealedCredential } from '../core/reveal-credential.ts';
+import type { DigestView } from '../notify/digest-view.ts';
 import type { CardAction, RequestCard } from '../notify/request-view.ts';
 import { escape as escapeMessage } from './replies.ts';
 
@@ -104,6 +105,25 @@ export function credentialCard(requestId: string, credentials: RevealedCredentia
     idLine(requestId),
   ];
   return adaptiveCard(body);
+}
+
+/**
+ * The approver's daily digest: one entry per waiting request, oldest first. No buttons: an Action.Execute answer
+ * replaces the card it was clicked on, and one request's card must not replace the whole digest — `pending` sends
+ * each card with Approve / Deny.
+ */
+export function digestCard(digest: DigestView): AdaptiveCard {
+  const entries = digest.entries.flatMap((e): Json[] => [
+    text(`**${escapeText(clip(e.summary, TITLE_MAX))}**`, { spacing: 'Medium', separator: true }),
+    text(escapeText(clip(e.reason, COMMENT_MAX)), { spacing: 'None' }),
+    text(`${escapeText(e.status)} · \`${e.requestId}\``, { size: 'Small', isSubtle: true, spacing: 'None' }),
+  ]);
+  const more = digest.more > 0 ? `…and ${digest.more} more. ` : '';
+  return adaptiveCard([
+    title(`🗂️ ${digest.title}`),
+    ...entries,
+    text(`${more}Send \`pending\` to get each card with Approve and Deny.`, { isSubtle: true, spacing: 'Medium' }),
+  ]);
 }
 
 /** A one-block card answering an invoke (a refused click, an error). `text` is plain: it is escaped here. */

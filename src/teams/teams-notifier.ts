@@ -9,10 +9,11 @@ import type { Activity, ConversationReference } from 'botbuilder';
 import type { ChatMessageRecord, TeamsDirectoryStore } from '../core/ports.ts';
 import { currentApprovers } from '../core/visibility.ts';
 import { ChatNotifier, type ChatNotifierDeps, type ChatPlatform, type ChatSendResult, type ChatSnapshot, type ChatTarget } from '../notify/chat-notifier.ts';
+import type { DigestView } from '../notify/digest-view.ts';
 import type { RequestCard } from '../notify/request-view.ts';
 import { ownerOf } from '../policy/index.ts';
 import type { Policy } from '../policy/model.ts';
-import { approvalCard, cardAttachment, expiringCard, requesterCard, requesterNote, type AdaptiveCard } from './cards.ts';
+import { approvalCard, cardAttachment, digestCard, expiringCard, requesterCard, requesterNote, type AdaptiveCard } from './cards.ts';
 import type { TeamsSender, TeamsSendResult } from './teams-sender.ts';
 
 export const TEAMS_PLATFORM = 'teams';
@@ -85,6 +86,10 @@ class TeamsPlatform implements ChatPlatform<TeamsMessage> {
 
   expiringMessage(card: RequestCard, minutesLeft: number): TeamsMessage {
     return { card: expiringCard(card, minutesLeft) };
+  }
+
+  digestMessage(digest: DigestView): TeamsMessage {
+    return { card: digestCard(digest) };
   }
 
   async post(target: ChatTarget, message: TeamsMessage): Promise<ChatSendResult> {

@@ -11,6 +11,8 @@ interface State {
   decisions: Decision[];
   audit: AuditRecord[];
   grants: GrantHandleRecord[];
+  /** Claimed `name|period` pairs. */
+  runs: Set<string>;
 }
 
 const clone = (s: State): State => ({
@@ -18,10 +20,11 @@ const clone = (s: State): State => ({
   decisions: s.decisions.map((d) => ({ ...d })),
   audit: [...s.audit],
   grants: s.grants.map((g) => ({ ...g })),
+  runs: new Set(s.runs),
 });
 
 export class MemoryStore implements RequestStore {
-  state: State = { requests: new Map(), decisions: [], audit: [], grants: [] };
+  state: State = { requests: new Map(), decisions: [], audit: [], grants: [], runs: new Set() };
   private queue: Promise<unknown> = Promise.resolve();
 
   transaction<T>(work: (tx: StoreTx) => Promise<T>): Promise<T> {
@@ -60,6 +63,12 @@ export class MemoryStore implements RequestStore {
       listDecisions: async (requestId) => s.decisions.filter((d) => d.requestId === requestId),
       appendAudit: (e) => {
         pendingAudit.push(e);
+      },
+      claimPeriodicRun: async (name, period) => {
+        const key = `${name}|${period}`;
+        if (s.runs.has(key)) return false;
+        s.runs.add(key);
+        return true;
       },
       saveGrantHandle: async (h) => {
         s.grants = [...s.grants.filter((g) => !(g.requestId === h.requestId && g.resourceId === h.resourceId)), { ...h }];

@@ -129,6 +129,7 @@ describe.each(TEST_STORE_KINDS)('schema on %s', (kind) => {
       'ApiToken',
       'AuditEvent',
       'AuditHead',
+      'PeriodicRun',
     ]);
   });
 
