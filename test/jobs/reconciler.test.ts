@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activateGrant } from '../../src/core/activate-grant.ts';
 import { createRequest } from '../../src/core/create-request.ts';
-import type { GrantPorts } from '../../src/core/ports.ts';
+import type { DigestItem, GrantPorts } from '../../src/core/ports.ts';
 import { startReconciler, type Reconciler } from '../../src/jobs/reconciler.ts';
 import { createLogger } from '../../src/logger.ts';
 import { PolicyHolder } from '../../src/policy/policy-holder.ts';
@@ -69,5 +69,33 @@ describe('reconciler', () => {
     await leader.tick();
     expect(await store.getRequest(request.id)).toMatchObject({ status: 'REVOKED', revokeCause: 'expired' });
     expect(noop.activeGrants()).toHaveLength(0);
+  });
+
+  it('sends the approvers\' digest once a day from the leader, and not again after a fail-over (claimed in PostgreSQL)', async () => {
+    await Promise.all(loops.splice(0).map((l) => l.stop()));
+    // Created just before the hour: still pending (two-dba's window is 30 minutes) when the digest goes out.
+    clock.set(new Date('2026-11-24T08:55:00Z'));
+    const { request } = await createRequest(
+      person('alice'),
+      { identityId: 'alice', scopes: ['prod-orders-db'], duration: '1h', reason: 'INC-4 stuck orders' },
+      { ...ports, channels: new Set() },
+    );
+    const sent: Array<{ personId: string; ids: string[] }> = [];
+    const digest = { sendDigest: async (personId: string, items: DigestItem[]) => void sent.push({ personId, ids: items.map((i) => i.request.id) }) };
+    clock.set(new Date('2026-11-24T09:00:05Z'));
+    const first = startReconciler({ ports, openSession: () => store.openSession(), logger, intervalMs: 60_000, digest });
+    loops.push(first);
+    await first.tick();
+    await first.tick();
+    expect(sent.map((s) => s.personId).sort()).toEqual(['carol', 'dave', 'frank']);
+    expect(sent.every((s) => s.ids.includes(request.id))).toBe(true);
+    await first.stop();
+    const second = startReconciler({ ports, openSession: () => store.openSession(), logger, intervalMs: 60_000, digest });
+    loops.push(second);
+    await second.tick();
+    await second.tick();
+    expect(second.isLeader()).toBe(true);
+    expect(sent).toHaveLength(3);
+    expect((await store.readAudit(0n, 10_000)).filter((e) => e.action === 'digest.sent')).toHaveLength(1);
   });
 });
