@@ -66,7 +66,7 @@ export async function extendGrant(actor: Actor, input: ExtendGrantInput, ports: 
   }
 
   const leased = await withLease(ports, request.id, () =>
-    extendLeased(request, { actorId: actor.id, from: expiresAt, to: newExpiry, duration: formatDuration(addSec), comment: input.comment?.trim() || null }, ports),
+    extendLeased(request, { actorId: actor.id, from: expiresAt, to: newExpiry, totalSec, duration: formatDuration(addSec), comment: input.comment?.trim() || null }, ports),
   );
   if (!leased.held) throw new StintError('UNAVAILABLE', 'This grant is being changed right now; try again in a few seconds', { requestId: request.id });
   const updated = leased.value;
@@ -91,6 +91,8 @@ interface Extension {
   actorId: string;
   from: Date;
   to: Date;
+  /** The grant's whole length once extended (what the card and the REST view call its duration). */
+  totalSec: number;
   duration: string;
   comment: string | null;
 }
@@ -118,7 +120,7 @@ async function extendLeased(seen: AccessRequest, ext: Extension, ports: GrantPor
   }
 
   const at = ports.clock.now();
-  const patch = { expiresAt: ext.to, nextActionAt: ext.to, generation: seen.generation + 1 };
+  const patch = { expiresAt: ext.to, nextActionAt: ext.to, durationSec: ext.totalSec, generation: seen.generation + 1 };
   const moved = await ports.store.transaction(async (tx) => {
     const locked = await tx.lockRequest(seen.id);
     if (!locked || locked.generation !== seen.generation || !(await tx.transition(seen.id, 'ACTIVE', 'ACTIVE', patch))) return false;

@@ -43,6 +43,7 @@ export type RequestPatch = Partial<
     | 'decidedBy'
     | 'activatedAt'
     | 'expiresAt'
+    | 'durationSec'
     | 'revokedAt'
     | 'revokeCause'
     | 'nextActionAt'

@@ -43,7 +43,7 @@ async function activeRequest(h: Setup, input: Partial<CreateRequestInput> = {}) 
 }
 
 describe('extendGrant', () => {
-  it('moves the expiry through the provider, bumps the generation, sets the new revoke timer and audits it', async () => {
+  it('moves the expiry through the provider, bumps the generation, records the new total duration, sets the new revoke timer and audits it', async () => {
     const h = setup();
     const active = await activeRequest(h);
     const oldExpiry = active.expiresAt!;
@@ -53,7 +53,8 @@ describe('extendGrant', () => {
 
     expect(extended).toMatchObject({ status: 'ACTIVE', expiresAt: newExpiry, nextActionAt: newExpiry, generation: active.generation + 1 });
     expect(h.extended.map((e) => e.newExpiry)).toEqual([newExpiry]);
-    expect(await h.store.getRequest(active.id)).toMatchObject({ expiresAt: newExpiry, generation: 1 });
+    // The grant's length is now 1h30m in all: what the card and the REST view show as its duration.
+    expect(await h.store.getRequest(active.id)).toMatchObject({ expiresAt: newExpiry, generation: 1, durationSec: 90 * 60 });
     expect(h.scheduler.of(active.id)).toContainEqual({ kind: 'revoke', requestId: active.id, key: 'g1', at: newExpiry });
     expect(h.scheduler.of(active.id)).toContainEqual({ kind: 'remind', requestId: active.id, generation: 1, at: new Date(newExpiry.getTime() - 10 * 60_000) });
     expect(h.store.state.audit.at(-1)).toMatchObject({
