@@ -51,6 +51,9 @@ const ENV_SCHEMA = z.object({
 
 export type Env = z.infer<typeof ENV_SCHEMA>;
 
+/** Every environment variable Stint reads (deployment manifests are checked against it). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(ENV_SCHEMA.shape);
+
 export interface Config {
   port: number;
   host: string;
