@@ -71,6 +71,8 @@ export interface Config {
   /** On-call look-ups and pages (src/oncall): each part is off while its secret is absent. */
   pagers: PagersConfig;
   smtpUrl?: string;
+  /** STINT_AUDIT_SIGNING_KEY: Ed25519 PEM (or `file:/path`) that signs the audit anchors of exports. */
+  auditSigningKey?: string;
   logLevel: Env['LOG_LEVEL'];
 }
 
@@ -121,6 +123,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       publicUrl: e.STINT_PUBLIC_URL,
     },
     smtpUrl: e.SMTP_URL,
+    auditSigningKey: e.STINT_AUDIT_SIGNING_KEY,
     logLevel: e.LOG_LEVEL,
   };
 }

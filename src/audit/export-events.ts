@@ -5,6 +5,7 @@
  */
 import { hostname as osHostname } from 'node:os';
 import type { AuditRecord } from '../core/ports.ts';
+import { signAnchor, type AuditAnchor, type SigningKey } from './anchors.ts';
 
 export const EXPORT_FORMATS = ['json', 'syslog', 'cef'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -111,22 +112,76 @@ export function formatAuditEvent(event: AuditRecord, format: ExportFormat, opts?
   }
 }
 
+/** An anchor as an export line in `format` (NDJSON anchors are what `stint audit verify --anchors` reads). */
+export function formatAnchor(anchor: AuditAnchor, format: ExportFormat, opts: ExportOptions = {}): string {
+  switch (format) {
+    case 'json':
+      return JSON.stringify(anchor);
+    case 'syslog': {
+      const params = ['seq', 'hash', 'keyId', 'signature'].map((k) => `${k}="${escapeSdValue(anchor[k as keyof AuditAnchor])}"`);
+      const host = headerField(opts.hostname ?? osHostname(), 255);
+      return `<${FACILITY_AUTHPRIV * 8 + SEVERITY_NOTICE}>1 ${anchor.at} ${host} ${headerField(opts.appName ?? 'stint', 48)} - audit.anchor [${SYSLOG_SD_ID} ${params.join(' ')}] -`;
+    }
+    case 'cef': {
+      const header = ['CEF:0', 'Stint', 'Stint', CEF_PRODUCT_VERSION, 'audit.anchor', 'audit.anchor', String(CEF_SEVERITY_NOTICE)].join('|');
+      const ext: Array<[string, string]> = [
+        ['rt', String(Date.parse(anchor.at))],
+        ['externalId', anchor.seq],
+        ['cs2Label', 'hash'],
+        ['cs2', anchor.hash],
+        ['cs3Label', 'signature'],
+        ['cs3', anchor.signature],
+        ['cs4Label', 'keyId'],
+        ['cs4', anchor.keyId],
+      ];
+      return `${header}|${ext.map(([k, v]) => `${k}=${escapeCefExtension(v)}`).join(' ')}`;
+    }
+  }
+}
+
+export interface AnchorOptions {
+  key: SigningKey;
+  /** An anchor after every this many events, and one after the last. @defaultValue 1000 */
+  every?: number;
+  /** @defaultValue `() => new Date()` */
+  now?: () => Date;
+  /** Also anchor the last event written. @defaultValue true (`--follow` anchors by the minute instead) */
+  atEnd?: boolean;
+}
+
+export interface ExportResult {
+  count: number;
+  /** The last event written (the next export or poll continues after it). */
+  lastSeq: bigint | null;
+  lastHash: string | null;
+}
+
 /**
  * Streams events to `write`, one call per event with the line WITHOUT a trailing newline (the sink adds its
  * own framing: `\n` for a file or stdout, a datagram per line for UDP syslog). Awaits each write, so a
- * slow sink applies back-pressure. Returns the number of events written.
+ * slow sink applies back-pressure. With `anchors`, a signed anchor of the head follows every N events and the
+ * last one.
  */
 export async function exportAudit(
   events: AsyncIterable<AuditRecord>,
   format: ExportFormat,
   write: (line: string) => void | Promise<void>,
-  opts?: ExportOptions,
-): Promise<number> {
+  opts?: ExportOptions & { anchors?: AnchorOptions },
+): Promise<ExportResult> {
   const resolved: ExportOptions = { hostname: opts?.hostname ?? osHostname(), appName: opts?.appName };
+  const anchors = opts?.anchors;
+  const every = Math.max(1, anchors?.every ?? 1000);
+  const anchor = async (seq: bigint, hash: string) => {
+    if (anchors) await write(formatAnchor(signAnchor({ seq, hash }, (anchors.now ?? (() => new Date()))(), anchors.key), format, resolved));
+  };
   let count = 0;
+  let last: AuditRecord | null = null;
   for await (const event of events) {
     await write(formatAuditEvent(event, format, resolved));
     count++;
+    last = event;
+    if (count % every === 0) await anchor(event.seq, event.hash);
   }
-  return count;
+  if (last && count % every !== 0 && anchors?.atEnd !== false) await anchor(last.seq, last.hash);
+  return { count, lastSeq: last?.seq ?? null, lastHash: last?.hash ?? null };
 }

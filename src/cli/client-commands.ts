@@ -8,6 +8,8 @@ export interface CliIo {
   out(text: string): void;
   err(text: string): void;
   env: Record<string, string | undefined>;
+  /** Ends long-running verbs (`audit export --follow`); the CLI wires SIGINT/SIGTERM to it. */
+  signal?: AbortSignal;
 }
 
 const BASE = '/api/v1/credentials/jit';

@@ -5,7 +5,11 @@
  */
 import type { Command } from 'commander';
 import { loadConfig } from '../config.ts';
-import { exportAudit, formatAuditEvent } from '../audit/export-events.ts';
+import { readFile } from 'node:fs/promises';
+import { anchorsIn, checkAnchors, loadPublicKey, loadSigningKey, type AnchorCheck } from '../audit/anchors.ts';
+import { exportAudit } from '../audit/export-events.ts';
+import { followAudit } from '../audit/follow-audit.ts';
+import type { AuditRecord } from '../core/ports.ts';
 import { verifyChain } from '../audit/verify-chain.ts';
 import { describeToken, issueToken, revokeToken, type TokenListing } from '../core/manage-tokens.ts';
 import { parseDuration } from '../domain/duration.ts';
@@ -19,6 +23,60 @@ import type { CliIo } from './client-commands.ts';
 import { runServer } from './run-server.ts';
 
 const viaApi = (io: CliIo) => Boolean(io.env.STINT_URL && io.env.STINT_TOKEN);
+
+/** Events after `afterSeq` from a running server's `GET /api/v1/audit` (NDJSON), in pages. */
+async function* auditOverApi(io: CliIo, afterSeq: bigint, page = API_PAGE): AsyncIterable<AuditRecord> {
+  const client = apiClientFromEnv(io.env);
+  for (;;) {
+    const text = await client.text(`/api/v1/audit?after=${afterSeq}&limit=${page}`);
+    const lines = text.split('\n').filter(Boolean);
+    for (const line of lines) {
+      const e = JSON.parse(line) as { seq: string; at: string; actor: string; action: string; requestId: string | null; data: Record<string, unknown>; prevHash: string; hash: string };
+      const record = { ...e, seq: BigInt(e.seq), at: new Date(e.at) };
+      afterSeq = record.seq;
+      yield record;
+    }
+    if (lines.length < page) return;
+  }
+}
+
+const API_PAGE = 10_000;
+
+/** Aborts on Ctrl-C or SIGTERM (for `--follow` run from a terminal or a service manager). */
+function interrupted(): AbortSignal {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return controller.signal;
+}
+
+/** `verify --anchors FILE`: each anchor signed by the key, and the chain still holding its hash at its seq. */
+async function checkAnchorFile(io: CliIo, file: string, publicKey: string | undefined): Promise<AnchorCheck> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new StintError('INVALID_BODY', `Cannot read the anchors file ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  const anchors = anchorsIn(text);
+  if (anchors.length === 0) throw new StintError('INVALID_BODY', `No anchors in ${file}: export with STINT_AUDIT_SIGNING_KEY set (\`stint audit export --format json\`)`);
+  const signing = loadConfig(io.env).auditSigningKey;
+  const keys = publicKey ? [loadPublicKey(publicKey)] : signing ? [loadSigningKey(signing).publicKey] : [];
+  if (keys.length === 0) throw new StintError('INVALID_BODY', 'Give the public key the anchors were signed with: --public-key, or set STINT_AUDIT_SIGNING_KEY');
+  // The stored hash at a seq: the first event after seq - 1, if it is that one (a rolled-back append leaves a gap).
+  const hashAt = (first: (afterSeq: bigint) => Promise<AuditRecord | undefined>) => async (seq: bigint) => {
+    const event = await first(seq - 1n);
+    return event && event.seq === seq ? event.hash : null;
+  };
+  if (viaApi(io)) {
+    return checkAnchors(anchors, keys, hashAt(async (afterSeq) => {
+      for await (const event of auditOverApi(io, afterSeq, 1)) return event;
+      return undefined;
+    }));
+  }
+  return withStore(io, (store) => checkAnchors(anchors, keys, hashAt(async (afterSeq) => (await store.readAudit(afterSeq, 1))[0])));
+}
 
 async function withStore<T>(io: CliIo, work: (store: Store) => Promise<T>): Promise<T> {
   const config = loadConfig(io.env);
@@ -65,7 +123,10 @@ export function registerServerCommands(program: Command, io: CliIo): void {
   audit
     .command('verify')
     .description('Walk the chain; name the first broken event and exit 1 if any')
-    .action(async () => {
+    .option('--anchors <file>', 'also check the signed anchors in this export (NDJSON): catches a chain rewritten wholesale')
+    .option('--public-key <pem>', 'Ed25519 public key the anchors were signed with (PEM or file:/path; default: derived from STINT_AUDIT_SIGNING_KEY)')
+    .action(async (opts: { anchors?: string; publicKey?: string }) => {
+      const anchored = opts.anchors ? await checkAnchorFile(io, opts.anchors, opts.publicKey) : undefined;
       const result = viaApi(io)
         ? await apiClientFromEnv(io.env).call<{ ok: boolean; count: number; brokenSeq?: string; reason?: string; headHash?: string }>('GET', '/api/v1/audit/verify')
         : await withStore(io, async (store) => {
@@ -77,26 +138,37 @@ export function registerServerCommands(program: Command, io: CliIo): void {
           brokenSeq: result.brokenSeq,
         });
       }
-      io.out(`Audit chain OK: ${result.count} events, head ${result.headHash ?? '(empty)'}`);
+      if (anchored && !anchored.ok) {
+        throw new StintError('AUDIT_BROKEN', `Audit chain REWRITTEN: anchor at seq ${anchored.seq} fails: ${anchored.reason} (${anchored.checked} anchors matched before it)`, {
+          brokenSeq: anchored.seq,
+        });
+      }
+      const anchorsLine = anchored ? `; ${anchored.checked} signed anchors match${anchored.lastSeq ? ` (latest at seq ${anchored.lastSeq})` : ''}` : '';
+      io.out(`Audit chain OK: ${result.count} events, head ${result.headHash ?? '(empty)'}${anchorsLine}`);
     });
   audit
     .command('export')
     .description('Stream audit events for a SIEM')
     .option('--format <format>', 'json | syslog | cef', 'json')
     .option('--after <seq>', 'only events after this sequence number', '0')
-    .action(async (opts: { format: string; after: string }) => {
+    .option('--follow', 'keep streaming new events until interrupted (Ctrl-C)')
+    .option('--anchor-every <n>', 'with STINT_AUDIT_SIGNING_KEY: a signed anchor of the head every N events (and every minute with --follow)', '1000')
+    .action(async (opts: { format: string; after: string; follow?: boolean; anchorEvery: string }) => {
       if (!['json', 'syslog', 'cef'].includes(opts.format)) throw new StintError('INVALID_BODY', `Unknown format "${opts.format}": use json, syslog or cef`);
       const format = opts.format as 'json' | 'syslog' | 'cef';
+      if (!/^\d+$/.test(opts.after)) throw new StintError('INVALID_BODY', `--after takes a sequence number, not "${opts.after}"`);
+      const every = Number(opts.anchorEvery);
+      if (!Number.isInteger(every) || every < 1) throw new StintError('INVALID_BODY', `--anchor-every takes a positive number, not "${opts.anchorEvery}"`);
       const after = BigInt(opts.after);
-      if (viaApi(io)) {
-        const text = await apiClientFromEnv(io.env).text(`/api/v1/audit?after=${after}&limit=100000`);
-        for (const line of text.split('\n').filter(Boolean)) {
-          const e = JSON.parse(line) as { seq: string; at: string; actor: string; action: string; requestId: string | null; data: Record<string, unknown>; prevHash: string; hash: string };
-          io.out(formatAuditEvent({ ...e, seq: BigInt(e.seq), at: new Date(e.at) }, format));
-        }
-        return;
-      }
-      await withStore(io, (store) => exportAudit(store.streamAudit(after), format, (line) => io.out(line)));
+      const signingKey = loadConfig(io.env).auditSigningKey;
+      const anchors = signingKey ? { key: loadSigningKey(signingKey), every } : undefined;
+      const write = (line: string) => io.out(line);
+      const run = async (read: (afterSeq: bigint) => AsyncIterable<AuditRecord>) => {
+        if (!opts.follow) return void (await exportAudit(read(after), format, write, anchors && { anchors }));
+        await followAudit(read, after, format, write, { signal: io.signal ?? interrupted(), ...(anchors && { anchors }) });
+      };
+      if (viaApi(io)) return run((afterSeq) => auditOverApi(io, afterSeq));
+      await withStore(io, (store) => run((afterSeq) => store.streamAudit(afterSeq)));
     });
 
   const token = program.command('token').description('Long-lived API tokens (stint_live_…)');

@@ -103,10 +103,11 @@ describe('exportAudit', () => {
   it('writes one line per event in order and returns the count', async () => {
     const lines: string[] = [];
     const events = [event({ seq: 1n }), event({ seq: 2n })];
-    const count = await exportAudit(fromArray(events), 'json', async (line) => {
+    const { count, lastSeq } = await exportAudit(fromArray(events), 'json', async (line) => {
       lines.push(line);
     });
     expect(count).toBe(2);
+    expect(lastSeq).toBe(2n);
     expect(lines.map((line) => JSON.parse(line).seq)).toEqual(['1', '2']);
   });
 });
