@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { anchorsIn, checkAnchors, loadPublicKey, loadSigningKey, type AnchorCheck } from '../audit/anchors.ts';
 import { exportAudit } from '../audit/export-events.ts';
 import { followAudit } from '../audit/follow-audit.ts';
+import { openSyslogSink } from '../audit/syslog-sink.ts';
 import type { AuditRecord } from '../core/ports.ts';
 import { verifyChain } from '../audit/verify-chain.ts';
 import { describeToken, issueToken, revokeToken, type TokenListing } from '../core/manage-tokens.ts';
@@ -153,7 +154,9 @@ export function registerServerCommands(program: Command, io: CliIo): void {
     .option('--after <seq>', 'only events after this sequence number', '0')
     .option('--follow', 'keep streaming new events until interrupted (Ctrl-C)')
     .option('--anchor-every <n>', 'with STINT_AUDIT_SIGNING_KEY: a signed anchor of the head every N events (and every minute with --follow)', '1000')
-    .action(async (opts: { format: string; after: string; follow?: boolean; anchorEvery: string }) => {
+    .option('--to <url>', 'ship to a syslog collector instead of stdout: syslog+udp://host:514, syslog+tcp://host:601, syslog+tls://host:6514')
+    .option('--ca-file <pem>', 'with syslog+tls: the CA certificates to trust (default: the system\'s)')
+    .action(async (opts: { format: string; after: string; follow?: boolean; anchorEvery: string; to?: string; caFile?: string }) => {
       if (!['json', 'syslog', 'cef'].includes(opts.format)) throw new StintError('INVALID_BODY', `Unknown format "${opts.format}": use json, syslog or cef`);
       const format = opts.format as 'json' | 'syslog' | 'cef';
       if (!/^\d+$/.test(opts.after)) throw new StintError('INVALID_BODY', `--after takes a sequence number, not "${opts.after}"`);
@@ -162,13 +165,19 @@ export function registerServerCommands(program: Command, io: CliIo): void {
       const after = BigInt(opts.after);
       const signingKey = loadConfig(io.env).auditSigningKey;
       const anchors = signingKey ? { key: loadSigningKey(signingKey), every } : undefined;
-      const write = (line: string) => io.out(line);
-      const run = async (read: (afterSeq: bigint) => AsyncIterable<AuditRecord>) => {
-        if (!opts.follow) return void (await exportAudit(read(after), format, write, anchors && { anchors }));
-        await followAudit(read, after, format, write, { signal: io.signal ?? interrupted(), ...(anchors && { anchors }) });
+      const sink = opts.to ? await openSyslogSink(opts.to, { ...(opts.caFile && { caFile: opts.caFile }) }) : undefined;
+      const write = sink ? (line: string) => sink.write(line) : (line: string) => io.out(line);
+      const run = async (read: (afterSeq: bigint) => AsyncIterable<AuditRecord>): Promise<number> => {
+        if (!opts.follow) return (await exportAudit(read(after), format, write, anchors && { anchors })).count;
+        return followAudit(read, after, format, write, { signal: io.signal ?? interrupted(), ...(anchors && { anchors }) });
       };
-      if (viaApi(io)) return run((afterSeq) => auditOverApi(io, afterSeq));
-      await withStore(io, (store) => run((afterSeq) => store.streamAudit(afterSeq)));
+      let shipped: number;
+      try {
+        shipped = viaApi(io) ? await run((afterSeq) => auditOverApi(io, afterSeq)) : await withStore(io, (store) => run((afterSeq) => store.streamAudit(afterSeq)));
+      } finally {
+        await sink?.close();
+      }
+      if (sink) io.out(`Shipped ${shipped} events to ${opts.to}${anchors ? ' with signed anchors' : ''}`);
     });
 
   const token = program.command('token').description('Long-lived API tokens (stint_live_…)');
