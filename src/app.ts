@@ -17,6 +17,7 @@ import type { Clock, CorePorts, DigestSender, GrantPorts, Notifier, Provider } f
 import { StintError } from './domain/errors.ts';
 import { Redis } from 'ioredis';
 import { BullmqScheduler, SwitchableScheduler } from './jobs/bullmq-scheduler.ts';
+import { instrumentProvider, MetricsNotifier } from './jobs/instrument.ts';
 import { createJobMetrics, type JobMetrics } from './jobs/metrics.ts';
 import { NotifyQueue } from './jobs/notify-queue.ts';
 import { closeQueues, createQueues, type StintQueues } from './jobs/queues.ts';
@@ -92,13 +93,14 @@ export async function createApp(options: { env?: Record<string, string | undefin
   const logger = o.logger ?? createLogger(config.logLevel);
   const clock = o.clock ?? { now: () => new Date() };
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  const providers = createProviderRegistry(o.providers ?? defaultProviders(options.env ?? process.env));
+  const metrics = createJobMetrics();
+  metrics.sources.requestsByStatus = () => store.countRequestsByStatus();
+  const providers = createProviderRegistry((o.providers ?? defaultProviders(options.env ?? process.env)).map((p) => instrumentProvider(p, metrics)));
   // Every notifier is told on its own, and none of their errors reaches a use case; chat surfaces join below.
-  const notifier = new FanOutNotifier([o.notifier ?? new LogNotifier(logger)], logger);
+  const notifier = new FanOutNotifier([o.notifier ?? new LogNotifier(logger), new MetricsNotifier(metrics)], logger);
   const notifications = new NotifyQueue(logger);
   // Timers go nowhere until startBackground() connects the queues; PostgreSQL keeps the schedule meanwhile.
   const scheduler = new SwitchableScheduler();
-  const metrics = createJobMetrics();
   const policy = new PolicyHolder();
   const channels = new Set<string>([...(config.slack.enabled ? ['slack'] : []), ...(config.teams.enabled ? ['teams'] : []), ...(config.smtpUrl ? ['email'] : [])]);
   // Who is on call: built-in rotations from the policy, PagerDuty/Opsgenie schedules asked (cached per minute).
@@ -184,6 +186,7 @@ export async function createApp(options: { env?: Record<string, string | undefin
         chatMessages: store,
         outbox: notifications,
         refreshCards: (requestId: string): Promise<void> => slack!.syncCards(requestId),
+        onRateLimited: () => metrics.chatRateLimited.inc({ platform: 'slack' }),
       })
     : undefined;
   if (slack) notifier.add(slack.notifier);
@@ -199,6 +202,7 @@ export async function createApp(options: { env?: Record<string, string | undefin
         chatMessages: store,
         outbox: notifications,
         logger,
+        onRateLimited: () => metrics.chatRateLimited.inc({ platform: 'teams' }),
       })
     : undefined;
   if (teams) notifier.add(teams.notifier);
@@ -236,6 +240,11 @@ export async function createApp(options: { env?: Record<string, string | undefin
         connection.on('error', () => undefined);
         const queues = createQueues(connection, config.queuePrefix, (err) => logger.debug({ err: err.message }, 'queue: Redis error (reconnecting)'));
         scheduler.target = new BullmqScheduler(queues, logger);
+        metrics.sources.queueDepths = async () => {
+          const states = ['waiting', 'active', 'delayed', 'failed'] as const;
+          const all = await Promise.all(Object.entries(queues).map(async ([queue, q]) => ({ queue, counts: await q.getJobCounts(...states) })));
+          return all.flatMap(({ queue, counts }) => states.map((state) => ({ queue, state, count: counts[state] ?? 0 })));
+        };
         notifications.connect(connection, config.queuePrefix, (err) => logger.debug({ err: err.message }, 'queue: Redis error (reconnecting)'));
         background = { redis, connection, queues };
       }

@@ -39,6 +39,8 @@ export interface SlackSurfaceDeps {
   chatMessages: ChatMessageStore;
   /** The `notify` queue (or inline delivery) the Slack notifier sends through. */
   outbox: NotifyOutbox;
+  /** Told of every 429 from Slack's Web API (metrics). */
+  onRateLimited?: () => void;
 }
 
 export interface SlackSurface {
@@ -130,7 +132,7 @@ function createSlackNotifier(deps: SlackSurfaceDeps, boltLogger: BoltLogger): Sl
     timeout: 10_000,
     logger: boltLogger,
   });
-  const sender = new SlackSender({ client, pacer: new ChannelPacer(), logger: logger.child({ surface: 'slack' }) });
+  const sender = new SlackSender({ client, pacer: new ChannelPacer(), logger: logger.child({ surface: 'slack' }), ...(deps.onRateLimited && { onRateLimited: deps.onRateLimited }) });
   return new SlackNotifier({ sender, ...chatNotifierDeps({ ...deps, logger: logger.child({ surface: 'slack' }) }) });
 }
 

@@ -22,6 +22,8 @@ export interface SlackSenderOptions {
   maxRetryAfterSec?: number;
   /** Retries of network errors and Slack's transient errors, 0.5 s then 1 s apart. @defaultValue 2 */
   transientRetries?: number;
+  /** Told of every 429 (metrics). */
+  onRateLimited?: () => void;
 }
 
 /** Slack's `ok:false` codes that mean "try again later" rather than "this will never work". */
@@ -50,6 +52,7 @@ export class SlackSender {
       } catch (err) {
         const retryAfter = rateLimitOf(err);
         if (retryAfter !== undefined) {
+          this.options.onRateLimited?.();
           if (++rateLimited > (this.options.maxRateLimitWaits ?? 5) || retryAfter > (this.options.maxRetryAfterSec ?? 120)) throw err;
           logger.info({ channel, method, retryAfter }, 'Slack rate-limited a call; waiting as Retry-After says');
           pacer.holdOff(channel, retryAfter * 1_000);

@@ -19,6 +19,8 @@ export interface Store extends RequestStore, PersonStore, TokenStore, AuditReade
   readonly kind: 'postgres' | 'pglite';
   /** Resolves when the database answers a query through Prisma (readiness probes). */
   ping(): Promise<void>;
+  /** How many requests are in each status (metrics). */
+  countRequestsByStatus(): Promise<Record<string, number>>;
   /** Disconnects Prisma, then ends the pool / session / PGlite instance. Idempotent. */
   close(): Promise<void>;
   /**

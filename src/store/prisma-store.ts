@@ -83,6 +83,11 @@ export class PrismaStore implements Store {
     return requests.listDecisions(this.outside('listDecisions'), requestId);
   }
 
+  async countRequestsByStatus(): Promise<Record<string, number>> {
+    const rows = await this.outside('countRequestsByStatus').request.groupBy({ by: ['status'], _count: { _all: true } });
+    return Object.fromEntries(rows.map((r) => [r.status, r._count._all]));
+  }
+
   countAutoApprovals(requesterId: string, since: Date): Promise<number> {
     return requests.countAutoApprovals(this.outside('countAutoApprovals'), requesterId, since);
   }

@@ -50,6 +50,8 @@ export interface TeamsSurfaceDeps {
   chatMessages: ChatMessageStore;
   outbox: NotifyOutbox;
   logger: Logger;
+  /** Told of every 429 from the Bot Connector (metrics). */
+  onRateLimited?: () => void;
 }
 
 export interface TeamsSurface {
@@ -111,7 +113,7 @@ export function createTeamsSurface(deps: TeamsSurfaceDeps): TeamsSurface {
   const logger = deps.logger.child({ surface: 'teams' });
   const identity = new TeamsIdentity({ policy: deps.core.policy, clock: deps.core.clock, audit: (e) => deps.audit.appendAudit(e), directory: deps.directory, logger });
   const book = new ConversationBook({ directory: deps.directory, logger });
-  const sender = new TeamsSender({ adapter, appId: s.appId, pacer: new ChannelPacer({ intervalMs: CONVERSATION_INTERVAL_MS }), logger });
+  const sender = new TeamsSender({ adapter, appId: s.appId, pacer: new ChannelPacer({ intervalMs: CONVERSATION_INTERVAL_MS }), logger, ...(deps.onRateLimited && { onRateLimited: deps.onRateLimited }) });
   const notifier = new TeamsNotifier({ sender, directory: deps.directory, ...chatNotifierDeps({ ...deps, logger }) });
   const actionDeps = { core: deps.core, grants: deps.grants, identity, directory: deps.directory, chatMessages: deps.chatMessages, logger };
 

@@ -21,6 +21,8 @@ export interface TeamsSenderOptions {
   maxRateLimitWaits?: number;
   /** Longest Retry-After honoured as such; longer ones fail the call for the queue's backoff. @defaultValue 120 */
   maxRetryAfterSec?: number;
+  /** Told of every 429 (metrics). */
+  onRateLimited?: () => void;
   /** Retries of network errors and 5xx, 0.5 s then 1 s apart. @defaultValue 2 */
   transientRetries?: number;
 }
@@ -50,6 +52,7 @@ export class TeamsSender {
       if (outcome.ok) return { ok: true, activityId: outcome.id };
       const status = statusOf(outcome.error);
       if (status === 429) {
+        this.options.onRateLimited?.();
         const retryAfter = retryAfterOf(outcome.error) ?? 2 ** rateLimited;
         if (++rateLimited > (this.options.maxRateLimitWaits ?? 5) || retryAfter > (this.options.maxRetryAfterSec ?? 120)) throw outcome.error;
         logger.info({ conversation, method, retryAfter }, 'Teams rate-limited a call; waiting before trying again');

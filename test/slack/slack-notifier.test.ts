@@ -125,6 +125,8 @@ describe('Slack cards, sent inline', () => {
     const updates = await everyCopyUpdated(h, id, (u) => JSON.stringify(u.args.blocks).includes('(1/2: carol)'));
     expect(updates).toHaveLength(4);
     expect(Math.max(...updates.map((u) => u.at)) - approvedAt).toBeGreaterThanOrEqual(950);
+    // Counted for Prometheus (stint_chat_rate_limited_total).
+    expect((await h.app.metrics.chatRateLimited.get()).values).toEqual([expect.objectContaining({ labels: { platform: 'slack' }, value: 1 })]);
   });
 
   it('logs and audits a channel Slack does not know, once, and still serves the other copies', async () => {
