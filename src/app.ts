@@ -186,6 +186,8 @@ export async function createApp(options: { env?: Record<string, string | undefin
   if (slack) notifier.add(slack.notifier);
   const pagers = createPagers(config.pagers, logger, { policy, clock });
   if (pagers.notifier) notifier.add(pagers.notifier);
+  // The break-glass audit record names who was on call, external schedules included.
+  core.onCall = pagers.lookup({ policy, clock });
   const teams = config.teams.enabled
     ? createTeamsSurface({
         settings: { ...config.teams, appId: config.teams.appId!, appPassword: config.teams.appPassword! },

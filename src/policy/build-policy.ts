@@ -132,6 +132,8 @@ export function buildPolicy(file: PolicyFile, meta: { source: string; fingerprin
         eligible: [...file.breakGlass.eligible],
         maxDurationSec: parseDuration(file.breakGlass.maxDuration),
         notify: [...file.breakGlass.notify],
+        // The follow-up review needs someone: security as the policy names it, else the admins.
+        reviewers: [...(file.breakGlass.reviewers ?? file.admins ?? [])],
       },
     }),
     serviceAccounts,
