@@ -14,7 +14,7 @@
 import type { Logger } from 'pino';
 import type { Actor } from '../core/actor.ts';
 import type { AuditReader, ChatMessageRecord, ChatMessageStore, Clock, Notification, Notifier, PolicySource, RequestStore } from '../core/ports.ts';
-import { currentApprovers, speaksForRequester } from '../core/visibility.ts';
+import { currentApprovers, currentReviewers, speaksForRequester } from '../core/visibility.ts';
 import type { AccessRequest, Decision } from '../domain/request.ts';
 import { expandPrincipals, ownerOf } from '../policy/index.ts';
 import type { Policy } from '../policy/model.ts';
@@ -29,6 +29,12 @@ export interface ChatSnapshot {
   policy: Policy;
   now: Date;
   fingerprint: string;
+}
+
+export interface ApprovalMessageOptions {
+  loud?: boolean;
+  reminder?: boolean;
+  reviewReminder?: boolean;
 }
 
 /** Where a copy goes: a channel (recipientId null) or a person's direct chat (recipientId = the person). */
@@ -51,8 +57,11 @@ export interface ChatPlatform<M> {
   directTargets(policy: Policy, personIds: string[]): Promise<ChatTarget[]>;
   /** The channels a workflow names for this platform. */
   workflowChannels(policy: Policy, workflow: string): string[];
-  /** `loud`: break-glass in a channel (mention everyone); `reminder`: a nudge to an approver who has not decided. */
-  approvalMessage(card: RequestCard, state: ChatSnapshot, options: { loud?: boolean; reminder?: boolean }): Promise<M>;
+  /**
+   * `loud`: break-glass in a channel (mention everyone); `reminder`: a nudge to an approver who has not decided;
+   * `reviewReminder`: the daily nudge to a break-glass reviewer.
+   */
+  approvalMessage(card: RequestCard, state: ChatSnapshot, options: ApprovalMessageOptions): Promise<M>;
   requesterMessage(card: RequestCard): M;
   noteMessage(card: RequestCard, note?: string): M;
   expiringMessage(card: RequestCard, minutesLeft: number): M;
@@ -116,10 +125,17 @@ export class ChatNotifier<M> implements Notifier {
       case 'breakglass.used': {
         const state = await this.load(job.requestId);
         if (!state) return;
-        await this.post(state, [...(await this.breakGlassTargets(state)), ...(await this.requesterTargets(state))], true);
+        // One copy per person: a reviewer who is also in breakGlass.notify gets one card (with the review on it).
+        const targets = [...(await this.breakGlassTargets(state)), ...(await this.reviewerTargets(state)), ...(await this.requesterTargets(state))];
+        await this.post(state, targets, true);
         await this.settle(job.requestId, state.fingerprint);
         return;
       }
+      case 'breakglass.reviewed':
+        await this.settle(job.requestId);
+        return;
+      case 'breakglass.review_reminder':
+        return this.remindReviewers(job.requestId);
       case 'request.escalated': {
         const state = await this.load(job.requestId);
         if (!state) return;
@@ -227,6 +243,21 @@ export class ChatNotifier<M> implements Notifier {
     );
   }
 
+  /** The review still waits a day later: a fresh copy (recorded, so it is updated too) to each reviewer. */
+  private async remindReviewers(requestId: string): Promise<void> {
+    const state = await this.load(requestId);
+    if (!state || state.request.reviewStatus !== 'PENDING') return;
+    const targets = await this.reviewerTargets(state);
+    await settleAll(
+      targets.map(async (target) => {
+        const card = buildRequestCard(state.request, state.decisions, state.policy, state.now, personViewer(target.recipientId!, this.platform.via));
+        const sent = await this.platform.post(target, await this.platform.approvalMessage(card, state, { reviewReminder: true }));
+        if (!sent.ok) return this.refused(requestId, target.channel, this.platform.methods.post, sent.error);
+        await this.deps.store.saveChatMessage({ requestId, platform: this.platform.name, channel: sent.channel, messageId: sent.messageId, recipientId: target.recipientId });
+      }),
+    );
+  }
+
   private async remind(requestId: string): Promise<void> {
     const state = await this.load(requestId);
     const expiresAt = state?.request.expiresAt;
@@ -261,6 +292,11 @@ export class ChatNotifier<M> implements Notifier {
     const owner = ownerOf(policy, request.requesterId);
     if (!owner || (request.via !== this.platform.via && !request.notifyChannels.includes(this.platform.name))) return [];
     return this.platform.directTargets(policy, [owner]);
+  }
+
+  /** The break-glass review task: each current reviewer directly (never the requester). */
+  private reviewerTargets(state: ChatSnapshot): Promise<ChatTarget[]> {
+    return this.platform.directTargets(state.policy, currentReviewers(state.policy, state.request, state.now));
   }
 
   /** `breakGlass.notify`: people, groups and on-call directly; `channel:<platform>:<id>` in the channel. */
