@@ -12,9 +12,10 @@ ALTER TABLE "Request"
 UPDATE "Request" SET "reviewStatus" = 'PENDING' WHERE "breakGlass";
 
 ALTER TABLE "Request"
+    -- CASE with COALESCE, not AND/OR: a NULL reviewStatus must fail the check, not make it unknown (which passes).
     ADD CONSTRAINT "Request_reviewStatus_check" CHECK (
-        ("breakGlass" AND "reviewStatus" IN ('PENDING', 'ACKNOWLEDGED'))
-        OR (NOT "breakGlass" AND "reviewStatus" IS NULL)
+        CASE WHEN "breakGlass" THEN COALESCE("reviewStatus" IN ('PENDING', 'ACKNOWLEDGED'), false)
+             ELSE "reviewStatus" IS NULL END
     ),
     ADD CONSTRAINT "Request_reviewed_check" CHECK (
         "reviewStatus" IS DISTINCT FROM 'ACKNOWLEDGED' OR ("reviewedBy" IS NOT NULL AND "reviewedAt" IS NOT NULL)
