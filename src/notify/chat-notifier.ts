@@ -232,26 +232,23 @@ export class ChatNotifier<M> implements Notifier {
     const owner = ownerOf(state.policy, state.request.requesterId);
     const decided = new Set(state.decisions.map((d) => d.approverId));
     const waiting = currentApprovers(state.policy, state.request, state.now).filter((id) => id !== owner && !decided.has(id));
-    const targets = await this.platform.directTargets(state.policy, waiting);
-    await settleAll(
-      targets.map(async (target) => {
-        const card = buildRequestCard(state.request, state.decisions, state.policy, state.now, personViewer(target.recipientId!, this.platform.via));
-        const sent = await this.platform.post(target, await this.platform.approvalMessage(card, state, { reminder: true }));
-        if (!sent.ok) return this.refused(requestId, target.channel, this.platform.methods.post, sent.error);
-        await this.deps.store.saveChatMessage({ requestId, platform: this.platform.name, channel: sent.channel, messageId: sent.messageId, recipientId: target.recipientId });
-      }),
-    );
+    await this.postFresh(state, await this.platform.directTargets(state.policy, waiting), { reminder: true });
   }
 
   /** The review still waits a day later: a fresh copy (recorded, so it is updated too) to each reviewer. */
   private async remindReviewers(requestId: string): Promise<void> {
     const state = await this.load(requestId);
     if (!state || state.request.reviewStatus !== 'PENDING') return;
-    const targets = await this.reviewerTargets(state);
+    await this.postFresh(state, await this.reviewerTargets(state), { reviewReminder: true });
+  }
+
+  /** A new copy to each person, even one who has a copy already (a reminder lands at the bottom of their chat); recorded. */
+  private async postFresh(state: ChatSnapshot, targets: ChatTarget[], options: ApprovalMessageOptions): Promise<void> {
+    const requestId = state.request.id;
     await settleAll(
       targets.map(async (target) => {
         const card = buildRequestCard(state.request, state.decisions, state.policy, state.now, personViewer(target.recipientId!, this.platform.via));
-        const sent = await this.platform.post(target, await this.platform.approvalMessage(card, state, { reviewReminder: true }));
+        const sent = await this.platform.post(target, await this.platform.approvalMessage(card, state, options));
         if (!sent.ok) return this.refused(requestId, target.channel, this.platform.methods.post, sent.error);
         await this.deps.store.saveChatMessage({ requestId, platform: this.platform.name, channel: sent.channel, messageId: sent.messageId, recipientId: target.recipientId });
       }),

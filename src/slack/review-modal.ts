@@ -9,20 +9,18 @@ import { REVIEW_MODAL } from './action-ids.ts';
 import { slackActor } from './commands.ts';
 import { publishHome } from './home.ts';
 import { refreshCardsOf, type InteractionDeps } from './interaction-deps.ts';
-import { answerSubmission, textOf } from './modal-forms.ts';
+import { answerSubmission, requestModal, textOf } from './modal-forms.ts';
 
 export const REVIEW_COMMENT_BLOCK = 'comment';
 
 export function reviewModal(requestId: string): types.ModalView {
-  return {
-    type: 'modal',
-    callback_id: REVIEW_MODAL,
-    private_metadata: requestId,
-    title: { type: 'plain_text', text: 'Break-glass review' },
-    submit: { type: 'plain_text', text: 'Acknowledge' },
-    close: { type: 'plain_text', text: 'Cancel' },
-    blocks: [
-      { type: 'context', elements: [{ type: 'mrkdwn', text: `Request \`${requestId}\`` }] },
+  return requestModal({
+    callbackId: REVIEW_MODAL,
+    requestId,
+    title: 'Break-glass review',
+    submit: 'Acknowledge',
+    context: `Request \`${requestId}\`: acknowledge once you have looked at what was done with this access.`,
+    inputs: [
       {
         type: 'input',
         block_id: REVIEW_COMMENT_BLOCK,
@@ -32,7 +30,7 @@ export function reviewModal(requestId: string): types.ModalView {
         element: { type: 'plain_text_input', action_id: REVIEW_COMMENT_BLOCK, multiline: true, max_length: REVIEW_COMMENT_MAX },
       },
     ],
-  };
+  });
 }
 
 export function registerReviewModal(app: App, deps: InteractionDeps): void {
