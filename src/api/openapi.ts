@@ -76,10 +76,28 @@ export function openApiDocument(version: string): Record<string, unknown> {
           summary: 'Requests visible to the caller',
           parameters: [
             { name: 'status', in: 'query', schema: { type: 'string' }, description: 'Comma-separated states' },
-            { name: 'view', in: 'query', schema: { type: 'string', enum: ['mine', 'awaiting', 'all'] } },
+            {
+              name: 'view',
+              in: 'query',
+              schema: { type: 'string', enum: ['mine', 'awaiting', 'all'] },
+              description: 'awaiting: pending requests you may decide, and break-glass uses whose review waits for you',
+            },
+            { name: 'review', in: 'query', schema: { type: 'string', enum: ['pending', 'acknowledged'] }, description: 'Only break-glass requests whose review is in this state' },
             { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500 } },
           ],
           responses: { '200': answer('Requests, newest first', S.RequestList), ...errors },
+        },
+      },
+      '/api/v1/requests/{id}/review': {
+        post: {
+          summary: 'Acknowledge the follow-up review of a break-glass use (breakGlass.reviewers; default the admins)',
+          description:
+            'Idempotent: a repeat (by anyone) answers 200 with the unchanged view, whose review names who acknowledged it when. ' +
+            'Errors: SELF_APPROVAL (403, the break-glass requester or a service account\'s owner), NOT_ELIGIBLE (403, not a reviewer ' +
+            'under the current policy), NOT_FOUND (404, unknown or not visible), NOT_BREAK_GLASS (409, the request was not a break-glass use).',
+          parameters: idParam,
+          requestBody: { required: false, content: { 'application/json': { schema: json(S.ReviewBody, 'input') } } },
+          responses: { '200': answer('The request view (its review acknowledged)', S.RequestView), ...errors },
         },
       },
       '/api/v1/tokens': {

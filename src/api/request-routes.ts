@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Actor } from '../core/actor.ts';
 import { cancelRequest } from '../core/cancel-request.ts';
 import { activateGrant } from '../core/activate-grant.ts';
+import { acknowledgeReview } from '../core/acknowledge-review.ts';
 import { createRequest } from '../core/create-request.ts';
 import { decideRequest } from '../core/decide-request.ts';
 import { getRequest, listRequests } from '../core/list-requests.ts';
@@ -13,7 +14,7 @@ import { presentRequest } from '../core/present-request.ts';
 import { revealCredential } from '../core/reveal-credential.ts';
 import type { AccessRequest } from '../domain/request.ts';
 import { parseWith } from './parse.ts';
-import { CommentBody, CreateRequestBody, ExtendBody, ListQuery, RevealBody } from './schemas.ts';
+import { CommentBody, CreateRequestBody, ExtendBody, ListQuery, RevealBody, ReviewBody } from './schemas.ts';
 
 export interface ApiDeps {
   core: CorePorts;
@@ -90,6 +91,13 @@ export function registerRequestRoutes(server: FastifyInstance, deps: ApiDeps): v
   server.get('/api/v1/requests', async (req) => {
     const actor = await deps.authenticate(req);
     const query = parseWith(ListQuery, req.query);
-    return { requests: await listRequests(actor, { statuses: query.status, view: query.view, limit: query.limit }, core) };
+    return { requests: await listRequests(actor, { statuses: query.status, view: query.view, review: query.review, limit: query.limit }, core) };
+  });
+
+  // Break-glass follow-up review (issue 7): a reviewer acknowledges; a repeat answers 200 with the unchanged view.
+  server.post<{ Params: { id: string } }>('/api/v1/requests/:id/review', async (req) => {
+    const actor = await deps.authenticate(req);
+    const body = parseWith(ReviewBody, req.body);
+    return view((await acknowledgeReview(actor, { requestId: req.params.id, comment: body.comment ?? null }, core)).request);
   });
 }

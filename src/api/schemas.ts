@@ -49,6 +49,19 @@ export const ApproverView = z.object({
 
 const timestamp = z.string().nullable().describe('ISO 8601 UTC');
 
+export const ReviewView = z
+  .object({
+    status: z.enum(['pending', 'acknowledged']),
+    reviewers: z.array(z.string()).describe('emails of who may acknowledge it under the current policy (breakGlass.reviewers)'),
+    acknowledgedBy: z.string().nullable(),
+    acknowledgedAt: timestamp,
+    comment: z.string().nullable(),
+  })
+  .nullable()
+  .describe('the follow-up review of a break-glass use; null for other requests');
+
+export const ReviewBody = z.object({ comment: z.string().max(2000).optional().describe('what the reviewer checked; audited and shown on the cards') }).strict();
+
 export const RequestView = z.object({
   id: z.string(),
   status: z.enum(REQUEST_STATUSES),
@@ -71,6 +84,7 @@ export const RequestView = z.object({
   required: z.number(),
   autoApproved: z.boolean(),
   decidedBy: z.string().nullable(),
+  review: ReviewView,
   warnings: z.array(z.string()).optional(),
 });
 
@@ -89,6 +103,10 @@ export const ListQuery = z
         return list as Array<(typeof REQUEST_STATUSES)[number]>;
       }),
     view: z.enum(['mine', 'awaiting', 'all']).optional(),
+    review: z
+      .enum(['pending', 'acknowledged'])
+      .optional()
+      .transform((v) => (v === undefined ? undefined : v === 'pending' ? ('PENDING' as const) : ('ACKNOWLEDGED' as const))),
     limit: z.coerce.number().int().min(1).max(500).optional(),
   })
   .strict();

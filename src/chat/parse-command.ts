@@ -9,6 +9,7 @@ export type ChatCommand =
   | { verb: 'pending' }
   | { verb: 'request' | 'breakglass'; resource: string; duration: string; reason: string }
   | { verb: 'approve' | 'deny'; id: string; comment: string }
+  | { verb: 'review'; id: string; comment: string }
   | { verb: 'cancel' | 'done' | 'revoke'; id: string }
   | { verb: 'extend'; id: string; duration: string };
 
@@ -21,6 +22,7 @@ export const USAGE = [
   '`/jit approve <id> [comment]` · `/jit deny <id> <reason>`',
   '`/jit cancel <id>` · `/jit done <id>` · `/jit extend <id> <duration>` · `/jit revoke <id>`',
   '`/jit breakglass <resource> <duration> <reason…>` — emergency access, granted at once and loudly reported',
+  '`/jit review <id> [comment]` — acknowledge the review of a break-glass use (reviewers)',
   '`/jit help` — this list',
 ].join('\n');
 
@@ -63,6 +65,10 @@ export function parseCommand(text: string): ParsedCommand {
       const comment = rest.slice(1).join(' ');
       if (v === 'deny' && comment === '') return usage(`Say why you deny it: \`${form}\``);
       return { ok: true, command: { verb: v, id: parsed, comment } };
+    }
+    case 'review': {
+      const parsed = id(rest[0], '/jit review <id> [comment]');
+      return typeof parsed === 'string' ? { ok: true, command: { verb: 'review', id: parsed, comment: rest.slice(1).join(' ') } } : parsed;
     }
     case 'cancel':
     case 'done':

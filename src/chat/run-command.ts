@@ -2,6 +2,7 @@
  * The chat verbs (`/jit …` in Slack, `@Stint …` in Teams) run the same use cases as REST and the CLI, here once
  * for both surfaces; each surface gives only its formatting (mrkdwn vs Teams markdown, its usage text).
  */
+import { acknowledgeReview, alreadyReviewedText } from '../core/acknowledge-review.ts';
 import { activateGrant } from '../core/activate-grant.ts';
 import type { Actor } from '../core/actor.ts';
 import { cancelRequest } from '../core/cancel-request.ts';
@@ -44,7 +45,11 @@ export async function runChatCommand(actor: Actor, command: ChatCommand, ports: 
     case 'list':
       return format.list('Your requests', await listRequests(actor, { view: 'mine', limit: 10 }, core), `You have no requests yet. \`${format.requestForm}\` asks for one.`);
     case 'pending':
-      return format.list('Waiting for you', await listRequests(actor, { view: 'awaiting', limit: 20 }, core), 'Nothing is waiting for your approval.');
+      return format.list('Waiting for you', await listRequests(actor, { view: 'awaiting', limit: 20 }, core), 'Nothing is waiting for your approval or review.');
+    case 'review': {
+      const result = await acknowledgeReview(actor, { requestId: command.id, comment: command.comment || null }, core);
+      return result.changed ? `Review acknowledged: ${format.line(await show(command.id))}` : `${alreadyReviewedText(result.request)}: ${format.line(await show(command.id))}`;
+    }
     case 'approve':
     case 'deny': {
       const result = await decideRequest(actor, { requestId: command.id, verdict: command.verb, comment: command.comment || null }, core);

@@ -51,10 +51,15 @@ export function registerClientCommands(program: Command, io: CliIo, client: () =
     .command('list')
     .description('List requests you can see (yours and those you may approve)')
     .option('--status <states>', 'comma-separated states, e.g. PENDING,APPROVED')
-    .option('--view <view>', 'mine | awaiting | all', 'all')
+    .option('--view <view>', 'mine | awaiting | all (awaiting includes break-glass reviews waiting for you)', 'all')
+    .option('--review <state>', 'only break-glass requests whose review is pending | acknowledged')
     .option('--json', 'print the API JSON')
-    .action(async (opts: { status?: string; view?: string; json?: boolean }) => {
-      const query = new URLSearchParams({ ...(opts.status ? { status: opts.status } : {}), ...(opts.view ? { view: opts.view } : {}) });
+    .action(async (opts: { status?: string; view?: string; review?: string; json?: boolean }) => {
+      const query = new URLSearchParams({
+        ...(opts.status ? { status: opts.status } : {}),
+        ...(opts.view ? { view: opts.view } : {}),
+        ...(opts.review ? { review: opts.review } : {}),
+      });
       const { requests } = await client().call<{ requests: RequestView[] }>('GET', `/api/v1/requests?${query}`);
       if (opts.json) io.out(JSON.stringify({ requests }, null, 2));
       else io.out(requests.length ? requests.map(renderRequestLine).join('\n') : 'No requests.');
@@ -83,6 +88,17 @@ export function registerClientCommands(program: Command, io: CliIo, client: () =
   decide('cancel', 'Withdraw your own pending request', false);
   decide('done', 'End your access now (it is revoked at once)', false);
   decide('revoke', 'Take access back from someone (admin or approver)', false);
+
+  program
+    .command('review')
+    .description('Acknowledge the follow-up review of a break-glass use (breakGlass.reviewers)')
+    .argument('<id>')
+    .option('--comment <text>', 'what you checked; audited and shown on the cards')
+    .option('--json', 'print the API JSON')
+    .action(async (id: string, opts: { comment?: string; json?: boolean }) => {
+      const comment = opts.comment?.trim();
+      show(opts.json, await client().call<RequestView>('POST', `/api/v1/requests/${encodeURIComponent(id)}/review`, comment ? { comment } : {}));
+    });
 
   program
     .command('extend')

@@ -22,7 +22,13 @@ export function renderRequest(r: RequestView): string {
   if (r.expiresAt) lines.push(`  expires    ${r.expiresAt}`);
   if (r.revokedAt) lines.push(`  revoked    ${r.revokedAt} (${r.revokeCause ?? 'unknown'})`);
   if (r.statusReason) lines.push(`  why        ${r.statusReason}`);
+  if (r.review) lines.push(`  review     ${renderReview(r.review)}`);
   return lines.join('\n');
+}
+
+function renderReview(review: NonNullable<RequestView['review']>): string {
+  if (review.status === 'pending') return `waiting for ${review.reviewers.join(', ') || 'a reviewer'}`;
+  return `acknowledged by ${review.acknowledgedBy ?? 'a reviewer'} at ${review.acknowledgedAt ?? 'an unknown time'}${review.comment ? ` — ${review.comment}` : ''}`;
 }
 
 export function renderRequestLine(r: RequestView): string {

@@ -19,6 +19,7 @@ import {
   type AutoApproveResult,
   type RiskResult,
 } from '../policy/index.ts';
+import { breakGlassFacts } from './break-glass-facts.ts';
 import { escalationKey, nextEscalationAction } from './escalation.ts';
 import { onCallFor } from './on-call-now.ts';
 import { actsAsAdmin, requireScope, type Actor } from './actor.ts';
@@ -129,7 +130,14 @@ export async function createRequest(actor: Actor, input: CreateRequestInput, por
     // APPROVED its activation, due now.
     nextActionAt: status === 'PENDING' ? nextEscalationAction({ createdAt: now, escalationLevel: 0 }, workflow).at : status === 'APPROVED' ? now : null,
     policyVersion: policy.fingerprint,
+    // The follow-up review exists from the first instant: same row, same INSERT, same transaction.
+    reviewStatus: breakGlass ? 'PENDING' : null,
+    reviewedBy: null,
+    reviewedAt: null,
+    reviewComment: null,
+    reviewRemindedAt: null,
   };
+  const facts = breakGlass ? await breakGlassFacts(policy, owner, now, ports.oncall) : undefined;
 
   await ports.store.transaction(async (tx) => {
     await tx.insertRequest(request);
@@ -145,15 +153,20 @@ export async function createRequest(actor: Actor, input: CreateRequestInput, por
       via: actor.via,
     };
     if (actor.id !== input.identityId) data.onBehalfOf = input.identityId;
-    tx.appendAudit({ actor: actor.id, action: 'request.created', requestId: request.id, data, at: now });
+    // Break-glass events stand on their own in a SIEM: what, why, how risky, who was told, who reviews, who was on call.
+    const breakGlassData = facts ? { reason, ticket, riskScore: risk.score, durationSec, notify: facts.notify, reviewers: facts.reviewers, reviewerIds: facts.reviewerIds, onCall: facts.onCall } : {};
+    tx.appendAudit({ actor: actor.id, action: 'request.created', requestId: request.id, data: { ...data, ...breakGlassData }, at: now });
     if (status === 'APPROVED') {
       tx.appendAudit({
         actor: decidedBy!,
         action: 'request.approved',
         requestId: request.id,
-        data: { autoApproved, breakGlass, ...(breakGlass ? { breakGlassReason: reason } : {}) },
+        data: { autoApproved, breakGlass, ...(breakGlass ? { breakGlassReason: reason, ...breakGlassData } : {}) },
         at: now,
       });
+      if (facts) {
+        tx.appendAudit({ actor: 'stint', action: 'breakglass.review_requested', requestId: request.id, data: { breakGlass: true, reviewers: facts.reviewers, reviewerIds: facts.reviewerIds }, at: now });
+      }
     } else if (status === 'DENIED') {
       tx.appendAudit({ actor: decidedBy!, action: 'request.denied', requestId: request.id, data: { reason: deniedBecause }, at: now });
     }
@@ -169,7 +182,7 @@ export async function createRequest(actor: Actor, input: CreateRequestInput, por
     if (status === 'APPROVED') await ports.scheduler.activateSoon(request.id);
     await ports.notifier.notify({ kind: 'request.decided', request, actorId: decidedBy! });
   }
-  if (breakGlass) await ports.notifier.notify({ kind: 'breakglass.used', request, notify: policy.breakGlass?.notify ?? [] });
+  if (facts) await ports.notifier.notify({ kind: 'breakglass.used', request, notify: facts.notify, reviewerIds: facts.reviewerIds });
 
   const warnings = (input.notifyChannels ?? [])
     .filter((channel) => !ports.channels.has(channel))

@@ -2,7 +2,7 @@
  * The small interfaces use cases receive (STYLE.md: ports). Real implementations live in store/, audit/,
  * notify/; fakes for unit tests in test/fakes/. Nothing here names Prisma, Redis or HTTP.
  */
-import type { AccessRequest, Decision, RequestStatus } from '../domain/request.ts';
+import type { AccessRequest, Decision, RequestStatus, ReviewStatus } from '../domain/request.ts';
 import type { Policy } from '../policy/model.ts';
 
 export interface Clock {
@@ -77,6 +77,19 @@ export interface StoreTx {
    * restarts, so a leader that took over does not do it again. Rolled back with the transaction.
    */
   claimPeriodicRun(name: string, period: string, at: Date): Promise<boolean>;
+  /** `UPDATE … SET reviewStatus='ACKNOWLEDGED', … WHERE id=$1 AND reviewStatus='PENDING'`; true when the row moved. */
+  acknowledgeReview(id: string, review: ReviewAcknowledgement): Promise<boolean>;
+  /**
+   * Records a review reminder at `at`, only while the review is PENDING and its last reminder (or the request's
+   * creation) is at or before `dueBefore`: two leaders, or a sweep after a restart, cannot remind twice.
+   */
+  markReviewReminded(id: string, at: Date, dueBefore: Date): Promise<boolean>;
+}
+
+export interface ReviewAcknowledgement {
+  reviewedBy: string;
+  reviewedAt: Date;
+  reviewComment: string | null;
 }
 
 /** One scope of a request as granted: what revoke needs later (the provider config holds secret references only). */
@@ -98,6 +111,8 @@ export interface RequestFilter {
   limit?: number;
   /** Keyset pagination: requests created before this id (ids are ULID-ordered). */
   beforeId?: string;
+  /** Only break-glass requests whose follow-up review is in this state. */
+  reviewStatus?: ReviewStatus;
 }
 
 export interface RequestStore {
@@ -124,6 +139,8 @@ export interface RequestStore {
   listActiveExpiringBetween(after: Date, before: Date, limit: number): Promise<AccessRequest[]>;
   /** PENDING requests whose next SLA action (step or window end) is after `after` and at or before `before`, soonest first. */
   listPendingDueBetween(after: Date, before: Date, limit: number): Promise<AccessRequest[]>;
+  /** Break-glass requests whose review is PENDING and last reminded (or created) at or before `dueBefore`, oldest first. */
+  listReviewsDue(dueBefore: Date, limit: number): Promise<AccessRequest[]>;
   /** The handles of many requests in one read (the drift sweep). */
   listGrantHandlesOf(requestIds: string[]): Promise<GrantHandleRecord[]>;
   /**
@@ -254,7 +271,12 @@ export type Notification =
   | { kind: 'request.reminder'; request: AccessRequest; approverIds: string[] }
   /** Nobody decided within the approval window: the request is TIMED_OUT. */
   | { kind: 'request.timed_out'; request: AccessRequest }
-  | { kind: 'breakglass.used'; request: AccessRequest; notify: string[] }
+  /** Break-glass was used: loud posts to `notify`, and the review task to each of `reviewerIds` (once per person). */
+  | { kind: 'breakglass.used'; request: AccessRequest; notify: string[]; reviewerIds: string[] }
+  /** A reviewer acknowledged the break-glass review: every copy of the card shows it. */
+  | { kind: 'breakglass.reviewed'; request: AccessRequest; actorId: string }
+  /** The review still waits (reminded once a day): a fresh copy of the card to each reviewer. */
+  | { kind: 'breakglass.review_reminder'; request: AccessRequest; reviewerIds: string[] }
   | { kind: 'policy.reload_failed'; message: string }
   | { kind: 'grant.activated'; request: AccessRequest }
   | { kind: 'grant.failed'; request: AccessRequest; reason: string }

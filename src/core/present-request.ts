@@ -5,7 +5,7 @@
 import type { AccessRequest, Decision, RequestStatus, RevokeCause } from '../domain/request.ts';
 import type { Policy } from '../policy/model.ts';
 import { ownerOf, type ExternalOnCall } from '../policy/index.ts';
-import { currentApprovers } from './visibility.ts';
+import { currentApprovers, currentReviewers } from './visibility.ts';
 
 export interface ApproverView {
   id: string;
@@ -38,6 +38,17 @@ export interface RequestView {
   required: number;
   autoApproved: boolean;
   decidedBy: string | null;
+  /** The follow-up review of a break-glass use; null for other requests. */
+  review: ReviewView | null;
+}
+
+export interface ReviewView {
+  status: 'pending' | 'acknowledged';
+  /** Emails of who may acknowledge it under the current policy. */
+  reviewers: string[];
+  acknowledgedBy: string | null;
+  acknowledgedAt: string | null;
+  comment: string | null;
 }
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
@@ -81,5 +92,17 @@ export function presentRequest(request: AccessRequest, decisions: Decision[], po
     required: request.required,
     autoApproved: request.autoApproved,
     decidedBy: request.decidedBy,
+    review: presentReview(request, policy, now),
+  };
+}
+
+function presentReview(request: AccessRequest, policy: Policy, now: Date): ReviewView | null {
+  if (!request.breakGlass || request.reviewStatus === null) return null;
+  return {
+    status: request.reviewStatus === 'ACKNOWLEDGED' ? 'acknowledged' : 'pending',
+    reviewers: currentReviewers(policy, request, now).map((id) => policy.people.get(id)?.email ?? id),
+    acknowledgedBy: request.reviewedBy,
+    acknowledgedAt: iso(request.reviewedAt),
+    comment: request.reviewComment,
   };
 }

@@ -2,7 +2,7 @@
 import { StintError } from '../domain/errors.ts';
 import type { AccessRequest } from '../domain/request.ts';
 import type { Policy } from '../policy/model.ts';
-import { approversFor, ownerOf, type ExternalOnCall } from '../policy/index.ts';
+import { approversFor, expandPrincipals, ownerOf, type ExternalOnCall } from '../policy/index.ts';
 import { actsAsAdmin, type Actor } from './actor.ts';
 
 /**
@@ -21,7 +21,18 @@ export function speaksForRequester(policy: Policy, actor: Actor, request: Access
 
 export function canSee(policy: Policy, actor: Actor, request: AccessRequest, now: Date, external?: ExternalOnCall): boolean {
   if (actsAsAdmin(policy, actor) || speaksForRequester(policy, actor, request) || actor.id === request.createdBy) return true;
-  return currentApprovers(policy, request, now, external).includes(actor.id);
+  return currentApprovers(policy, request, now, external).includes(actor.id) || currentReviewers(policy, request, now).includes(actor.id);
+}
+
+/**
+ * Who may acknowledge a break-glass request's review now, under the current policy: `breakGlass.reviewers`
+ * (the loader defaults it to `admins`; with no break-glass section any more, the admins). The requester (a
+ * service account's owner) is never among them. Empty for other requests.
+ */
+export function currentReviewers(policy: Policy, request: AccessRequest, now: Date): string[] {
+  if (!request.breakGlass) return [];
+  const owner = ownerOf(policy, request.requesterId);
+  return [...expandPrincipals(policy, policy.breakGlass?.reviewers ?? policy.admins, now)].filter((id) => id !== owner).sort();
 }
 
 /** Existence is not leaked: an invisible request is reported exactly like an unknown one. */

@@ -11,6 +11,8 @@ export const ERROR_CODES = {
   NOT_FOUND: 404,
   NOT_PENDING: 409,
   ALREADY_DECIDED: 409,
+  /** Acknowledging the review of a request that was not a break-glass use (it has none). */
+  NOT_BREAK_GLASS: 409,
   UNKNOWN_SCOPE: 422,
   MIXED_WORKFLOWS: 422,
   INVALID_DURATION: 422,

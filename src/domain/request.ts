@@ -111,7 +111,17 @@ export interface AccessRequest {
   /** Why the request is in its state, when that needs saying (GRANT_FAILED's reason; a revoke that keeps failing). */
   statusReason: string | null;
   policyVersion: string;
+  /** Break-glass only: the follow-up review security must acknowledge (PENDING from creation); null otherwise. */
+  reviewStatus: ReviewStatus | null;
+  reviewedBy: string | null;
+  reviewedAt: Date | null;
+  reviewComment: string | null;
+  /** When the reviewers were last reminded (once a day while PENDING). */
+  reviewRemindedAt: Date | null;
 }
+
+export const REVIEW_STATUSES = ['PENDING', 'ACKNOWLEDGED'] as const;
+export type ReviewStatus = (typeof REVIEW_STATUSES)[number];
 
 export interface Decision {
   id: string;

@@ -4,12 +4,14 @@
  * repeatable job on purpose: FLUSHALL would delete it. Non-leaders try to take the lock at each tick, so a dead
  * leader is replaced within one interval. A sweep that met rows leased by a worker looks again every second until
  * they are free, so a worker killed mid-revoke costs its lease's remaining seconds, not a whole interval. Every minute the leader
- * also runs the drift sweep (core/sweep-drift.ts), and once a day the approvers' digest (core/send-digest.ts).
+ * also runs the drift sweep (core/sweep-drift.ts), once a day the approvers' digest (core/send-digest.ts), and each
+ * sweep reminds the reviewers of break-glass uses left unacknowledged for a day (core/remind-reviews.ts).
  */
 import type { Logger } from 'pino';
 import type { DigestSender, GrantPorts } from '../core/ports.ts';
 import { sendDigest } from '../core/send-digest.ts';
 import { reconcileDue } from '../core/reconcile-due.ts';
+import { remindReviews } from '../core/remind-reviews.ts';
 import { sweepDrift } from '../core/sweep-drift.ts';
 import type { SqlDriver } from '../store/sql-driver.ts';
 import { tryLeadership, type Leadership } from './leader-lock.ts';
@@ -69,6 +71,7 @@ export function startReconciler(options: ReconcilerOptions): Reconciler {
       const { escalated, timedOut, activated, revoked, failed } = swept;
       logger.info({ escalated, timedOut, activated, revoked, failed }, 'reconciler sweep acted on overdue requests');
     }
+    await reviews();
     if (Date.now() - lastDrift >= (options.driftIntervalMs ?? 60_000) && !stopped) {
       lastDrift = Date.now();
       await drift();
@@ -80,6 +83,16 @@ export function startReconciler(options: ReconcilerOptions): Reconciler {
       clearTimeout(retick);
       retick = setTimeout(() => void tick(), BUSY_RETRY_MS);
       retick.unref();
+    }
+  };
+
+  // Break-glass reviews nobody acknowledged: reminded once a day (the rule is in PostgreSQL; see remind-reviews.ts).
+  const reviews = async () => {
+    try {
+      const reminded = await remindReviews(ports);
+      if (reminded.length > 0) logger.info({ reminded }, 'reminded reviewers of unacknowledged break-glass uses');
+    } catch (err) {
+      logger.error({ err }, 'break-glass review reminders failed; retrying at the next sweep');
     }
   };
 

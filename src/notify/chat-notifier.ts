@@ -28,7 +28,7 @@ import type {
   PolicySource,
   RequestStore,
 } from '../core/ports.ts';
-import { currentApprovers, speaksForRequester } from '../core/visibility.ts';
+import { currentApprovers, currentReviewers, speaksForRequester } from '../core/visibility.ts';
 import type { AccessRequest, Decision } from '../domain/request.ts';
 import { approverRefs, expandPrincipals, ownerOf, type ExternalOnCall } from '../policy/index.ts';
 import type { Policy } from '../policy/model.ts';
@@ -46,6 +46,12 @@ export interface ChatSnapshot {
   /** Who is on call now in the PagerDuty/Opsgenie rotations this request's workflow and break-glass name. */
   external: ExternalOnCall;
   fingerprint: string;
+}
+
+export interface ApprovalMessageOptions {
+  loud?: boolean;
+  reminder?: boolean;
+  reviewReminder?: boolean;
 }
 
 /** Where a copy goes: a channel (recipientId null) or a person's direct chat (recipientId = the person). */
@@ -68,8 +74,11 @@ export interface ChatPlatform<M> {
   directTargets(policy: Policy, personIds: string[]): Promise<ChatTarget[]>;
   /** The channels a workflow names for this platform. */
   workflowChannels(policy: Policy, workflow: string): string[];
-  /** `loud`: break-glass in a channel (mention everyone); `reminder`: a nudge to an approver who has not decided. */
-  approvalMessage(card: RequestCard, state: ChatSnapshot, options: { loud?: boolean; reminder?: boolean }): Promise<M>;
+  /**
+   * `loud`: break-glass in a channel (mention everyone); `reminder`: a nudge to an approver who has not decided;
+   * `reviewReminder`: the daily nudge to a break-glass reviewer.
+   */
+  approvalMessage(card: RequestCard, state: ChatSnapshot, options: ApprovalMessageOptions): Promise<M>;
   requesterMessage(card: RequestCard): M;
   noteMessage(card: RequestCard, note?: string): M;
   expiringMessage(card: RequestCard, minutesLeft: number): M;
@@ -177,10 +186,17 @@ export class ChatNotifier<M> implements Notifier, DigestSender {
       case 'breakglass.used': {
         const state = await this.load(job.requestId);
         if (!state) return;
-        await this.post(state, [...(await this.breakGlassTargets(state)), ...(await this.requesterTargets(state))], { loud: true });
+        // One copy per person: a reviewer who is also in breakGlass.notify gets one card (with the review on it).
+        const targets = [...(await this.breakGlassTargets(state)), ...(await this.reviewerTargets(state)), ...(await this.requesterTargets(state))];
+        await this.post(state, targets, { loud: true });
         await this.settle(job.requestId, state.fingerprint);
         return;
       }
+      case 'breakglass.reviewed':
+        await this.settle(job.requestId);
+        return;
+      case 'breakglass.review_reminder':
+        return this.remindReviewers(job.requestId);
       case 'request.escalated': {
         const state = await this.load(job.requestId);
         if (!state) return;
@@ -233,16 +249,17 @@ export class ChatNotifier<M> implements Notifier, DigestSender {
 
   /**
    * Posts the card to each target that has no copy yet (a retried job does not post twice) and records each copy.
-   * `loud`: break-glass or escalation in a channel; `reminder`: a fresh copy with a reminder line, even where one exists.
+   * `loud`: break-glass or escalation in a channel (never in a person's DM); `fresh`: a new copy even where one
+   * exists (a reminder lands at the bottom of their chat), with the reminder line the options ask for.
    */
-  private async post(state: ChatSnapshot, targets: ChatTarget[], options: { loud?: boolean; reminder?: boolean } = {}): Promise<void> {
-    const existing = options.reminder ? [] : await this.deps.store.listChatMessages(state.request.id, this.platform.name);
+  private async post(state: ChatSnapshot, targets: ChatTarget[], options: ApprovalMessageOptions & { fresh?: boolean } = {}): Promise<void> {
+    const { fresh, ...message } = options;
+    const existing = fresh ? [] : await this.deps.store.listChatMessages(state.request.id, this.platform.name);
     const has = (t: ChatTarget) => existing.some((c) => (t.recipientId ? c.recipientId === t.recipientId : c.recipientId === null && c.channel === t.channel));
     const unique = targets.filter((t, i) => targets.findIndex((o) => o.channel === t.channel) === i && !has(t));
     await settleAll(
       unique.map(async (target) => {
-        const message = await this.render(state, target.recipientId, { loud: options.loud === true && !target.recipientId, reminder: options.reminder === true });
-        const sent = await this.platform.post(target, message);
+        const sent = await this.platform.post(target, await this.render(state, target.recipientId, { ...message, loud: message.loud === true && !target.recipientId }));
         if (!sent.ok) return this.refused(state.request.id, target.channel, this.platform.methods.post, sent.error);
         await this.deps.store.saveChatMessage({ requestId: state.request.id, platform: this.platform.name, channel: sent.channel, messageId: sent.messageId, recipientId: target.recipientId });
       }),
@@ -255,7 +272,7 @@ export class ChatNotifier<M> implements Notifier, DigestSender {
   }
 
   /** The requester's copy is their variant; everyone else's is the approval card, with the buttons they may use. */
-  private async render(state: ChatSnapshot, recipientId: string | null, options: { loud?: boolean; reminder?: boolean } = {}): Promise<M> {
+  private async render(state: ChatSnapshot, recipientId: string | null, options: ApprovalMessageOptions = {}): Promise<M> {
     const viewer = recipientId ? personViewer(recipientId, this.platform.via) : undefined;
     const card = this.cardFor(state, viewer);
     if (viewer && speaksForRequester(state.policy, viewer, state.request)) return this.platform.requesterMessage(card);
@@ -287,7 +304,14 @@ export class ChatNotifier<M> implements Notifier, DigestSender {
     const owner = ownerOf(state.policy, state.request.requesterId);
     const decided = new Set(state.decisions.map((d) => d.approverId));
     const waiting = currentApprovers(state.policy, state.request, state.now, state.external).filter((id) => id !== owner && !decided.has(id));
-    await this.post(state, await this.platform.directTargets(state.policy, waiting), { reminder: true });
+    await this.post(state, await this.platform.directTargets(state.policy, waiting), { fresh: true, reminder: true });
+  }
+
+  /** The review still waits a day later: a fresh copy (recorded, so it is updated too) to each reviewer. */
+  private async remindReviewers(requestId: string): Promise<void> {
+    const state = await this.load(requestId);
+    if (!state || state.request.reviewStatus !== 'PENDING') return;
+    await this.post(state, await this.reviewerTargets(state), { fresh: true, reviewReminder: true });
   }
 
   private async remind(requestId: string): Promise<void> {
@@ -324,6 +348,11 @@ export class ChatNotifier<M> implements Notifier, DigestSender {
     const owner = ownerOf(policy, request.requesterId);
     if (!owner || (request.via !== this.platform.via && !request.notifyChannels.includes(this.platform.name))) return [];
     return this.platform.directTargets(policy, [owner]);
+  }
+
+  /** The break-glass review task: each current reviewer directly (never the requester). */
+  private reviewerTargets(state: ChatSnapshot): Promise<ChatTarget[]> {
+    return this.platform.directTargets(state.policy, currentReviewers(state.policy, state.request, state.now));
   }
 
   /** `breakGlass.notify`: people, groups and on-call directly; `channel:<platform>:<id>` in the channel. */

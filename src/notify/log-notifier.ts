@@ -27,7 +27,13 @@ export class LogNotifier implements Notifier {
         this.logger.info({ requestId: n.request.id }, `request ${n.request.id} timed out: nobody decided within the approval window`);
         break;
       case 'breakglass.used':
-        this.logger.warn({ requestId: n.request.id, requester: n.request.requesterId, notify: n.notify }, `BREAK-GLASS used by ${n.request.requesterId}`);
+        this.logger.warn({ requestId: n.request.id, requester: n.request.requesterId, notify: n.notify, reviewers: n.reviewerIds }, `BREAK-GLASS used by ${n.request.requesterId}`);
+        break;
+      case 'breakglass.reviewed':
+        this.logger.info({ requestId: n.request.id, reviewer: n.actorId, comment: n.request.reviewComment }, `break-glass ${n.request.id} reviewed by ${n.actorId}`);
+        break;
+      case 'breakglass.review_reminder':
+        this.logger.warn({ requestId: n.request.id, reviewers: n.reviewerIds }, `break-glass ${n.request.id} still awaits its review: reviewers reminded`);
         break;
       case 'grant.activated':
       case 'grant.revoked':

@@ -17,6 +17,8 @@ export const NOTIFY_EVENTS = [
   'request.reminder',
   'request.timed_out',
   'breakglass.used',
+  'breakglass.reviewed',
+  'breakglass.review_reminder',
   'grant.activated',
   'grant.failed',
   'grant.revoked',
@@ -74,6 +76,11 @@ export function notifyJobOf(n: Notification): { job: NotifyJob; key: string } | 
       return { job, key: 'timed-out' };
     case 'breakglass.used':
       return { job, key: 'breakglass' };
+    case 'breakglass.reviewed':
+      return { job: { ...job, actorId: n.actorId }, key: 'reviewed' };
+    case 'breakglass.review_reminder':
+      // One per reminder: the reconciler records each (reviewRemindedAt), so the key is that day's.
+      return { job, key: `review-reminder-${(n.request.reviewRemindedAt ?? n.request.createdAt).getTime()}` };
     case 'grant.activated':
     case 'grant.extended':
     case 'grant.expiring':

@@ -6,13 +6,13 @@
  */
 import type { Actor } from '../core/actor.ts';
 import { presentRequest } from '../core/present-request.ts';
-import { currentApprovers, speaksForRequester } from '../core/visibility.ts';
+import { currentApprovers, currentReviewers, speaksForRequester } from '../core/visibility.ts';
 import { formatDuration } from '../domain/duration.ts';
 import type { AccessRequest, Decision, RequestStatus } from '../domain/request.ts';
 import { resolveScope, type ExternalOnCall } from '../policy/index.ts';
 import type { Policy } from '../policy/model.ts';
 
-export const CARD_ACTIONS = ['approve', 'deny', 'done', 'extend', 'reveal'] as const;
+export const CARD_ACTIONS = ['approve', 'deny', 'done', 'extend', 'reveal', 'acknowledge'] as const;
 export type CardAction = (typeof CARD_ACTIONS)[number];
 
 export interface CardFact {
@@ -37,6 +37,11 @@ export interface RequestCard {
   stateLine: string;
   /** Said loudly above everything else: break-glass use. */
   banner?: string;
+  /**
+   * Break-glass only: where its follow-up review stands ("Review: waiting for security", "Reviewed by erin at 14:32
+   * UTC — looked fine"); to a reviewer who still has to act it opens with "Break-glass review needed".
+   */
+  reviewLine?: string;
   riskScore: number;
   riskSignals: string[];
   required: number;
@@ -73,6 +78,7 @@ export function buildRequestCard(request: AccessRequest, decisions: Decision[], 
     facts,
     stateLine: stateLine(request, approvals, policy, now),
     ...(request.breakGlass ? { banner: `Break-glass: ${request.requesterId} took this access without approval; it is flagged for review` } : {}),
+    ...(request.reviewStatus ? { reviewLine: reviewLine(request, policy, now, viewer) } : {}),
     riskScore: request.riskScore,
     riskSignals: request.riskSignals,
     required: request.required,
@@ -82,6 +88,32 @@ export function buildRequestCard(request: AccessRequest, decisions: Decision[], 
 }
 
 function actionsFor(request: AccessRequest, approvals: CardApproval[], policy: Policy, now: Date, viewer: Actor | undefined, external: ExternalOnCall | undefined): CardAction[] {
+  return [...lifecycleActions(request, approvals, policy, now, viewer, external), ...(mayReview(request, policy, now, viewer) ? (['acknowledge'] as const) : [])];
+}
+
+/** A pending review is acknowledged by a current reviewer (never the requester); a channel copy offers it to all. */
+function mayReview(request: AccessRequest, policy: Policy, now: Date, viewer: Actor | undefined): boolean {
+  if (request.reviewStatus !== 'PENDING') return false;
+  return !viewer || (currentReviewers(policy, request, now).includes(viewer.id) && !speaksForRequester(policy, viewer, request));
+}
+
+function reviewLine(request: AccessRequest, policy: Policy, now: Date, viewer: Actor | undefined): string {
+  if (request.reviewStatus === 'ACKNOWLEDGED') {
+    const comment = request.reviewComment ? ` — ${request.reviewComment}` : '';
+    return `Reviewed by ${request.reviewedBy ?? 'a reviewer'} at ${formatInstant(request.reviewedAt, now)}${comment}`;
+  }
+  const waiting = `Review: waiting for ${reviewerLabel(policy)}`;
+  return viewer && mayReview(request, policy, now, viewer) ? `Break-glass review needed: look at what was done, then acknowledge it. ${waiting}` : waiting;
+}
+
+/** Who reviews, as the policy names them: `security`, `erin`. */
+function reviewerLabel(policy: Policy): string {
+  const refs = policy.breakGlass?.reviewers ?? policy.admins;
+  const names = [...new Set(refs.map((ref) => ref.replace(/^group:/, '').replace(/^person:/, '').replace(/^oncall:/, 'on-call ')))];
+  return names.join(' or ') || 'the reviewers';
+}
+
+function lifecycleActions(request: AccessRequest, approvals: CardApproval[], policy: Policy, now: Date, viewer: Actor | undefined, external: ExternalOnCall | undefined): CardAction[] {
   if (request.status === 'PENDING') {
     if (!viewer) return ['approve', 'deny'];
     const mayDecide =

@@ -133,6 +133,8 @@ export function buildPolicy(file: PolicyFile, meta: { source: string; fingerprin
         eligible: [...file.breakGlass.eligible],
         maxDurationSec: parseDuration(file.breakGlass.maxDuration),
         notify: [...file.breakGlass.notify],
+        // The follow-up review needs someone: security as the policy names it, else the admins.
+        reviewers: [...(file.breakGlass.reviewers ?? file.admins ?? [])],
       },
     }),
     digest: file.digest === false ? null : { at: file.digest?.at ?? DEFAULTS.digestAt, weekends: file.digest?.weekends ?? false },

@@ -118,6 +118,9 @@ export function checkReferences(file: PolicyFile, policy: Policy): PolicyIssue[]
   if (file.breakGlass) {
     file.breakGlass.eligible.forEach((ref, i) => checkPrincipal(['breakGlass', 'eligible', i], ref));
     file.breakGlass.notify.forEach((ref, i) => checkNotify(['breakGlass', 'notify', i], ref));
+    (file.breakGlass.reviewers ?? []).forEach((ref, i) => checkPrincipal(['breakGlass', 'reviewers', i], ref));
+    // An explicit empty list would leave every break-glass review unacknowledgeable for ever.
+    if (file.breakGlass.reviewers?.length === 0) report(['breakGlass', 'reviewers'], 'names nobody: break-glass use must be reviewed by someone (omit it to use admins)');
   }
 
   accounts.forEach((s, i) => {

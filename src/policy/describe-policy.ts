@@ -15,7 +15,7 @@ export function describePolicy(policy: Policy): string {
   const bg = policy.breakGlass;
   out.push(
     bg
-      ? `Break-glass: ${refs(policy, bg.eligible)} for up to ${formatDuration(bg.maxDurationSec)}; notifies ${refs(policy, bg.notify)}`
+      ? `Break-glass: ${refs(policy, bg.eligible)} for up to ${formatDuration(bg.maxDurationSec)}; notifies ${refs(policy, bg.notify)}; reviewed by ${refs(policy, bg.reviewers)}`
       : 'Break-glass: not configured',
   );
   const digest = policy.digest;

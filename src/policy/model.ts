@@ -88,6 +88,8 @@ export interface BreakGlass {
   eligible: string[];
   maxDurationSec: number;
   notify: string[];
+  /** Who must acknowledge each break-glass use afterwards (principal refs); the file's `reviewers`, else `admins`. */
+  reviewers: string[];
 }
 
 export interface OncallOverride {

@@ -195,7 +195,12 @@ export const policyFileSchema = z
     resources: z.array(resource),
     workflows: z.record(name('a workflow name'), workflow),
     breakGlass: z
-      .strictObject({ eligible: refList, maxDuration: duration, notify: z.array(z.string().min(1)) })
+      .strictObject({
+        eligible: refList,
+        maxDuration: duration,
+        notify: z.array(z.string().min(1)),
+        reviewers: refList.optional().describe('Who acknowledges each break-glass use afterwards (group:, person:, oncall:); default: admins'),
+      })
       .optional(),
     digest: z
       .union([

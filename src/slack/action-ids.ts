@@ -11,12 +11,14 @@ export const ACTION = {
   done: 'stint_done',
   extend: 'stint_extend',
   reveal: 'stint_reveal',
+  acknowledge: 'stint_review',
 } as const;
 
 export type ActionName = keyof typeof ACTION;
 
 export const DENY_MODAL = 'stint_deny_modal';
 export const EXTEND_MODAL = 'stint_extend_modal';
+export const REVIEW_MODAL = 'stint_review_modal';
 export const REQUEST_MODAL = 'stint_request_modal';
 /** The request modal's resource picker (`external_select`): its options come from an `options` handler. */
 export const RESOURCE_PICKER = 'stint_resource';

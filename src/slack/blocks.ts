@@ -33,12 +33,13 @@ const BUTTONS: Record<CardAction, { label: string; style?: 'primary' | 'danger' 
   done: { label: 'Done, remove access', style: 'primary' },
   extend: { label: 'Extend' },
   reveal: { label: 'Reveal credentials' },
+  acknowledge: { label: 'Acknowledge review', style: 'primary' },
 };
 
 /** For channels and approvers: the facts, risk, approvals so far, state, and Approve / Deny while the viewer may. */
 export function approvalCard(card: RequestCard, options: { mention?: string } = {}): SlackMessage {
-  const blocks: KnownBlock[] = [header(card.title), ...banner(card), fields(card.facts), ...approvals(card), stateSection(card)];
-  const buttons = card.actions.filter((a) => a === 'approve' || a === 'deny');
+  const blocks: KnownBlock[] = [header(card.title), ...banner(card), fields(card.facts), ...approvals(card), stateSection(card), ...reviewSection(card)];
+  const buttons = card.actions.filter((a) => a === 'approve' || a === 'deny' || a === 'acknowledge');
   if (buttons.length > 0) blocks.push(actions(card.requestId, buttons));
   blocks.push(idContext(card.requestId));
   const lead = options.mention ? `${options.mention} ` : '';
@@ -48,7 +49,7 @@ export function approvalCard(card: RequestCard, options: { mention?: string } = 
 /** The requester's own copy: what they asked for, where it stands, and Done / Extend / Reveal while it is active. */
 export function requesterCard(card: RequestCard): SlackMessage {
   const facts = card.facts.filter((f) => f.label !== 'Requester' && f.label !== 'Risk');
-  const blocks: KnownBlock[] = [header(`Your request: ${subject(card)}`), ...banner(card), fields(facts), ...approvals(card), stateSection(card)];
+  const blocks: KnownBlock[] = [header(`Your request: ${subject(card)}`), ...banner(card), fields(facts), ...approvals(card), stateSection(card), ...reviewSection(card)];
   const buttons = card.actions.filter((a) => a === 'done' || a === 'extend' || a === 'reveal');
   if (buttons.length > 0) blocks.push(actions(card.requestId, buttons));
   blocks.push(idContext(card.requestId));
@@ -140,6 +141,13 @@ function approvals(card: RequestCard): KnownBlock[] {
 
 function stateSection(card: RequestCard): KnownBlock {
   return { type: 'section', text: { type: 'mrkdwn', text: `${EMOJI[card.status]} *${clipEscaped(card.stateLine, SECTION_MAX - 40)}*` } };
+}
+
+/** Where the break-glass review stands (and, to a reviewer who has to act, that it is needed). */
+function reviewSection(card: RequestCard): KnownBlock[] {
+  if (!card.reviewLine) return [];
+  const emoji = card.actions.includes('acknowledge') ? ':mag:' : card.reviewLine.startsWith('Reviewed') ? ':white_check_mark:' : ':hourglass:';
+  return [{ type: 'section', text: { type: 'mrkdwn', text: `${emoji} ${clipEscaped(card.reviewLine, SECTION_MAX - 40)}` } }];
 }
 
 function actions(requestId: string, which: CardAction[], styles: Partial<Record<CardAction, 'primary' | 'danger'>> = {}): KnownBlock {

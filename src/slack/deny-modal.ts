@@ -10,22 +10,20 @@ import { DENY_MODAL } from './action-ids.ts';
 import { slackActor } from './commands.ts';
 import { publishHome, requestBrief } from './home.ts';
 import { refreshCardsOf, type InteractionDeps } from './interaction-deps.ts';
-import { answerSubmission, textOf } from './modal-forms.ts';
+import { answerSubmission, requestModal, textOf } from './modal-forms.ts';
 
 export const DENY_REASON_BLOCK = 'reason';
 /** Shorter than this is not a reason the requester can act on. */
 export const DENY_REASON_MIN = 5;
 
 export function denyModal(requestId: string): types.ModalView {
-  return {
-    type: 'modal',
-    callback_id: DENY_MODAL,
-    private_metadata: requestId,
-    title: { type: 'plain_text', text: 'Deny request' },
-    submit: { type: 'plain_text', text: 'Deny' },
-    close: { type: 'plain_text', text: 'Cancel' },
-    blocks: [
-      { type: 'context', elements: [{ type: 'mrkdwn', text: `Request \`${requestId}\`` }] },
+  return requestModal({
+    callbackId: DENY_MODAL,
+    requestId,
+    title: 'Deny request',
+    submit: 'Deny',
+    context: `Request \`${requestId}\``,
+    inputs: [
       {
         type: 'input',
         block_id: DENY_REASON_BLOCK,
@@ -34,7 +32,7 @@ export function denyModal(requestId: string): types.ModalView {
         element: { type: 'plain_text_input', action_id: DENY_REASON_BLOCK, multiline: true, min_length: DENY_REASON_MIN, max_length: 2000 },
       },
     ],
-  };
+  });
 }
 
 export function registerDenyModal(app: App, deps: InteractionDeps): void {

@@ -10,21 +10,20 @@ import { EXTEND_MODAL } from './action-ids.ts';
 import { slackActor } from './commands.ts';
 import { publishHome, requestBrief } from './home.ts';
 import { refreshCardsOf, type InteractionDeps } from './interaction-deps.ts';
-import { answerSubmission, DURATION_BLOCK, durationInputs, durationOf } from './modal-forms.ts';
+import { answerSubmission, DURATION_BLOCK, durationInputs, durationOf, requestModal } from './modal-forms.ts';
 
 export const EXTEND_PRESETS = ['30m', '1h', '2h', '4h'];
 const DURATION_CODES = new Set(['INVALID_DURATION', 'DURATION_TOO_LONG', 'NOT_ELIGIBLE']);
 
 export function extendModal(requestId: string): types.ModalView {
-  return {
-    type: 'modal',
-    callback_id: EXTEND_MODAL,
-    private_metadata: requestId,
-    title: { type: 'plain_text', text: 'Extend access' },
-    submit: { type: 'plain_text', text: 'Extend' },
-    close: { type: 'plain_text', text: 'Cancel' },
-    blocks: [{ type: 'context', elements: [{ type: 'mrkdwn', text: `Request \`${requestId}\`: the grant ends later by the time you choose.` }] }, ...durationInputs('How much longer?', EXTEND_PRESETS)],
-  };
+  return requestModal({
+    callbackId: EXTEND_MODAL,
+    requestId,
+    title: 'Extend access',
+    submit: 'Extend',
+    context: `Request \`${requestId}\`: the grant ends later by the time you choose.`,
+    inputs: durationInputs('How much longer?', EXTEND_PRESETS),
+  });
 }
 
 export function registerExtendModal(app: App, deps: InteractionDeps): void {

@@ -84,9 +84,11 @@ export function homeView(content: HomeContent): types.HomeView {
   }
 
   blocks.push({ type: 'divider' }, header('Waiting for you'));
-  if (content.awaiting.length === 0) blocks.push(context('Nothing is waiting for your decision.'));
+  if (content.awaiting.length === 0) blocks.push(context('Nothing is waiting for your decision or review.'));
   for (const view of content.awaiting.slice(0, HOME_LIMITS.awaiting)) {
-    blocks.push(section(requestBrief(view)), buttons(view, ['approve', 'Approve', 'primary'], ['deny', 'Deny', 'danger']));
+    // A break-glass use waits for its review, anything else for a decision.
+    if (view.status !== 'PENDING' && view.review?.status === 'pending') blocks.push(section(`:mag: Break-glass review needed: ${requestBrief(view)}`), buttons(view, ['acknowledge', 'Acknowledge review', 'primary']));
+    else blocks.push(section(requestBrief(view)), buttons(view, ['approve', 'Approve', 'primary'], ['deny', 'Deny', 'danger']));
   }
   if (content.moreAwaiting) blocks.push(context('More requests are waiting: `/jit pending` lists them all.'));
   return { type: 'home', blocks };

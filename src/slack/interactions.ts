@@ -4,7 +4,8 @@
  * self-approval, eligibility and "already decided" are the use cases' refusals, not this file's). The clicker alone
  * is told what happened (an ephemeral message, or the re-published Home tab) and the request's cards are refreshed
  * to their true state, after a refused click as after a successful one. A repeated approval is counted once
- * (decideRequest answers `changed: false`). Deny and Extend open a modal (deny-modal.ts, extend-modal.ts).
+ * (decideRequest answers `changed: false`). Deny, Extend and Acknowledge review open a modal (deny-modal.ts,
+ * extend-modal.ts, review-modal.ts).
  * Reveal answers with the password in an ephemeral message only, through a client that logs nothing (invariant 6).
  */
 import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, SlackActionMiddlewareArgs, types } from '@slack/bolt';
@@ -18,6 +19,7 @@ import { canWhisper, failureText, originOf, quietClient, whisper, type ClickOrig
 import { slackActor } from './commands.ts';
 import { denyModal, registerDenyModal } from './deny-modal.ts';
 import { extendModal, registerExtendModal } from './extend-modal.ts';
+import { registerReviewModal, reviewModal } from './review-modal.ts';
 import { publishHome, requestBrief } from './home.ts';
 import { unknownUserMessage } from './identity.ts';
 import { refreshCardsOf, type InteractionDeps } from './interaction-deps.ts';
@@ -54,6 +56,10 @@ export function registerInteractions(app: App, deps: InteractionDeps): void {
     await click.ack();
     await openModal(click, deps, extendModal(click.action.value ?? ''));
   });
+  app.action<BlockAction<ButtonAction>>(actionPattern('acknowledge'), async (click) => {
+    await click.ack();
+    await openModal(click, deps, reviewModal(click.action.value ?? ''));
+  });
 
   app.action<BlockAction<ButtonAction>>(actionPattern('reveal'), async (click) => {
     await click.ack();
@@ -62,6 +68,7 @@ export function registerInteractions(app: App, deps: InteractionDeps): void {
 
   registerDenyModal(app, deps);
   registerExtendModal(app, deps);
+  registerReviewModal(app, deps);
 }
 
 /** Runs the click's use case as the clicker, then tells them the outcome and refreshes the request's cards. */

@@ -62,6 +62,22 @@ export function durationOf(values: FormValues): { duration: string; block: strin
   return chosen ? { duration: chosen, block: DURATION_BLOCK } : null;
 }
 
+/**
+ * A modal about one request (Deny, Extend, Acknowledge review): the request id travels in `private_metadata`, which
+ * the submission handler reads back; a context line names the request above the form's inputs.
+ */
+export function requestModal(form: { callbackId: string; requestId: string; title: string; submit: string; context: string; inputs: types.InputBlock[] }): types.ModalView {
+  return {
+    type: 'modal',
+    callback_id: form.callbackId,
+    private_metadata: form.requestId,
+    title: { type: 'plain_text', text: form.title },
+    submit: { type: 'plain_text', text: form.submit },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [{ type: 'context', elements: [{ type: 'mrkdwn', text: form.context }] }, ...form.inputs],
+  };
+}
+
 /** A modal that only explains (the refusal that no field can fix). */
 export function noticeView(title: string, text: string): types.ModalView {
   return {

@@ -4,7 +4,7 @@
  * `ok:false` answers (channel_not_found, not_in_channel, …) are refusals for good, each with the admin's fix.
  */
 import type { ChatMessageRecord } from '../core/ports.ts';
-import { ChatNotifier, type ChatNotifierDeps, type ChatPlatform, type ChatSendResult, type ChatTarget } from '../notify/chat-notifier.ts';
+import { ChatNotifier, type ApprovalMessageOptions, type ChatNotifierDeps, type ChatPlatform, type ChatSendResult, type ChatTarget } from '../notify/chat-notifier.ts';
 import type { RequestCard } from '../notify/request-view.ts';
 import type { Policy } from '../policy/model.ts';
 import { approvalCard, digestMessage, expiringMessage, requesterCard, requesterNote, type SlackMessage } from './blocks.ts';
@@ -42,8 +42,9 @@ class SlackPlatform implements ChatPlatform<SlackMessage> {
     return policy.workflows.get(workflow)?.channels.slack ?? [];
   }
 
-  async approvalMessage(card: RequestCard, _state: unknown, options: { loud?: boolean; reminder?: boolean }): Promise<SlackMessage> {
+  async approvalMessage(card: RequestCard, _state: unknown, options: ApprovalMessageOptions): Promise<SlackMessage> {
     if (options.reminder) return approvalCard(card, { mention: ':alarm_clock: Reminder: still waiting for your decision.' });
+    if (options.reviewReminder) return approvalCard(card, { mention: ':alarm_clock: Reminder: this break-glass use still waits for your review.' });
     return approvalCard(card, options.loud ? { mention: '<!here>' } : {});
   }
 

@@ -128,6 +128,10 @@ export class PrismaStore implements Store {
     return grants.listActiveExpiringBetween(this.outside('listActiveExpiringBetween'), after, before, limit);
   }
 
+  listReviewsDue(dueBefore: Date, limit: number): Promise<AccessRequest[]> {
+    return requests.listReviewsDue(this.outside('listReviewsDue'), dueBefore, limit);
+  }
+
   listGrantHandlesOf(requestIds: string[]): Promise<GrantHandleRecord[]> {
     return grants.listGrantHandlesOf(this.outside('listGrantHandlesOf'), requestIds);
   }

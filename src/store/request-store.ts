@@ -3,7 +3,7 @@
  * `RequestStore`. Invariant 2 (DESIGN.md section 2) lives here: lock the row, then move it with a
  * conditional update whose row count the caller checks.
  */
-import type { AuditInput, AuditRecord, GrantHandleRecord, RequestFilter, RequestPatch, StoreTx } from '../core/ports.ts';
+import type { AuditInput, AuditRecord, GrantHandleRecord, RequestFilter, RequestPatch, ReviewAcknowledgement, StoreTx } from '../core/ports.ts';
 import type { AccessRequest, Decision, RequestStatus } from '../domain/request.ts';
 import { Prisma, type PrismaClient, type Request as RequestRow } from '../generated/prisma/client.ts';
 import { appendAuditEvents } from './audit-store.ts';
@@ -70,6 +70,17 @@ export class PrismaStoreTx implements StoreTx {
     return saveGrantHandle(this.tx, handle);
   }
 
+  async acknowledgeReview(id: string, review: ReviewAcknowledgement): Promise<boolean> {
+    // Conditional update: a second reviewer's click a moment later moves nothing.
+    const { count } = await this.tx.request.updateMany({ where: { id, reviewStatus: 'PENDING' }, data: { ...review, reviewStatus: 'ACKNOWLEDGED' } });
+    return count === 1;
+  }
+
+  async markReviewReminded(id: string, at: Date, dueBefore: Date): Promise<boolean> {
+    const { count } = await this.tx.request.updateMany({ where: { id, ...reviewDue(dueBefore) }, data: { reviewRemindedAt: at } });
+    return count === 1;
+  }
+
   flushAudit(): Promise<AuditRecord[]> {
     const events = this.pendingAudit.splice(0);
     return appendAuditEvents(this.tx, events);
@@ -91,11 +102,22 @@ export async function listRequests(db: Reader, filter: RequestFilter): Promise<A
       ...(filter.requesterId !== undefined ? { requesterId: filter.requesterId } : {}),
       ...(filter.workflows ? { workflow: { in: filter.workflows } } : {}),
       ...(filter.beforeId !== undefined ? { id: { lt: filter.beforeId } } : {}),
+      ...(filter.reviewStatus !== undefined ? { reviewStatus: filter.reviewStatus } : {}),
     },
     // Ids are jit_<ulid>: descending id is newest first and a stable keyset.
     orderBy: { id: 'desc' },
     take: limit,
   });
+  return rows.map(toAccessRequest);
+}
+
+/** A PENDING review whose last reminder (or, before the first, the break-glass itself) is at or before `dueBefore`. */
+function reviewDue(dueBefore: Date): Prisma.RequestWhereInput {
+  return { reviewStatus: 'PENDING', OR: [{ reviewRemindedAt: { lte: dueBefore } }, { reviewRemindedAt: null, createdAt: { lte: dueBefore } }] };
+}
+
+export async function listReviewsDue(db: Reader, dueBefore: Date, limit: number): Promise<AccessRequest[]> {
+  const rows = await db.request.findMany({ where: reviewDue(dueBefore), orderBy: { id: 'asc' }, take: limit });
   return rows.map(toAccessRequest);
 }
 

@@ -8,6 +8,7 @@ import type {
   Decision,
   RequesterKind,
   RequestStatus,
+  ReviewStatus,
   RevokeCause,
   Verdict,
   Via,
@@ -50,6 +51,11 @@ export const REQUEST_COLUMNS = [
   'nextActionAt',
   'policyVersion',
   'statusReason',
+  'reviewStatus',
+  'reviewedBy',
+  'reviewedAt',
+  'reviewComment',
+  'reviewRemindedAt',
 ] as const satisfies ReadonlyArray<keyof RequestRow & keyof AccessRequest>;
 
 function stringArray(value: unknown): string[] {
@@ -88,6 +94,11 @@ export function toAccessRequest(row: RequestRow): AccessRequest {
     nextActionAt: row.nextActionAt,
     policyVersion: row.policyVersion,
     statusReason: row.statusReason,
+    reviewStatus: row.reviewStatus as ReviewStatus | null,
+    reviewedBy: row.reviewedBy,
+    reviewedAt: row.reviewedAt,
+    reviewComment: row.reviewComment,
+    reviewRemindedAt: row.reviewRemindedAt,
   };
 }
 

@@ -1,6 +1,7 @@
 /**
  * Adaptive Card `Action.Execute` invokes (`adaptiveCard/action`, DESIGN.md section 6): Approve, Deny (with the
- * reason typed in the card), Done, Extend (with the chosen duration), Reveal, and the `refresh` Teams clients
+ * reason typed in the card), Done, Extend (with the chosen duration), Reveal, Acknowledge review (break-glass, with
+ * an optional comment typed in the card), and the `refresh` Teams clients
  * send for each person in `refresh.userIds`. Each calls the same use case as Slack and REST, then answers with
  * the card as this person should now see it. A refusal (self-approval, not eligible, already decided) is an
  * HTTP 200 with the card and a line that explains — never a 4xx, which Teams shows as a broken card. `refresh`
@@ -10,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import type { TurnContext } from 'botbuilder';
 import type { Logger } from 'pino';
 import type { Actor } from '../core/actor.ts';
+import { acknowledgeReview, alreadyReviewedText } from '../core/acknowledge-review.ts';
 import { decideRequest } from '../core/decide-request.ts';
 import { endGrant } from '../core/end-grant.ts';
 import { extendGrant } from '../core/extend-grant.ts';
@@ -19,7 +21,7 @@ import { revealCredential } from '../core/reveal-credential.ts';
 import { canSee, speaksForRequester } from '../core/visibility.ts';
 import { isStintError } from '../domain/errors.ts';
 import { buildRequestCard } from '../notify/request-view.ts';
-import { approvalCard, credentialCard, DENY_REASON_INPUT, EXTEND_DURATION_INPUT, messageCard, requesterCard, VERB, type AdaptiveCard } from './cards.ts';
+import { approvalCard, credentialCard, DENY_REASON_INPUT, EXTEND_DURATION_INPUT, messageCard, requesterCard, REVIEW_COMMENT_INPUT, VERB, type AdaptiveCard } from './cards.ts';
 import { teamsActor } from './messages.ts';
 import { unknownUserMessage } from './replies.ts';
 import type { TeamsIdentity } from './teams-identity.ts';
@@ -96,6 +98,11 @@ async function act(verb: string, actor: Actor, requestId: string, data: Record<s
     }
     case VERB.reveal:
       return credentialCard(requestId, await revealCredential(actor, requestId, deps.grants));
+    case VERB.review: {
+      const comment = typeof data[REVIEW_COMMENT_INPUT] === 'string' ? data[REVIEW_COMMENT_INPUT] : '';
+      const result = await acknowledgeReview(actor, { requestId, comment }, deps.core);
+      return result.changed ? '✅ You acknowledged this break-glass review.' : `${alreadyReviewedText(result.request)}.`;
+    }
     default:
       return '⛔ This button is from another version of Stint; the card below is current.';
   }

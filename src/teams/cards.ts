@@ -12,10 +12,20 @@ import { escape as escapeMessage } from './replies.ts';
 
 export const CARD_CONTENT_TYPE = 'application/vnd.microsoft.card.adaptive';
 /** Action.Execute verbs: the contract with the invoke handler. */
-export const VERB = { approve: 'stint.approve', deny: 'stint.deny', done: 'stint.done', extend: 'stint.extend', reveal: 'stint.reveal', refresh: 'stint.refresh' } as const;
+export const VERB = {
+  approve: 'stint.approve',
+  deny: 'stint.deny',
+  done: 'stint.done',
+  extend: 'stint.extend',
+  reveal: 'stint.reveal',
+  review: 'stint.review',
+  refresh: 'stint.refresh',
+} as const;
 export type Verb = (typeof VERB)[keyof typeof VERB];
 /** Input.Text id in the Deny form. */
 export const DENY_REASON_INPUT = 'reason';
+/** Input.Text id in the Acknowledge review form (optional). */
+export const REVIEW_COMMENT_INPUT = 'reviewComment';
 /** Input.ChoiceSet id in the Extend form. */
 export const EXTEND_DURATION_INPUT = 'duration';
 
@@ -67,7 +77,7 @@ const EMOJI: Record<RequestCard['status'], string> = {
 /** For channels and approvers: the facts, approvals so far, state, and Approve / Deny while the viewer may. */
 export function approvalCard(card: RequestCard, options: CardOptions = {}): AdaptiveCard {
   const body = [...noticeBlock(options.notice), title(card.title), ...requestBody(card, card.facts)];
-  return adaptiveCard(body, cardActions(card, ['approve', 'deny']), refreshFor(card.requestId, options.refreshUserIds));
+  return adaptiveCard(body, cardActions(card, ['approve', 'deny', 'acknowledge']), refreshFor(card.requestId, options.refreshUserIds));
 }
 
 /** The requester's own copy: what they asked for, where it stands, and Done / Extend / Reveal while it is active. */
@@ -154,6 +164,7 @@ function requestBody(card: RequestCard, facts: RequestCard['facts']): Json[] {
     { type: 'FactSet', facts: facts.map((f) => ({ title: f.label, value: escapeText(clip(f.value, FACT_VALUE_MAX)) })) },
     ...approvalLines(card),
     text(`${EMOJI[card.status]} ${escapeText(clip(card.stateLine, TEXT_MAX))}`, { weight: 'Bolder', isSubtle: false, spacing: 'Medium' }),
+    ...(card.reviewLine ? [reviewText(card)] : []),
     idLine(card.requestId),
   ];
 }
@@ -178,6 +189,7 @@ function cardActions(card: RequestCard, offered: CardAction[]): Json[] {
     done: doneAction,
     extend: (requestId) => extendAction(requestId),
     reveal: (requestId) => execute(VERB.reveal, 'Reveal credentials', requestId),
+    acknowledge: reviewAction,
   };
   return card.actions.filter((a) => offered.includes(a)).map((a) => build[a](card.requestId));
 }
@@ -201,6 +213,26 @@ function denyAction(requestId: string): Json {
     maxLength: 500,
   };
   return showCard('Deny…', reason, execute(VERB.deny, 'Deny', requestId, 'destructive'));
+}
+
+/** Where the break-glass review stands; said in colour to a reviewer who still has to act. */
+function reviewText(card: RequestCard): Json {
+  const needed = card.actions.includes('acknowledge');
+  const emoji = needed ? '🔎' : card.reviewLine!.startsWith('Reviewed') ? '✅' : '⏳';
+  return text(`${emoji} ${escapeText(clip(card.reviewLine!, TEXT_MAX))}`, needed ? { color: 'Warning', weight: 'Bolder' } : { spacing: 'Small' });
+}
+
+/** Acknowledge review, with an optional comment typed in the card (like Deny's reason, but not required). */
+function reviewAction(requestId: string): Json {
+  const comment = {
+    type: 'Input.Text',
+    id: REVIEW_COMMENT_INPUT,
+    label: 'Comment (optional: what you checked; it goes into the audit log)',
+    isMultiline: true,
+    isRequired: false,
+    maxLength: 2000,
+  };
+  return { ...showCard('Acknowledge review…', comment, execute(VERB.review, 'Acknowledge', requestId, 'positive')), style: 'positive' };
 }
 
 function extendAction(requestId: string, style?: 'positive'): Json {

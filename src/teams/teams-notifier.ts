@@ -7,8 +7,8 @@
  */
 import type { Activity, ConversationReference } from 'botbuilder';
 import type { ChatMessageRecord, TeamsDirectoryStore } from '../core/ports.ts';
-import { currentApprovers } from '../core/visibility.ts';
-import { ChatNotifier, type ChatNotifierDeps, type ChatPlatform, type ChatSendResult, type ChatSnapshot, type ChatTarget } from '../notify/chat-notifier.ts';
+import { currentApprovers, currentReviewers } from '../core/visibility.ts';
+import { ChatNotifier, type ApprovalMessageOptions, type ChatNotifierDeps, type ChatPlatform, type ChatSendResult, type ChatSnapshot, type ChatTarget } from '../notify/chat-notifier.ts';
 import type { DigestView } from '../notify/digest-view.ts';
 import type { RequestCard } from '../notify/request-view.ts';
 import { ownerOf } from '../policy/index.ts';
@@ -36,12 +36,14 @@ const HINTS: Record<string, string> = {
 
 /**
  * The Teams user ids whose clients fetch their own view of the card (`refresh.userIds`): the approvers who may
- * still act on a pending request, the requester of an active grant.
+ * still act on a pending request, the requester of an active grant, the reviewers of a break-glass use whose review
+ * waits.
  */
 export async function refreshUserIds(directory: Pick<TeamsDirectoryStore, 'teamsUsersOf'>, state: Omit<ChatSnapshot, 'fingerprint'>): Promise<string[]> {
   const { policy, request, now, external } = state;
   const owner = ownerOf(policy, request.requesterId);
-  const people = request.status === 'PENDING' ? currentApprovers(policy, request, now, external).filter((id) => id !== owner) : request.status === 'ACTIVE' && owner ? [owner] : [];
+  const acting = request.status === 'PENDING' ? currentApprovers(policy, request, now, external).filter((id) => id !== owner) : request.status === 'ACTIVE' && owner ? [owner] : [];
+  const people = [...new Set([...acting, ...(request.reviewStatus === 'PENDING' ? currentReviewers(policy, request, now) : [])])];
   const known = await directory.teamsUsersOf(people);
   return people.flatMap((id) => known.get(id)?.teamsUserId ?? []);
 }
@@ -71,8 +73,14 @@ class TeamsPlatform implements ChatPlatform<TeamsMessage> {
     return policy.workflows.get(workflow)?.channels.teams ?? [];
   }
 
-  async approvalMessage(card: RequestCard, state: ChatSnapshot, options: { loud?: boolean; reminder?: boolean }): Promise<TeamsMessage> {
-    const notice = options.reminder ? '⏰ Reminder: this request still waits for your decision.' : options.loud ? '🚨 Break-glass access was taken without approval: review it' : undefined;
+  async approvalMessage(card: RequestCard, state: ChatSnapshot, options: ApprovalMessageOptions): Promise<TeamsMessage> {
+    const notice = options.reminder
+      ? '⏰ Reminder: this request still waits for your decision.'
+      : options.reviewReminder
+        ? '⏰ Reminder: this break-glass use still waits for your review.'
+        : options.loud
+          ? '🚨 Break-glass access was taken without approval: review it'
+          : undefined;
     return { card: approvalCard(card, { refreshUserIds: await refreshUserIds(this.deps.directory, state), ...(notice && { notice }) }) };
   }
 

@@ -20,7 +20,7 @@ describe('break-glass over REST', () => {
     expect(created.body).toMatchObject({ status: 'ACTIVE', breakGlass: true, activatedAt: expect.any(String), expiresAt: expect.any(String) });
     expect([...h.provider.expiries.keys()]).toEqual([`${created.body.id}/reports-db`]);
     const actions = (await h.app.store.readAudit(0n, 100)).filter((e) => e.requestId === created.body.id).map((e) => e.action);
-    expect(actions).toEqual(['request.created', 'request.approved', 'grant.scope_granted', 'grant.activated']);
+    expect(actions).toEqual(['request.created', 'request.approved', 'breakglass.review_requested', 'grant.scope_granted', 'grant.activated']);
   });
 
   it('still refuses someone not eligible for break-glass, granting nothing', async () => {

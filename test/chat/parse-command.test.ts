@@ -13,6 +13,8 @@ describe('parseCommand', () => {
     });
     expect(parseCommand('breakglass prod-orders-db PT30M site down')).toMatchObject({ ok: true, command: { verb: 'breakglass', duration: 'PT30M' } });
     expect(parseCommand(`approve ${ID} ok then`)).toEqual({ ok: true, command: { verb: 'approve', id: ID, comment: 'ok then' } });
+    expect(parseCommand(`review ${ID} session checked`)).toEqual({ ok: true, command: { verb: 'review', id: ID, comment: 'session checked' } });
+    expect(parseCommand(`review ${ID}`)).toEqual({ ok: true, command: { verb: 'review', id: ID, comment: '' } });
     expect(parseCommand(`deny ${ID} not during the freeze`)).toEqual({ ok: true, command: { verb: 'deny', id: ID, comment: 'not during the freeze' } });
     for (const verb of ['cancel', 'done', 'revoke'] as const) expect(parseCommand(`${verb} ${ID}`)).toEqual({ ok: true, command: { verb, id: ID } });
     expect(parseCommand(`extend ${ID} 1h`)).toEqual({ ok: true, command: { verb: 'extend', id: ID, duration: '1h' } });

@@ -35,6 +35,18 @@ describe('stint CLI', () => {
     expect(second.out).toContain('approvals  2/2');
   });
 
+  it('acknowledges a break-glass review with stint review <id> --comment, and shows it', async () => {
+    const created = await stint(['request', 'sandbox', '30m', 'INC-9', 'production', 'is', 'down,', 'orders', 'failing', '--break-glass', '--json'], as('alice'));
+    const id = JSON.parse(created.out).id as string;
+    expect((await stint(['list', '--view', 'awaiting'], as('erin'))).out).toContain(id);
+    const self = await stint(['review', id], as('alice'));
+    expect([self.code, self.err]).toEqual([1, expect.stringMatching(/^error SELF_APPROVAL: /)]);
+    const reviewed = await stint(['review', id, '--comment', 'session checked'], as('erin'));
+    expect(reviewed.code).toBe(0);
+    expect(reviewed.out).toMatch(/review {5}acknowledged by erin at \S+ — session checked/);
+    expect(JSON.parse((await stint(['show', id, '--json'], as('alice'))).out).review).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'erin' });
+  });
+
   it('exits 1 with the error code on stderr when refused', async () => {
     const created = await stint(['request', 'prod-orders-db', '1h', 'x', '--json'], as('carol'));
     const id = JSON.parse(created.out).id as string;
@@ -56,7 +68,7 @@ describe('stint CLI', () => {
   });
 
   it.each([
-    ['serve'], ['worker'], ['all'], ['migrate'], ['policy', 'check'], ['policy', 'schema'], ['request'], ['approve'], ['deny'], ['cancel'], ['done'], ['revoke'], ['extend'], ['creds'], ['list'], ['show'],
+    ['serve'], ['worker'], ['all'], ['migrate'], ['policy', 'check'], ['policy', 'schema'], ['request'], ['approve'], ['deny'], ['cancel'], ['done'], ['revoke'], ['extend'], ['creds'], ['list'], ['show'], ['review'],
     ['audit', 'verify'], ['audit', 'export'], ['token', 'create'], ['token', 'list'], ['token', 'revoke'],
   ])('prints help for %s and exits 0', async (...verb) => {
     const res = await stint([...verb, '--help']);

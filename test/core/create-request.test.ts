@@ -104,6 +104,29 @@ describe('createRequest', () => {
     expect(h.notifier.sent.map((n) => n.kind)).toContain('breakglass.used');
   });
 
+  it('records break-glass with its facts in the creation and approval audit events: notify targets, reviewers, who was on call', async () => {
+    const yaml = (await import('../support/policy-fixture.ts')).POLICY_YAML.replace(
+      'breakGlass: { eligible: [group:sre], maxDuration: 1h, notify: [group:security] }',
+      'oncall:\n  dba-primary: { rotation: [carol, dave], shift: 1w, handoff: "2026-11-16T09:00" }\nbreakGlass: { eligible: [group:sre], maxDuration: 1h, notify: [group:security, oncall:dba-primary] }',
+    );
+    const h = coreHarness(yaml);
+    const { request } = await createRequest(person('alice'), { ...base, duration: '30m', reason: 'INC-9 orders are down, paging', breakGlass: true }, h.ports);
+    const facts = {
+      breakGlass: true,
+      reason: 'INC-9 orders are down, paging',
+      ticket: 'INC-9',
+      riskScore: request.riskScore,
+      durationSec: 1800,
+      notify: ['group:security', 'oncall:dba-primary'],
+      reviewers: ['group:security'],
+      reviewerIds: ['erin'],
+      onCall: { 'dba-primary': ['dave'] },
+    };
+    const events = h.store.state.audit.filter((e) => e.action === 'request.created' || e.action === 'request.approved');
+    expect(events).toEqual([expect.objectContaining({ data: expect.objectContaining(facts) }), expect.objectContaining({ data: expect.objectContaining(facts) })]);
+    expect(h.notifier.sent).toContainEqual(expect.objectContaining({ kind: 'breakglass.used', notify: facts.notify, reviewerIds: ['erin'] }));
+  });
+
   it('refuses break-glass with a short reason', async () => {
     const h = coreHarness();
     await expect(createRequest(person('alice'), { ...base, duration: '30m', reason: 'urgent', breakGlass: true }, h.ports)).rejects.toMatchObject({

@@ -73,6 +73,18 @@ export class MemoryStore implements RequestStore {
       saveGrantHandle: async (h) => {
         s.grants = [...s.grants.filter((g) => !(g.requestId === h.requestId && g.resourceId === h.resourceId)), { ...h }];
       },
+      acknowledgeReview: async (id, review) => {
+        const row = s.requests.get(id);
+        if (!row || row.reviewStatus !== 'PENDING') return false;
+        s.requests.set(id, { ...row, ...review, reviewStatus: 'ACKNOWLEDGED' });
+        return true;
+      },
+      markReviewReminded: async (id, at, dueBefore) => {
+        const row = s.requests.get(id);
+        if (!row || !reviewDue(row, dueBefore)) return false;
+        s.requests.set(id, { ...row, reviewRemindedAt: at });
+        return true;
+      },
     };
   }
 
@@ -84,6 +96,7 @@ export class MemoryStore implements RequestStore {
     return [...this.state.requests.values()]
       .filter((r) => (!f.statuses || f.statuses.includes(r.status)) && (!f.requesterId || r.requesterId === f.requesterId))
       .filter((r) => (!f.workflows || f.workflows.includes(r.workflow)) && (!f.beforeId || r.id < f.beforeId))
+      .filter((r) => !f.reviewStatus || r.reviewStatus === f.reviewStatus)
       .sort((a, b) => (a.id < b.id ? 1 : -1))
       .slice(0, f.limit ?? 100);
   }
@@ -122,6 +135,13 @@ export class MemoryStore implements RequestStore {
   async listRecentlyEnded(since: Date, limit: number) {
     return [...this.state.requests.values()]
       .filter((r) => (r.status === 'REVOKED' && r.revokedAt! >= since) || (r.status === 'GRANT_FAILED' && r.decidedAt! >= since))
+      .slice(0, limit)
+      .map((r) => ({ ...r }));
+  }
+  async listReviewsDue(dueBefore: Date, limit: number) {
+    return [...this.state.requests.values()]
+      .filter((r) => reviewDue(r, dueBefore))
+      .sort((a, b) => (a.id < b.id ? -1 : 1))
       .slice(0, limit)
       .map((r) => ({ ...r }));
   }
@@ -178,4 +198,8 @@ export function appendTo(chain: AuditRecord[], e: AuditInput): AuditRecord {
   const record = { ...fields, hash: hashEvent(fields) };
   chain.push(record);
   return record;
+}
+
+function reviewDue(r: AccessRequest, dueBefore: Date): boolean {
+  return r.reviewStatus === 'PENDING' && (r.reviewRemindedAt ?? r.createdAt) <= dueBefore;
 }

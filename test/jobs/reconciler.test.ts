@@ -71,6 +71,22 @@ describe('reconciler', () => {
     expect(noop.activeGrants()).toHaveLength(0);
   });
 
+  it('reminds the reviewers of a break-glass use left unacknowledged for a day, once, from the leader', async () => {
+    const { request } = await createRequest(
+      person('alice'),
+      { identityId: 'alice', scopes: ['prod-orders-db'], duration: '30m', reason: 'INC-9 orders are down, paging everyone', breakGlass: true },
+      { ...ports, channels: new Set() },
+    );
+    const leader = loops.find((l) => l.isLeader()) ?? start();
+    clock.advance(24 * 3_600_000 + 1);
+    await leader.tick();
+    await leader.tick();
+    const reminded = (await store.readAudit(0n, 10_000)).filter((e) => e.requestId === request.id && e.action === 'breakglass.review_reminded');
+    expect(reminded).toEqual([expect.objectContaining({ data: expect.objectContaining({ breakGlass: true, reviewerIds: ['erin'] }) })]);
+    const notified = (ports.notifier as RecordingNotifier).sent.filter((n) => n.kind === 'breakglass.review_reminder' && n.request.id === request.id);
+    expect(notified).toHaveLength(1);
+  });
+
   it('sends the approvers\' digest once a day from the leader, and not again after a fail-over (claimed in PostgreSQL)', async () => {
     await Promise.all(loops.splice(0).map((l) => l.stop()));
     // Created just before the hour: still pending (two-dba's window is 30 minutes) when the digest goes out.

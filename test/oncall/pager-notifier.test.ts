@@ -12,7 +12,7 @@ const f = useFakePagers();
 
 const request = makeRequest({ id: 'jit_01PAGE', scopes: ['prod-orders-db'], riskScore: 35 });
 const escalated = (notify: string[], level = 2): Notification => ({ kind: 'request.escalated', request, level, notify, people: [] });
-const breakGlass = (notify: string[]): Notification => ({ kind: 'breakglass.used', request: { ...request, breakGlass: true }, notify });
+const breakGlass = (notify: string[]): Notification => ({ kind: 'breakglass.used', request: { ...request, breakGlass: true }, notify, reviewerIds: [] });
 
 function notifier(options: { publicUrl?: string; routingKey?: string | undefined } = {}) {
   const { sleep } = recordingSleep();

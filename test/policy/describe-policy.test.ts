@@ -39,6 +39,7 @@ describe('describePolicy', () => {
 
   it('describes break-glass and the service accounts', () => {
     expect(text).toContain('Break-glass: group:sre');
+    expect(text).toContain('reviewed by group:security (erin)');
     expect(text).toContain('svc-price-optimizer: owner alice, up to 30m');
   });
 });

@@ -39,6 +39,12 @@ describe('parsePolicy: valid files', () => {
     expect(provider).toMatchObject({ type: 'postgres', connection: 'env:ORDERS_DB_ADMIN_URL', role: 'orders_rw' });
   });
 
+  it('reads breakGlass.reviewers, and defaults them to the admins when the file names none', () => {
+    expect(examplePolicy().breakGlass?.reviewers).toEqual(['group:security']);
+    const withoutReviewers = parsePolicy(exampleWith(', reviewers: [group:security] }', ' }'), 'stint.yaml');
+    expect(withoutReviewers.breakGlass?.reviewers).toEqual(withoutReviewers.admins);
+  });
+
   it('converts DURATION condition values to seconds', () => {
     const conditions = examplePolicy().workflows.get('dev-auto')!.autoApprove!.conditions;
     expect(conditions.find((c) => c.type === 'DURATION')!.value).toBe(7200);
@@ -93,6 +99,18 @@ describe('parsePolicy: problems are named with file, line and key path', () => {
   it('names a reference to an unknown on-call rotation', () => {
     const text = exampleWith('notify: [group:security, oncall:sre-primary]', 'notify: [group:security, oncall:sre-secondary]');
     expect(policyError(text).message).toContain('breakGlass.notify[1]: unknown on-call rotation "sre-secondary"');
+  });
+
+  it('names an unknown group in breakGlass.reviewers by file and line', () => {
+    const text = exampleWith('reviewers: [group:security]', 'reviewers: [group:secruity]');
+    expect(policyError(text).message).toContain(
+      `stint.yaml:${lineOfText(text, 'group:secruity')}: breakGlass.reviewers[0]: unknown group "secruity" (did you mean "security"?)`,
+    );
+  });
+
+  it('refuses an empty breakGlass.reviewers: break-glass use must be reviewed by someone', () => {
+    const text = exampleWith('reviewers: [group:security]', 'reviewers: []');
+    expect(policyError(text).message).toContain('breakGlass.reviewers: names nobody');
   });
 
   it('refuses a duration string that is not a duration', () => {

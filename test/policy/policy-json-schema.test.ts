@@ -24,6 +24,12 @@ describe('policyJsonSchema', () => {
     expect(schema.properties.resources!.items!.properties.provider!.additionalProperties).not.toBe(false);
   });
 
+  it('offers breakGlass.reviewers, optional, beside the other break-glass keys', () => {
+    const breakGlass = schema.properties.breakGlass!;
+    expect(Object.keys(breakGlass.properties).sort()).toEqual(['eligible', 'maxDuration', 'notify', 'reviewers']);
+    expect(breakGlass.required?.sort()).toEqual(['eligible', 'maxDuration', 'notify']);
+  });
+
   it('requires version, people, resources and workflows', () => {
     expect(schema.required?.sort()).toEqual(['people', 'resources', 'version', 'workflows']);
   });

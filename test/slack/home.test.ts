@@ -91,6 +91,7 @@ describe('App Home', () => {
       required: 2,
       autoApproved: false,
       decidedBy: null,
+      review: null,
     });
     const many = (n: number, status: RequestView['status']) => Array.from({ length: n }, (_, i) => view(i, status));
     const home = homeView({

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activateGrant } from '../../src/core/activate-grant.ts';
+import { remindReviews } from '../../src/core/remind-reviews.ts';
 import type { SlackCall } from '../fakes/slack-api.ts';
 import { checkBlocks } from '../fakes/slack-api.ts';
 import { SLACK_POLICY_YAML, slackHarness, type SlackHarness } from '../support/slack-harness.ts';
@@ -154,6 +155,19 @@ describe('Slack cards, sent inline', () => {
     expect(channel.args.text).toMatch(/^<!here> :rotating_light:/);
     const dm = await postTo(h, 'U0ERIN', id);
     expect(JSON.stringify(dm.args.blocks)).toContain('Break-glass: alice took this access without approval');
+  });
+
+  it('reminds a break-glass reviewer a day later with a fresh DM copy of the card, recorded like the others', async () => {
+    const id = await requestVia(h, 'U0ALICE', 'breakglass prod-orders-db 30m INC-9 orders are down, paging everyone');
+    await postTo(h, 'U0ERIN', id);
+    const later = { now: () => new Date(Date.now() + 25 * 3_600_000) };
+    expect(await remindReviews({ ...h.app.core, clock: later })).toContain(id);
+    const reminder = await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === 'U0ERIN' && mentions(c, id) && String(c.args.text).includes('still waits for your review'));
+    expect(buttonsOf(reminder)).toContainEqual(expect.objectContaining({ action_id: 'stint_review', value: id }));
+    await expect.poll(async () => (await h.app.store.listChatMessages(id, 'slack')).filter((c) => c.recipientId === 'erin').length).toBe(2);
+    // Nobody else is nudged, and not twice the same day.
+    expect(await remindReviews({ ...h.app.core, clock: later })).not.toContain(id);
+    expect(h.slack.callsOf('chat.postMessage').filter((c) => c.args.channel === 'U0ALICE' && String(c.args.text).includes('still waits for your review'))).toEqual([]);
   });
 
   it('gives an auto-approved requester their card at activation, and the expiry reminder with Extend and Done', async () => {

@@ -41,6 +41,11 @@ export function makeRequest(overrides: Partial<AccessRequest> = {}): AccessReque
     nextActionAt: at('2026-11-23T10:30:00.456Z'),
     policyVersion: 'v1',
     statusReason: null,
+    reviewStatus: null,
+    reviewedBy: null,
+    reviewedAt: null,
+    reviewComment: null,
+    reviewRemindedAt: null,
     ...overrides,
   };
 }
