@@ -88,7 +88,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
           responses: { '200': answer('Requests, newest first', S.RequestList), ...errors },
         },
       },
-      '/api/v1/requests/{id}/review': {
+      '/api/v1/credentials/jit/{id}/review': {
         post: {
           summary: 'Acknowledge the follow-up review of a break-glass use (breakGlass.reviewers; default the admins)',
           description:

@@ -95,7 +95,7 @@ export function registerRequestRoutes(server: FastifyInstance, deps: ApiDeps): v
   });
 
   // Break-glass follow-up review (issue 7): a reviewer acknowledges; a repeat answers 200 with the unchanged view.
-  server.post<{ Params: { id: string } }>('/api/v1/requests/:id/review', async (req) => {
+  server.post<{ Params: { id: string } }>(`${BASE}/:id/review`, async (req) => {
     const actor = await deps.authenticate(req);
     const body = parseWith(ReviewBody, req.body);
     return view((await acknowledgeReview(actor, { requestId: req.params.id, comment: body.comment ?? null }, core)).request);

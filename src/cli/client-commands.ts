@@ -97,7 +97,7 @@ export function registerClientCommands(program: Command, io: CliIo, client: () =
     .option('--json', 'print the API JSON')
     .action(async (id: string, opts: { comment?: string; json?: boolean }) => {
       const comment = opts.comment?.trim();
-      show(opts.json, await client().call<RequestView>('POST', `/api/v1/requests/${encodeURIComponent(id)}/review`, comment ? { comment } : {}));
+      show(opts.json, await client().call<RequestView>('POST', `/api/v1/credentials/jit/${encodeURIComponent(id)}/review`, comment ? { comment } : {}));
     });
 
   program
