@@ -25,9 +25,11 @@ export async function escalateRequest(requestId: string, ports: EscalatePorts): 
   let outcome: EscalateOutcome = 'nothing';
   for (let i = 0; i < MAX_STEPS_PER_CALL; i++) {
     const step = await advanceOnce(requestId, ports);
-    if (step === 'nothing') break;
-    outcome = step;
-    if (step === 'timed_out') break;
+    if (step.outcome === 'nothing') break;
+    outcome = step.outcome;
+    // Go on only to catch up (a worker that was down through several steps): a next action still to come has
+    // its timer, and looking again would cost a locked transaction for nothing.
+    if (step.outcome === 'timed_out' || !step.timer || step.timer.at > ports.clock.now()) break;
   }
   return outcome;
 }
@@ -39,7 +41,7 @@ interface Advance {
   timer?: { key: string; at: Date };
 }
 
-async function advanceOnce(requestId: string, ports: EscalatePorts): Promise<EscalateOutcome> {
+async function advanceOnce(requestId: string, ports: EscalatePorts): Promise<Advance> {
   const policy = ports.policy.current();
   const now = ports.clock.now();
   // Who is on call in PagerDuty/Opsgenie rotations is asked before the row lock (I/O, cached per minute by
@@ -103,9 +105,10 @@ async function advanceOnce(requestId: string, ports: EscalatePorts): Promise<Esc
     };
   });
 
-  if (result.timer) await ports.scheduler.escalateAt(requestId, result.timer.key, result.timer.at);
+  // A next action already due is taken by the caller's loop now: no alarm for it.
+  if (result.timer && (result.outcome === 'nothing' || result.timer.at > ports.clock.now())) await ports.scheduler.escalateAt(requestId, result.timer.key, result.timer.at);
   if (result.notification) await ports.notifier.notify(result.notification);
-  return result.outcome;
+  return result;
 }
 
 /** Every reference an escalation may resolve: approvers, each step's targets and added approvers. */

@@ -9,6 +9,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { advanceRequest } from '../core/advance-request.ts';
+import { escalateRequest } from '../core/escalate-request.ts';
 import type { GrantPorts } from '../core/ports.ts';
 import { remindExpiry } from '../core/remind-expiry.ts';
 import type { JobMetrics } from './metrics.ts';
@@ -57,6 +58,15 @@ export function startWorkers(options: WorkerOptions): Workers {
     return outcome;
   };
 
+  // An escalation timer only ever concerns a PENDING request: escalateRequest locks the row and checks that itself,
+  // so the reads advanceRequest does to choose what is due would be paid twice for nothing (the escalation bench).
+  const escalate = async (job: Job) => {
+    const { requestId } = parse(GRANT_JOB, job);
+    const outcome = await escalateRequest(requestId, ports);
+    metrics.jobs.inc({ queue: 'escalate', outcome });
+    return outcome;
+  };
+
   const remind = async (job: Job) => {
     const { requestId, generation } = parse(REMIND_JOB, job);
     const sent = await remindExpiry(requestId, generation, ports);
@@ -77,7 +87,7 @@ export function startWorkers(options: WorkerOptions): Workers {
     return worker;
   };
 
-  const workers = [start('grant', advance('grant')), start('revoke', advance('revoke')), start('remind', remind), start('escalate', advance('escalate'))];
+  const workers = [start('grant', advance('grant')), start('revoke', advance('revoke')), start('remind', remind), start('escalate', escalate)];
   return {
     async close() {
       await Promise.all(workers.map((w) => w.close()));
