@@ -22,13 +22,14 @@
  * BENCH_ESCALATION_REQUESTS=<n> runs a smaller bench while developing (the due times still span one minute).
  * Diagnosis, not for the committed figures: BENCH_ESCALATION_CPU_PROF=<dir> writes a V8 CPU profile of the worker.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { withBuild } from './support/built.ts';
 import { createApp, type App } from '../src/app.ts';
 import { createRequest } from '../src/core/create-request.ts';
 import { freePort, redisAnswers } from '../src/jobs/redis.ts';
@@ -174,16 +175,9 @@ async function waitTimersSet(db: pg.Client, queue: Queue, deadline: number, logF
   }
 }
 
-export async function run(): Promise<Record<string, number>> {
-  const hadDist = existsSync(join(ROOT, 'dist'));
-  try {
-    // The worker runs the compiled build, as in production.
-    execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
-    return await measure();
-  } finally {
-    // The build is this bench's: leave the checkout as it was (a dist/ someone else built stays).
-    if (!hadDist) rmSync(join(ROOT, 'dist'), { recursive: true, force: true });
-  }
+export function run(): Promise<Record<string, number>> {
+  // The worker runs the compiled build, as in production.
+  return withBuild(measure);
 }
 
 async function measure(): Promise<Record<string, number>> {

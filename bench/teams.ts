@@ -12,12 +12,13 @@
  * Diagnosis, not for the committed figures: BENCH_TEAMS_PROFILE=1 prints where Stint's time goes
  * (support/teams-profile.mjs); BENCH_TEAMS_CPU_PROF=<dir> writes a V8 CPU profile of Stint.
  */
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { withBuild } from './support/built.ts';
 import { freePort } from '../src/jobs/redis.ts';
 import { startFakeBotConnector, type FakeBotConnector } from '../test/fakes/bot-connector.ts';
 import { ALICE_AAD, APP_ID, APP_PASSWORD, TEAM_CHANNEL, TEAM_ID, TENANT_ID } from '../test/support/teams-harness.ts';
@@ -162,15 +163,8 @@ async function load(dir: string, label: string, url: string, connector: FakeBotC
   return result;
 }
 
-export async function run(): Promise<Record<string, number>> {
-  const hadDist = existsSync(join(ROOT, 'dist'));
-  try {
-    execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
-    return await measure();
-  } finally {
-    // The build is this bench's: leave the checkout as it was (a dist/ someone else built stays).
-    if (!hadDist) rmSync(join(ROOT, 'dist'), { recursive: true, force: true });
-  }
+export function run(): Promise<Record<string, number>> {
+  return withBuild(measure);
 }
 
 async function measure(): Promise<Record<string, number>> {

@@ -10,7 +10,7 @@ import { nextStatus, type AccessRequest, type Decision, type Verdict } from '../
 import { ownerOf } from '../policy/index.ts';
 import { requireScope, type Actor } from './actor.ts';
 import type { CorePorts } from './ports.ts';
-import { onCallNow, onCallUnavailable } from './on-call-now.ts';
+import { externalApproverRotationsExist, onCallNow, onCallUnavailable } from './on-call-now.ts';
 import { canSee, currentApprovers, notFound } from './visibility.ts';
 
 export interface DecideRequestInput {
@@ -32,7 +32,9 @@ export async function decideRequest(actor: Actor, input: DecideRequestInput, por
   requireScope(actor, 'approve');
   const comment = input.comment?.trim() || null;
   // Asked before the row lock is taken (I/O), for this click: an approver who went off call may no longer approve.
-  const onCall = await onCallNow(policy, now, ports.oncall);
+  // Only this request's workflow's rotations (its workflow never changes), so another team's pager cannot slow it.
+  const workflow = externalApproverRotationsExist(policy) ? (await ports.store.getRequest(input.requestId))?.workflow : undefined;
+  const onCall = await onCallNow(policy, now, ports.oncall, workflow ? [workflow] : []);
   const refuse = (request: AccessRequest, error: StintError): StintError => onCallUnavailable(policy, request, onCall) ?? error;
 
   const result = await ports.store.transaction(async (tx) => {

@@ -64,6 +64,11 @@ export function onCallNow(policy: Policy, at: Date, oncall: OnCallPort | undefin
   return onCallOf(policy, refs, at, oncall);
 }
 
+/** True when some workflow's approvers include a PagerDuty/Opsgenie rotation (else there is nothing to ask, ever). */
+export function externalApproverRotationsExist(policy: Policy): boolean {
+  return [...policy.workflows.values()].some((w) => externalRotations(policy, approverRefs(w)).length > 0);
+}
+
 /** `onCallNow` for one request's workflow. */
 export function onCallFor(policy: Policy, request: Pick<AccessRequest, 'workflow'>, at: Date, oncall: OnCallPort | undefined): Promise<OnCallNow> {
   return onCallNow(policy, at, oncall, [request.workflow]);

@@ -40,7 +40,7 @@ export function notFound(id: string): StintError {
   return new StintError('NOT_FOUND', `No request ${id} that you can see; check the id with \`stint list\``, { id });
 }
 
-export function assertVisible(policy: Policy, actor: Actor, request: AccessRequest | null, id: string, now: Date, external?: ExternalOnCall): AccessRequest {
-  if (!request || !canSee(policy, actor, request, now, external)) throw notFound(id);
+export function assertVisible(policy: Policy, actor: Actor, request: AccessRequest | null, id: string, now: Date): AccessRequest {
+  if (!request || !canSee(policy, actor, request, now)) throw notFound(id);
   return request;
 }

@@ -20,6 +20,7 @@ import type { ChatMessageStore, CorePorts, GrantPorts, TeamsDirectoryStore } fro
 import { revealCredential } from '../core/reveal-credential.ts';
 import { canSee, speaksForRequester } from '../core/visibility.ts';
 import { isStintError } from '../domain/errors.ts';
+import type { AccessRequest, Decision } from '../domain/request.ts';
 import { buildRequestCard } from '../notify/request-view.ts';
 import { approvalCard, credentialCard, DENY_REASON_INPUT, EXTEND_DURATION_INPUT, messageCard, requesterCard, REVIEW_COMMENT_INPUT, VERB, type AdaptiveCard } from './cards.ts';
 import { teamsActor } from './messages.ts';
@@ -61,9 +62,9 @@ export async function answerCardAction(context: TurnContext, deps: CardActionDep
   const conversationId = context.activity.conversation?.id ?? '';
 
   try {
-    const notice = await act(verb, actor, requestId, action?.data ?? {}, deps);
-    if (typeof notice === 'object') return cardOf(notice);
-    return cardOf(await viewFor(actor, requestId, conversationId, deps, notice));
+    const done = await act(verb, actor, requestId, action?.data ?? {}, deps);
+    if ('card' in done) return cardOf(done.card);
+    return cardOf(await viewFor(actor, requestId, conversationId, deps, done.notice, done.known));
   } catch (err) {
     if (isStintError(err)) return cardOf(await viewFor(actor, requestId, conversationId, deps, `⛔ ${err.message}`).catch(() => messageCard(`⛔ ${err.message}`, requestId)));
     const incident = randomBytes(4).toString('hex');
@@ -72,39 +73,47 @@ export async function answerCardAction(context: TurnContext, deps: CardActionDep
   }
 }
 
-/** Runs the verb; returns a notice for the refreshed card, or a whole card (the revealed credential). */
-async function act(verb: string, actor: Actor, requestId: string, data: Record<string, unknown>, deps: CardActionDeps): Promise<string | undefined | AdaptiveCard> {
+/** The request and its decisions as a use case just returned them (no need to read them again for the answer). */
+interface Known {
+  request: AccessRequest;
+  decisions: Decision[];
+}
+
+/** What a verb did: a notice above the refreshed card (with the state when the use case returned it), or a whole card. */
+type Done = { notice?: string; known?: Known } | { card: AdaptiveCard };
+
+async function act(verb: string, actor: Actor, requestId: string, data: Record<string, unknown>, deps: CardActionDeps): Promise<Done> {
   switch (verb) {
     case VERB.refresh:
-      return undefined;
+      return {};
     case VERB.approve: {
       const result = await decideRequest(actor, { requestId, verdict: 'approve' }, deps.core);
-      return result.changed ? '✅ You approved this request.' : 'You had already decided on this request.';
+      return { notice: result.changed ? '✅ You approved this request.' : 'You had already decided on this request.', known: result };
     }
     case VERB.deny: {
       const reason = typeof data[DENY_REASON_INPUT] === 'string' ? data[DENY_REASON_INPUT].trim().slice(0, DENY_REASON_MAX) : '';
-      if (!reason) return '⛔ Say why you deny it: the requester sees the reason.';
+      if (!reason) return { notice: '⛔ Say why you deny it: the requester sees the reason.' };
       const result = await decideRequest(actor, { requestId, verdict: 'deny', comment: reason }, deps.core);
-      return result.changed ? '🚫 You denied this request.' : 'You had already decided on this request.';
+      return { notice: result.changed ? '🚫 You denied this request.' : 'You had already decided on this request.', known: result };
     }
     case VERB.done:
       await endGrant(actor, { requestId, cause: 'done' }, deps.grants);
-      return '🔒 Access is being removed.';
+      return { notice: '🔒 Access is being removed.' };
     case VERB.extend: {
       const duration = typeof data[EXTEND_DURATION_INPUT] === 'string' ? data[EXTEND_DURATION_INPUT] : '';
-      if (!duration) return '⛔ Choose how much longer.';
+      if (!duration) return { notice: '⛔ Choose how much longer.' };
       await extendGrant(actor, { requestId, duration }, deps.grants);
-      return `⏩ Extended by ${duration}.`;
+      return { notice: `⏩ Extended by ${duration}.` };
     }
     case VERB.reveal:
-      return credentialCard(requestId, await revealCredential(actor, requestId, deps.grants));
+      return { card: credentialCard(requestId, await revealCredential(actor, requestId, deps.grants)) };
     case VERB.review: {
       const comment = typeof data[REVIEW_COMMENT_INPUT] === 'string' ? data[REVIEW_COMMENT_INPUT] : '';
       const result = await acknowledgeReview(actor, { requestId, comment }, deps.core);
-      return result.changed ? '✅ You acknowledged this break-glass review.' : `${alreadyReviewedText(result.request)}.`;
+      return { notice: result.changed ? '✅ You acknowledged this break-glass review.' : `${alreadyReviewedText(result.request)}.` };
     }
     default:
-      return '⛔ This button is from another version of Stint; the card below is current.';
+      return { notice: '⛔ This button is from another version of Stint; the card below is current.' };
   }
 }
 
@@ -113,14 +122,14 @@ async function act(verb: string, actor: Actor, requestId: string, data: Record<s
  * they may use. Someone who may not see the request gets the channel's plain copy when the card was posted in
  * this conversation (they already see it there), else a not-found line.
  */
-async function viewFor(actor: Actor, requestId: string, conversationId: string, deps: CardActionDeps, notice?: string): Promise<AdaptiveCard> {
-  const request = await deps.core.store.getRequest(requestId);
+async function viewFor(actor: Actor, requestId: string, conversationId: string, deps: CardActionDeps, notice?: string, known?: Known): Promise<AdaptiveCard> {
+  const request = known?.request ?? (await deps.core.store.getRequest(requestId));
   const policy = deps.core.policy.current();
   const now = deps.core.clock.now();
   const external = request ? (await onCallFor(policy, request, now, deps.core.oncall)).people : undefined;
   const visible = request !== null && canSee(policy, actor, request, now, external);
   if (!request || !external || (!visible && !(await postedHere(requestId, conversationId, deps)))) return messageCard(notice ?? `⛔ Request ${requestId} was not found, or you may not see it.`, requestId);
-  const decisions = await deps.core.store.listDecisions(requestId);
+  const decisions = known?.decisions ?? (await deps.core.store.listDecisions(requestId));
   const card = buildRequestCard(request, decisions, policy, now, visible ? actor : undefined, external);
   const options = { refreshUserIds: await refreshUserIds(deps.directory, { request, decisions, policy, now, external }), ...(notice && { notice }) };
   if (!visible) return approvalCard({ ...card, actions: [] }, options);
