@@ -262,6 +262,9 @@ export async function openFaultRig(options: FaultRigOptions = {}): Promise<Fault
         for (const w of workers) {
           const noisy = w.logs().filter((l) => (l.level ?? 0) >= 40).slice(-15);
           lines.push(`${w.name} (${w.running() ? 'running' : 'exited'}), last warnings/errors:`, ...noisy.map((l) => `  ${JSON.stringify(l).slice(0, 400)}`));
+          // A process that died says why outside its JSON log (an uncaught exception's stack on stderr).
+          const raw = w.output().split('\n').filter((l) => l.trim() !== '' && !l.startsWith('{'));
+          if (!w.running() && raw.length > 0) lines.push(`${w.name} other output:`, ...raw.slice(-25).map((l) => `  ${l.slice(0, 400)}`));
         }
         return lines.join('\n');
       },
