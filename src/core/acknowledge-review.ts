@@ -8,6 +8,7 @@
  */
 import { StintError } from '../domain/errors.ts';
 import type { AccessRequest } from '../domain/request.ts';
+import { reviewerRefs } from '../policy/index.ts';
 import { requireScope, type Actor } from './actor.ts';
 import type { CorePorts } from './ports.ts';
 import { assertVisible, currentReviewers, speaksForRequester } from './visibility.ts';
@@ -43,7 +44,7 @@ export async function acknowledgeReview(actor: Actor, input: AcknowledgeReviewIn
     if (locked.reviewStatus === 'ACKNOWLEDGED') return { request: locked, changed: false };
     if (actor.kind !== 'person' || !currentReviewers(policy, locked, now).includes(actor.id)) {
       throw new StintError('NOT_ELIGIBLE', `${actor.id} is not a break-glass reviewer under the current policy (breakGlass.reviewers)`, {
-        reviewers: policy.breakGlass?.reviewers ?? policy.admins,
+        reviewers: reviewerRefs(policy),
       });
     }
     const review = { reviewedBy: actor.id, reviewedAt: now, reviewComment: comment };

@@ -3,7 +3,7 @@
  * loud notification went, who must review it, and who was on call at that moment for each `oncall:` target — so a
  * later investigation does not depend on a rotation that has moved on since.
  */
-import { expandPrincipals } from '../policy/index.ts';
+import { expandPrincipals, reviewerRefs } from '../policy/index.ts';
 import type { Policy } from '../policy/model.ts';
 import { parsePrincipalRef } from '../policy/principal-ref.ts';
 import type { OnCallPort } from './ports.ts';
@@ -22,7 +22,7 @@ const ON_CALL_WAIT_MS = 2_000;
 
 export async function breakGlassFacts(policy: Policy, ownerId: string | undefined, at: Date, onCall?: OnCallPort): Promise<BreakGlassFacts> {
   const notify = [...(policy.breakGlass?.notify ?? [])];
-  const reviewers = [...(policy.breakGlass?.reviewers ?? policy.admins)];
+  const reviewers = [...reviewerRefs(policy)];
   const reviewerIds = [...expandPrincipals(policy, reviewers, at)].filter((id) => id !== ownerId).sort();
   const rotations = [...new Set(notify.flatMap((text) => (parsePrincipalRef(text)?.kind === 'oncall' ? [parsePrincipalRef(text)!.name] : [])))];
   const entries = await Promise.all(rotations.map(async (name) => [name, await whoIsOnCall(policy, name, at, onCall)] as const));

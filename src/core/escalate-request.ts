@@ -7,8 +7,7 @@
  * reconciler reaches each step exactly once; a request decided meanwhile is left alone (a decision cancels the
  * steps that remain). The next action is written to `nextActionAt` (the truth) and set as a timer.
  */
-import { approverRefs, expandPrincipals, ownerOf } from '../policy/index.ts';
-import type { PolicyWorkflow } from '../policy/model.ts';
+import { escalationRefs, expandPrincipals, ownerOf } from '../policy/index.ts';
 import { escalationKey, nextEscalationAction } from './escalation.ts';
 import { onCallOf } from './on-call-now.ts';
 import type { CorePorts, Notification } from './ports.ts';
@@ -109,9 +108,4 @@ async function advanceOnce(requestId: string, ports: EscalatePorts): Promise<Adv
   if (result.timer && (result.outcome === 'nothing' || result.timer.at > ports.clock.now())) await ports.scheduler.escalateAt(requestId, result.timer.key, result.timer.at);
   if (result.notification) await ports.notifier.notify(result.notification);
   return result;
-}
-
-/** Every reference an escalation may resolve: approvers, each step's targets and added approvers. */
-function escalationRefs(workflow: PolicyWorkflow): string[] {
-  return [...approverRefs(workflow), ...workflow.escalation.flatMap((step) => step.notify)];
 }

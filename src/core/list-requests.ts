@@ -1,6 +1,6 @@
 /** Read side: one request, or a filtered list, limited to what the caller may see. */
 import type { RequestStatus, ReviewStatus } from '../domain/request.ts';
-import { approversFor, expandPrincipals } from '../policy/index.ts';
+import { approversFor, expandPrincipals, reviewerRefs } from '../policy/index.ts';
 import type { Policy } from '../policy/model.ts';
 import { actsAsAdmin, type Actor } from './actor.ts';
 import { onCallNow, visibleNow } from './on-call-now.ts';
@@ -68,5 +68,5 @@ export async function listRequests(actor: Actor, input: ListRequestsInput, ports
 
 /** Whether this person reviews break-glass uses at all now (each request then checks its own requester). */
 function isReviewer(policy: Policy, actor: Actor, now: Date): boolean {
-  return actor.kind === 'person' && expandPrincipals(policy, policy.breakGlass?.reviewers ?? policy.admins, now).has(actor.id);
+  return actor.kind === 'person' && expandPrincipals(policy, reviewerRefs(policy), now).has(actor.id);
 }

@@ -2,7 +2,7 @@
 import { StintError } from '../domain/errors.ts';
 import type { AccessRequest } from '../domain/request.ts';
 import type { Policy } from '../policy/model.ts';
-import { approversFor, expandPrincipals, ownerOf, type ExternalOnCall } from '../policy/index.ts';
+import { approversFor, expandPrincipals, ownerOf, reviewerRefs, type ExternalOnCall } from '../policy/index.ts';
 import { actsAsAdmin, type Actor } from './actor.ts';
 
 /**
@@ -32,7 +32,7 @@ export function canSee(policy: Policy, actor: Actor, request: AccessRequest, now
 export function currentReviewers(policy: Policy, request: AccessRequest, now: Date): string[] {
   if (!request.breakGlass) return [];
   const owner = ownerOf(policy, request.requesterId);
-  return [...expandPrincipals(policy, policy.breakGlass?.reviewers ?? policy.admins, now)].filter((id) => id !== owner).sort();
+  return [...expandPrincipals(policy, reviewerRefs(policy), now)].filter((id) => id !== owner).sort();
 }
 
 /** Existence is not leaked: an invisible request is reported exactly like an unknown one. */

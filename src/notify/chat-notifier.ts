@@ -15,7 +15,7 @@ import type { Actor } from '../core/actor.ts';
 import { onCallOf } from '../core/on-call-now.ts';
 import type { ChatMessageRecord, DigestItem, DigestSender, Notification, Notifier } from '../core/ports.ts';
 import { currentApprovers, currentReviewers, speaksForRequester } from '../core/visibility.ts';
-import { approverRefs, expandPrincipals, ownerOf } from '../policy/index.ts';
+import { escalationRefs, expandPrincipals, ownerOf } from '../policy/index.ts';
 import { parseNotifyRef } from '../policy/principal-ref.ts';
 import type { ApprovalMessageOptions, ChatNotifierDeps, ChatPlatform, ChatSnapshot, ChatTarget } from './chat-platform.ts';
 import { buildDigest } from './digest-view.ts';
@@ -125,7 +125,7 @@ export class ChatNotifier<M> implements Notifier, DigestSender {
     const policy = this.deps.policy.current();
     const now = this.deps.clock.now();
     const workflow = policy.workflows.get(request.workflow);
-    const refs = [...(workflow ? approverRefs(workflow) : []), ...(workflow?.escalation.flatMap((s) => s.notify) ?? []), ...(policy.breakGlass?.notify ?? [])];
+    const refs = [...(workflow ? escalationRefs(workflow) : []), ...(policy.breakGlass?.notify ?? [])];
     const external = (await onCallOf(policy, refs, now, this.deps.oncall)).people;
     return { request, decisions, policy, now, external, fingerprint: JSON.stringify(buildRequestCard(request, decisions, policy, now, undefined, external)) };
   }

@@ -9,7 +9,7 @@ import { presentRequest } from '../core/present-request.ts';
 import { currentApprovers, currentReviewers, speaksForRequester } from '../core/visibility.ts';
 import { formatDuration } from '../domain/duration.ts';
 import type { AccessRequest, Decision, RequestStatus } from '../domain/request.ts';
-import { resolveScope, type ExternalOnCall } from '../policy/index.ts';
+import { resolveScope, reviewerRefs, type ExternalOnCall } from '../policy/index.ts';
 import type { Policy } from '../policy/model.ts';
 
 export const CARD_ACTIONS = ['approve', 'deny', 'done', 'extend', 'reveal', 'acknowledge'] as const;
@@ -108,7 +108,7 @@ function reviewLine(request: AccessRequest, policy: Policy, now: Date, viewer: A
 
 /** Who reviews, as the policy names them: `security`, `erin`. */
 function reviewerLabel(policy: Policy): string {
-  const refs = policy.breakGlass?.reviewers ?? policy.admins;
+  const refs = reviewerRefs(policy);
   const names = [...new Set(refs.map((ref) => ref.replace(/^group:/, '').replace(/^person:/, '').replace(/^oncall:/, 'on-call ')))];
   return names.join(' or ') || 'the reviewers';
 }

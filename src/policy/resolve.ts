@@ -112,6 +112,16 @@ export function approversFor(policy: Policy, workflow: PolicyWorkflow, at: Date,
   return [...expandPrincipals(policy, approverRefs(workflow, escalationLevel), at, external)].sort();
 }
 
+/** Every reference an escalation may resolve: the approvers at every level and each step's targets. */
+export function escalationRefs(workflow: PolicyWorkflow): string[] {
+  return [...approverRefs(workflow), ...workflow.escalation.flatMap((step) => step.notify)];
+}
+
+/** Who reviews break-glass uses (principal refs): `breakGlass.reviewers`, else the admins (also with no break-glass section). */
+export function reviewerRefs(policy: Policy): readonly string[] {
+  return policy.breakGlass?.reviewers ?? policy.admins;
+}
+
 /** The approver references of a workflow at an escalation level (its `approvers` plus the steps' `addApprovers`). */
 export function approverRefs(workflow: PolicyWorkflow, escalationLevel = workflow.escalation.length): string[] {
   const refs = [...workflow.approvers];
