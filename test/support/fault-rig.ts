@@ -65,7 +65,8 @@ export interface FaultRig {
   app: App;
   /** The environment of a `stint worker`; `name` goes into application_name of its Stint connections. */
   workerEnv(name: string): Record<string, string>;
-  startWorker(name: string): Promise<StintProcess>;
+  /** A real `stint worker`, or with `verb: 'all'` a `stint all` (HTTP on a free port, workers, reconciler). */
+  startWorker(name: string, verb?: 'worker' | 'all'): Promise<StintProcess>;
   /** The person the next created request is for. */
   nextPerson(): string;
   /** Creates `count` auto-approved requests of `duration` over REST, each for a person of its own. */
@@ -232,8 +233,9 @@ export async function openFaultRig(options: FaultRigOptions = {}): Promise<Fault
         // Any free port: the banner names it (see metricsUrl).
         METRICS_PORT: '0',
       }),
-      async startWorker(name) {
-        const worker = await spawnStint('worker', { name, env: rig.workerEnv(name) });
+      async startWorker(name, verb = 'worker') {
+        const env = rig.workerEnv(name);
+        const worker = await spawnStint(verb, { name, env: verb === 'all' ? { ...env, PORT: '0' } : env });
         workers.push(worker);
         return worker;
       },
