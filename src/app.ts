@@ -259,8 +259,9 @@ export async function createApp(options: { env?: Record<string, string | undefin
     readiness,
     async close() {
       watcher?.stop();
-      // Stop taking work, let jobs in flight finish, then close Redis and the pool (graceful shutdown).
-      await reconciler?.stop();
+      // Stop taking work (new HTTP connections, the reconciler's sweeps, new jobs), let what is in flight
+      // finish, then close Redis and the pool (graceful shutdown).
+      await Promise.all([reconciler?.stop(), server.close()]);
       await background?.workers?.close();
       await notifications.close();
       if (background) {
@@ -269,7 +270,6 @@ export async function createApp(options: { env?: Record<string, string | undefin
         await background.redis.close();
       }
       await slack?.stop();
-      await server.close();
       await providers.close();
       await store.close();
     },

@@ -92,8 +92,9 @@ describe('manifests/k8s', () => {
       for (const probe of [c.readinessProbe, c.livenessProbe, c.startupProbe]) expect(ports.has(probe.httpGet.port)).toBe(true);
       expect(c.resources.requests).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) });
       expect(c.resources.limits.memory).toEqual(expect.any(String));
-      // SIGTERM drains within 25 s (cli/run-server.ts): the grace period leaves room for it.
-      expect(d.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(30);
+      // SIGTERM drains within 25 s (cli/run-server.ts): the grace period leaves room for it after any preStop pause.
+      const pause = Number(c.lifecycle?.preStop?.sleep?.seconds ?? 0);
+      expect(d.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(25 + pause);
     }
     const workerPort = deployment('stint-worker').spec.template.spec.containers[0].ports[0].containerPort;
     const workerEnv = deployment('stint-worker').spec.template.spec.containers[0].env;

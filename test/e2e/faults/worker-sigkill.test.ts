@@ -4,11 +4,10 @@
  * the worker's REVOKE (or GRANT) waits inside the provider until the kill. The dead worker's lease lapses, the
  * restarted worker's reconciler finishes the work, and the grant still ends within 20 s of its expiry.
  */
-import pg from 'pg';
 import { LEASE_MS } from '../../../src/core/lease.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lockKey } from '../../../src/providers/postgres/postgres-sql.ts';
 import { EXPIRY_BOUND_MS, expectAllRevoked, openFaultRig, waitFor, type FaultRig } from '../../support/fault-rig.ts';
+import { holdProviderLock, providerCallBlocked } from '../../support/provider-lock.ts';
 import type { StintProcess } from '../../support/stint-process.ts';
 
 let rig: FaultRig;
@@ -23,32 +22,15 @@ afterAll(async () => {
   await rig?.close();
 });
 
-/** Holds the provider's lock on (role, account) from a session of the test's own, until released. */
-async function holdProviderLock(account: string): Promise<{ release(): Promise<void> }> {
-  const session = new pg.Client({ connectionString: rig.targetDb.url, application_name: 'fault-lock-holder' });
-  session.on('error', () => undefined);
-  await session.connect();
-  await session.query('SELECT pg_advisory_lock(hashtext($1))', [lockKey(rig.role, account)]);
-  return { release: () => session.end() };
-}
-
-/** A provider call of a worker waits on that lock on the target right now. */
-async function providerCallBlocked(): Promise<boolean> {
-  const { rows } = await rig.target.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'stint' AND wait_event_type = 'Lock'`,
-  );
-  return rows[0]!.n > 0;
-}
-
 describe('worker SIGKILLed mid provider call', () => {
   it('finishes a revoke the killed worker had started, within 20 s of the expiry', async () => {
     const [id] = await rig.createRequests(1, '6s');
     await waitFor('the grant to be ACTIVE', async () => (await rig.rows([id!]))[0]!.status === 'ACTIVE', 15_000);
     const account = rig.accountOf((await rig.rows([id!]))[0]!.requesterId);
-    const lock = await holdProviderLock(account);
+    const lock = await holdProviderLock(rig, account);
     const watch = rig.watch([id!]);
     try {
-      await waitFor('the revoke to be running and blocked in the provider', async () => (await rig.rows([id!]))[0]!.status === 'REVOKING' && (await providerCallBlocked()), 20_000, 50);
+      await waitFor('the revoke to be running and blocked in the provider', async () => (await rig.rows([id!]))[0]!.status === 'REVOKING' && (await providerCallBlocked(rig)), 20_000, 50);
       await worker.kill();
     } finally {
       await lock.release();
@@ -66,12 +48,12 @@ describe('worker SIGKILLed mid provider call', () => {
 
   it('finishes an activation the killed worker had started, once, and revokes it on time', async () => {
     const person = rig.nextPerson();
-    const lock = await holdProviderLock(rig.accountOf(person));
+    const lock = await holdProviderLock(rig, rig.accountOf(person));
     let id: string;
     try {
       [id] = (await rig.createRequests(1, '6s')) as [string];
       expect((await rig.rows([id]))[0]!.requesterId).toBe(person);
-      await waitFor('the grant to be blocked in the provider', providerCallBlocked, 15_000, 50);
+      await waitFor('the grant to be blocked in the provider', () => providerCallBlocked(rig), 15_000, 50);
       await worker.kill();
     } finally {
       await lock.release();
@@ -95,13 +77,13 @@ describe('worker SIGKILLed mid provider call', () => {
     const row = (await rig.rows([id]))[0]!;
     const account = rig.accountOf(row.requesterId);
     const expiresAt = row.expiresAt!.getTime();
-    const lock = await holdProviderLock(account);
+    const lock = await holdProviderLock(rig, account);
     const watch = rig.watch([id]);
     let leaseUntil: number;
     try {
       const claimed = await waitFor('the revoke to be blocked in the provider under its lease', async () => {
         const r = (await rig.rows([id]))[0]!;
-        return r.status === 'REVOKING' && r.leaseUntil && (await providerCallBlocked()) ? r.leaseUntil.getTime() : undefined;
+        return r.status === 'REVOKING' && r.leaseUntil && (await providerCallBlocked(rig)) ? r.leaseUntil.getTime() : undefined;
       }, 20_000, 50);
       // A slow provider call (within the provider's 10 s statement timeout) renews the lease twice.
       leaseUntil = await waitFor('the lease to be renewed twice', async () => {
