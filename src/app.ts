@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { registerAdminRoutes } from './api/admin-routes.ts';
+import { registerAuditRoutes } from './api/audit-routes.ts';
+import { loadSigningKey } from './audit/anchors.ts';
 import { bearerToken, createHttpServer } from './api/http-server.ts';
 import { openApiDocument } from './api/openapi.ts';
 import { registerRequestRoutes } from './api/request-routes.ts';
@@ -92,6 +94,8 @@ export async function createApp(options: { env?: Record<string, string | undefin
   const o = options.overrides ?? {};
   const logger = o.logger ?? createLogger(config.logLevel);
   const clock = o.clock ?? { now: () => new Date() };
+  // A bad key stops the start here, before anything is opened.
+  const auditAnchors = config.auditSigningKey ? { key: loadSigningKey(config.auditSigningKey) } : undefined;
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const metrics = createJobMetrics();
   metrics.sources.requestsByStatus = () => store.countRequestsByStatus();
@@ -211,7 +215,8 @@ export async function createApp(options: { env?: Record<string, string | undefin
   const digestSender: DigestSender | undefined = digesters.length
     ? { sendDigest: async (personId, items) => void (await Promise.all(digesters.map((d) => d.sendDigest(personId, items)))) }
     : undefined;
-  registerAdminRoutes(server, { tokens: store, audit: store, clock, policy, authenticate });
+  registerAdminRoutes(server, { tokens: store, clock, policy, authenticate });
+  registerAuditRoutes(server, { audit: store, authenticate, ...(auditAnchors && { anchors: auditAnchors }) });
 
   return {
     config,

@@ -111,12 +111,14 @@ export function openApiDocument(version: string): Record<string, unknown> {
       '/api/v1/tokens/{prefix}': { delete: { summary: 'Revoke a token (admin)', responses: { '200': answer('Revoked'), ...errors } } },
       '/api/v1/audit': {
         get: {
-          summary: 'Audit events after a sequence number, as NDJSON (audit:read)',
+          summary: 'Audit events after a sequence number (audit:read); with follow=true a stream that stays open and carries each new event, plus signed anchors when the server has STINT_AUDIT_SIGNING_KEY',
           parameters: [
-            { name: 'after', in: 'query', schema: { type: 'integer' } },
-            { name: 'limit', in: 'query', schema: { type: 'integer' } },
+            { name: 'after', in: 'query', schema: { type: 'integer', default: 0 } },
+            { name: 'limit', in: 'query', description: 'page size (ignored with follow)', schema: { type: 'integer', default: 10000, maximum: 100000 } },
+            { name: 'format', in: 'query', schema: { type: 'string', enum: ['json', 'syslog', 'cef'], default: 'json' } },
+            { name: 'follow', in: 'query', schema: { type: 'string', enum: ['true', 'false'], default: 'false' } },
           ],
-          responses: { '200': { description: 'NDJSON', content: { 'application/x-ndjson': {} } }, ...errors },
+          responses: { '200': { description: 'NDJSON (json) or one line per event (syslog, cef)', content: { 'application/x-ndjson': {}, 'text/plain': {} } }, ...errors },
         },
       },
       '/api/v1/audit/verify': { get: { summary: 'Walk the hash chain (audit:read)', responses: { '200': answer('Result'), ...errors } } },

@@ -3,6 +3,7 @@
  * `/openapi.json` is generated from them, so the document cannot drift from the code.
  */
 import { z } from 'zod';
+import { EXPORT_FORMATS } from '../audit/export-events.ts';
 import { REQUEST_STATUSES } from '../domain/request.ts';
 
 export const CreateRequestBody = z
@@ -126,4 +127,11 @@ export const ErrorBody = z.object({
   error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }),
 });
 
-export const AuditQuery = z.object({ after: z.coerce.bigint().min(0n).optional(), limit: z.coerce.number().int().min(1).max(100_000).optional() }).strict();
+export const AuditQuery = z
+  .object({
+    after: z.coerce.bigint().min(0n).default(0n),
+    limit: z.coerce.number().int().min(1).max(100_000).default(10_000).describe('page size; ignored with follow'),
+    format: z.enum(EXPORT_FORMATS).default('json'),
+    follow: z.enum(['true', 'false']).default('false').transform((v) => v === 'true').describe('keep the response open and stream new events as they are appended'),
+  })
+  .strict();
