@@ -14,6 +14,7 @@ import { createNoopProvider } from '../../src/providers/noop/noop-provider.ts';
 import { RecordingNotifier } from '../fakes/recording-notifier.ts';
 import { person } from '../support/core-harness.ts';
 import { POLICY_YAML } from '../support/policy-fixture.ts';
+import { sharedRedisEnv } from '../support/test-redis.ts';
 
 let app: App;
 const noop = createNoopProvider();
@@ -74,4 +75,32 @@ describe('/metrics', () => {
     expect(value(text, 'stint_provider_calls_total{provider="token",op="check",outcome="error"}')).toBe(1);
     expect(value(text, 'stint_provider_calls_total{provider="token",op="check",outcome="ok"}')).toBeUndefined();
   });
+});
+
+describe('/metrics with the queues connected', () => {
+  it('reports each queue\'s jobs by state from Redis at scrape time', async () => {
+    const queued = await createApp({
+      env: { STINT_DATA_DIR: 'memory://', LOG_LEVEL: 'silent', ...sharedRedisEnv() },
+      overrides: { policy: parsePolicy(POLICY_YAML, 'metrics.yaml'), providers: [{ ...noop, type: 'postgres' }], logger: createLogger('silent'), notifier: new RecordingNotifier() },
+    });
+    try {
+      await queued.startBackground({ workers: false });
+      // No worker runs: the approved grant's job waits, the pending request's window timer is delayed.
+      const approved = await createRequest(person('alice'), { identityId: 'alice', scopes: ['dev-api'], duration: '1h', reason: 'INC-3 dev' }, queued.core);
+      expect(approved.request.status).toBe('APPROVED');
+      await createRequest(person('alice'), { identityId: 'alice', scopes: ['prod-orders-db'], duration: '1h', reason: 'INC-4 orders' }, queued.core);
+      await new Promise((r) => setTimeout(r, 1_100)); // past the gauges' one-second cache
+
+      const text = (await queued.server.inject({ method: 'GET', url: '/metrics' })).body;
+      const series = (queue: string, state: string) => value(text, `stint_queue_jobs{queue="${queue}",state="${state}"}`);
+      expect(series('grant', 'waiting')).toBe(1);
+      expect(series('escalate', 'delayed')).toBeGreaterThanOrEqual(1);
+      for (const queue of ['grant', 'revoke', 'remind', 'escalate']) {
+        for (const state of ['waiting', 'active', 'delayed', 'failed']) expect(series(queue, state), `${queue}/${state}`).toEqual(expect.any(Number));
+      }
+      expect(series('revoke', 'delayed')).toBe(0);
+    } finally {
+      await queued.close();
+    }
+  }, 30_000);
 });
