@@ -24,7 +24,24 @@ export const RULES: Rule[] = [
   {
     layer: 'providers',
     layers: ['domain', 'policy', 'core', 'providers'],
-    packages: ['zod', 'pg', 'node:crypto', 'node:fs', 'node:fs/promises', 'node:path', 'node:net'],
+    packages: [
+      'zod',
+      'pg',
+      'node:crypto',
+      'node:fs',
+      'node:fs/promises',
+      'node:path',
+      'node:net',
+      // the clients of the systems providers grant on (issue 9); node:http(s) stays out: the SDKs do the calls
+      '@aws-sdk/client-sso-admin',
+      '@aws-sdk/client-iam',
+      '@aws-sdk/client-sts',
+      '@aws-sdk/client-identitystore',
+      '@azure/arm-authorization',
+      '@azure/identity',
+      '@kubernetes/client-node',
+      'google-auth-library',
+    ],
   },
 ];
 

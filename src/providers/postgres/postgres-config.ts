@@ -3,7 +3,7 @@
  * identifier (no quoting tricks can reach the SQL), the connection a secret reference (never inline).
  */
 import { z } from 'zod';
-import { StintError } from '../../domain/errors.ts';
+import { parseProviderConfig } from '../provider-config.ts';
 import { isSecretRef } from '../secrets.ts';
 
 /** A plain PostgreSQL identifier (at most 63 bytes); anything else is refused rather than escaped. */
@@ -28,11 +28,5 @@ export type PostgresConfig = z.infer<typeof postgresConfigSchema>;
 
 /** Parses a resource's provider block; throws POLICY_INVALID naming every bad field (values never echoed). */
 export function parsePostgresConfig(config: Record<string, unknown>): PostgresConfig {
-  const parsed = postgresConfigSchema.safeParse(config);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => {
-    const field = issue.path.join('.') || '(block)';
-    return issue.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.join(', ')}` : `${field}: ${issue.message}`;
-  });
-  throw new StintError('POLICY_INVALID', `postgres provider: ${problems.join('; ')}`, { problems });
+  return parseProviderConfig('postgres', postgresConfigSchema, config);
 }
