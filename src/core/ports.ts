@@ -341,6 +341,12 @@ export interface Provider {
   revoke(config: Record<string, unknown>, handle: GrantHandleData, options: { stillNeeded: boolean }): Promise<void>;
   check(config: Record<string, unknown>, handle: GrantHandleData): Promise<'present' | 'absent'>;
   describe(config: Record<string, unknown>): string;
+  /**
+   * What Stint made on the target for this resource, found by its own markers (e.g. bindings labelled with the
+   * request id), for the reconciler's orphan sweep, which revokes each one whose request is not ACTIVE. Only for
+   * types whose grants carry such a marker.
+   */
+  listGranted?(config: Record<string, unknown>): Promise<Array<{ requestId: string; handle: GrantHandleData }>>;
   /** Mints (or rotates) a credential on demand; only for types that have one. The caller never stores it. */
   credential?(config: Record<string, unknown>, handle: GrantHandleData): Promise<MintedCredential>;
   close?(): Promise<void>;
