@@ -4,7 +4,7 @@
  * repeatable job on purpose: FLUSHALL would delete it. Non-leaders try to take the lock at each tick, so a dead
  * leader is replaced within one interval. A sweep that met rows leased by a worker looks again every second until
  * they are free, so a worker killed mid-revoke costs its lease's remaining seconds, not a whole interval. Every minute the leader
- * also runs the drift sweep (core/sweep-drift.ts), once a day the approvers' digest (core/send-digest.ts), and each
+ * also runs the drift and orphan sweeps (core/sweep-drift.ts, core/sweep-orphans.ts), once a day the approvers' digest (core/send-digest.ts), and each
  * sweep reminds the reviewers of break-glass uses left unacknowledged for a day (core/remind-reviews.ts).
  */
 import type { Logger } from 'pino';
@@ -14,6 +14,7 @@ import { reconcileDue } from '../core/reconcile-due.ts';
 import { remindReviews } from '../core/remind-reviews.ts';
 import { sweepDrift } from '../core/sweep-drift.ts';
 import type { SqlDriver } from '../store/sql-driver.ts';
+import { sweepOrphans } from '../core/sweep-orphans.ts';
 import { tryLeadership, type Leadership } from './leader-lock.ts';
 import type { JobMetrics } from './metrics.ts';
 
@@ -103,6 +104,13 @@ export function startReconciler(options: ReconcilerOptions): Reconciler {
       if (found.errors.length > 0) logger.warn({ errors: found.errors.slice(0, 20) }, 'drift sweep: some checks could not run');
     } catch (err) {
       logger.error({ err }, 'drift sweep failed; retrying at the next one');
+    }
+    try {
+      const orphans = await sweepOrphans(ports);
+      if (orphans.removed.length > 0) logger.warn({ removed: orphans.removed }, 'orphan sweep: removed access Stint made for requests no longer in flight');
+      if (orphans.errors.length > 0) logger.warn({ errors: orphans.errors.slice(0, 20) }, 'orphan sweep: some listings or removals could not run');
+    } catch (err) {
+      logger.error({ err }, 'orphan sweep failed; retrying at the next one');
     }
   };
 
