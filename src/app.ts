@@ -114,9 +114,14 @@ export async function createApp(options: { env?: Record<string, string | undefin
   const grants: GrantPorts = { store, policy, clock, notifier, scheduler, providers, oncall };
   const policyPorts = { ...core, people: store, audit: store };
   // A resource config a provider refuses stops the load (and a reload keeps the last good policy).
+  // Each resource also learns what its grants give, in the provider's words, for the cards.
   const checkProviders = (candidate: Policy) => {
-    for (const p of providers.checkPolicy(candidate)) {
+    const unknown = providers.checkPolicy(candidate);
+    for (const p of unknown) {
       logger.warn({ resource: p.resourceId, type: p.type }, `resource ${p.resourceId}: provider type "${p.type}" is not in this build yet; its grants will fail closed`);
+    }
+    for (const resource of candidate.resources) {
+      if (!unknown.some((p) => p.resourceId === resource.id)) resource.access = providers.get(resource.provider.type).describe(resource.provider);
     }
   };
 

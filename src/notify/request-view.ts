@@ -66,6 +66,7 @@ export function buildRequestCard(request: AccessRequest, decisions: Decision[], 
   const facts: CardFact[] = [
     { label: 'Requester', value: requesterLabel(policy, request.requesterId) },
     { label: request.scopes.length > 1 ? 'Resources' : 'Resource', value: request.scopes.join(', ') },
+    ...accessFacts(policy, request.scopes),
     { label: 'Duration', value: formatDuration(request.durationSec) },
     { label: 'Reason', value: request.reason },
     ...(request.ticket ? [{ label: 'Ticket', value: request.ticket }] : []),
@@ -85,6 +86,15 @@ export function buildRequestCard(request: AccessRequest, decisions: Decision[], 
     approvals,
     actions: actionsFor(request, approvals, policy, now, viewer, external),
   };
+}
+
+/** What the grant gives (the provider's own description), so approvers know what they approve. */
+function accessFacts(policy: Policy, scopes: string[]): CardFact[] {
+  const lines = scopes.flatMap((scope) => {
+    const access = resolveScope(policy, scope)?.resource.access;
+    return access ? [scopes.length > 1 ? `${scope}: ${access}` : access] : [];
+  });
+  return lines.length > 0 ? [{ label: 'Access', value: lines.join('; ') }] : [];
 }
 
 function actionsFor(request: AccessRequest, approvals: CardApproval[], policy: Policy, now: Date, viewer: Actor | undefined, external: ExternalOnCall | undefined): CardAction[] {
@@ -130,7 +140,7 @@ function lifecycleActions(request: AccessRequest, approvals: CardApproval[], pol
 export function mintsCredential(policy: Policy, request: AccessRequest): boolean {
   return request.scopes.some((scope) => {
     const provider = resolveScope(policy, scope)?.resource.provider;
-    return provider !== undefined && (MINTING_MODES[provider.type] ?? []).includes(provider.mode);
+    return provider !== undefined && provider.mode !== undefined && (MINTING_MODES[provider.type] ?? []).includes(provider.mode);
   });
 }
 

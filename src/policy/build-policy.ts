@@ -15,7 +15,6 @@ import { parseLocalDateTime } from './zoned-time.ts';
 export const DEFAULTS = {
   timezone: 'UTC',
   digestAt: '09:00',
-  mode: 'membership',
   required: 1,
   approvalWindowSec: 2 * 3600,
   minDurationSec: 30,
@@ -119,7 +118,7 @@ export function buildPolicy(file: PolicyFile, meta: { source: string; fingerprin
     oncall,
     resources: file.resources.map((r) => ({
       id: r.id,
-      provider: { ...r.provider, type: r.provider.type, mode: r.provider.mode ?? DEFAULTS.mode },
+      provider: { ...r.provider, type: r.provider.type },
       maxDurationSec: parseDuration(r.maxDuration),
       minDurationSec: r.minDuration !== undefined ? parseDuration(r.minDuration) : DEFAULTS.minDurationSec,
       ...(r.idleTimeout !== undefined && { idleTimeoutSec: parseDuration(r.idleTimeout) }),

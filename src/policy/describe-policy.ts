@@ -36,7 +36,7 @@ function describeResource(policy: Policy, r: PolicyResource): string[] {
   const w = policy.workflows.get(r.workflow);
   const lines = [
     r.description ? `${r.id}: ${r.description}` : r.id,
-    `  provider:     ${r.provider.type} (${r.provider.mode})`,
+    `  provider:     ${r.provider.type}${r.provider.mode ? ` (${r.provider.mode})` : ''}`,
     `  duration:     ${formatDuration(r.minDurationSec)} to ${formatDuration(r.maxDurationSec)}${
       r.idleTimeoutSec ? `, revoked after ${formatDuration(r.idleTimeoutSec)} idle` : ''
     }`,

@@ -26,8 +26,11 @@ export interface PolicyServiceAccount {
 
 export interface ProviderConfig {
   type: string;
-  /** Defaults to `membership` (DESIGN.md section 5). */
-  mode: string;
+  /**
+   * As written; each provider applies its own default (postgres: `membership`, DESIGN.md section 5). Not filled
+   * in here, so a provider whose modes are different (aws: identity-center | iam-role) never sees one it lacks.
+   */
+  mode?: string;
   /** Provider-specific keys (connection, role, …), validated by the provider. */
   [key: string]: unknown;
 }
@@ -43,6 +46,11 @@ export interface PolicyResource {
   workflow: string;
   tier?: string;
   description?: string;
+  /**
+   * What a grant gives, in the provider's words (`Provider.describe`), for cards: filled by the composition root
+   * when a policy is loaded (the policy layer does not know providers); absent in tests that build a policy alone.
+   */
+  access?: string;
 }
 
 export type ConditionType = 'RESOURCE' | 'DURATION' | 'RISK_SCORE';

@@ -74,7 +74,7 @@ const oncall = z
 const provider = z
   .looseObject({
     type: z.string().min(1),
-    mode: z.string().min(1).optional().describe('Defaults to membership'),
+    mode: z.string().min(1).optional().describe("The provider's mode; each provider has its own default (postgres: membership)"),
   })
   .describe('Provider type and its own settings (validated by the provider); secrets as env:NAME or file:/path');
 

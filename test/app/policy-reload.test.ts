@@ -41,6 +41,14 @@ describe('policy reload', () => {
     await until(async () => (await actions(app)).includes('policy.reloaded'), 'the audit event');
   });
 
+  it('tells each resource what its grants give, in its provider\'s words (for cards), at start and at reload', async () => {
+    const { app, file } = await start(POLICY_YAML);
+    const access = () => app.policy.current().resources.find((r) => r.id === 'prod-orders-db')?.access;
+    expect(access()).toBe('PostgreSQL: membership in role orders_rw for your own login');
+    writeFileSync(file, POLICY_YAML.replace('role: orders_rw', 'role: orders_ro'));
+    await until(() => access() === 'PostgreSQL: membership in role orders_ro for your own login', 'the reloaded description');
+  });
+
   it('keeps the last good policy when the new file is broken, and says why', async () => {
     const { app, file, notifier } = await start(POLICY_YAML);
     const before = app.policy.current().fingerprint;

@@ -83,6 +83,16 @@ describe('the facts', () => {
     ]);
   });
 
+  it('says what the grant gives, in the provider\'s words, when the policy was loaded with providers', () => {
+    const described = testPolicy();
+    for (const r of described.resources) r.access = `role of ${r.id}`;
+    expect(card(request(), [], undefined, described).facts[2]).toEqual({ label: 'Access', value: 'role of prod-orders-db' });
+    expect(card(request({ scopes: ['prod-orders-db', 'prod-billing-db'] }), [], undefined, described).facts[2]).toEqual({
+      label: 'Access',
+      value: 'prod-orders-db: role of prod-orders-db; prod-billing-db: role of prod-billing-db',
+    });
+  });
+
   it('leaves out the ticket when there is none', () => {
     expect(card(request({ ticket: null })).facts.map((f) => f.label)).not.toContain('Ticket');
   });

@@ -6,7 +6,7 @@ const text = describePolicy(examplePolicy());
 const section = (id: string) => text.slice(text.indexOf(`\n${id}`), text.indexOf('\n\n', text.indexOf(`\n${id}`)));
 
 describe('describePolicy', () => {
-  it('shows the provider type and mode of each resource', () => {
+  it('shows the provider type (and mode, where one is written) of each resource', () => {
     expect(section('prod-orders-db')).toContain('provider:     postgres (membership)');
   });
 

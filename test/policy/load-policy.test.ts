@@ -17,11 +17,11 @@ describe('parsePolicy: valid files', () => {
     expect(parsePolicy(EXAMPLE_YAML + '\n# changed\n', 'x').fingerprint).not.toBe(examplePolicy().fingerprint);
   });
 
-  it('applies the defaults of mode, required, approval window, minimum duration, timezone and risk weights', () => {
+  it('applies the defaults of required, approval window, minimum duration, timezone and risk weights, and leaves mode to the provider', () => {
     const policy = parsePolicy(minimalYaml(), 'p.yaml');
     const resource = policy.resources[0]!;
     const workflow = policy.workflows.get('review')!;
-    expect(resource.provider.mode).toBe('membership');
+    expect(resource.provider.mode).toBeUndefined(); // postgres defaults it to membership itself
     expect(resource.minDurationSec).toBe(30);
     expect(workflow.required).toBe(1);
     expect(workflow.approvalWindowSec).toBe(7200);
