@@ -29,6 +29,8 @@ export function isAllowedUrl(value: string): boolean {
 
 export const gcpConfigSchema = z.strictObject({
   type: z.literal('gcp'),
+  // The policy loader writes the default mode into every provider block; a role binding is a membership.
+  mode: z.literal('membership', { error: 'gcp has one mode, membership (a conditional role binding); remove mode' }).optional(),
   resource: z
     .string({ error: 'required: projects/<id>, folders/<number> or organizations/<number>' })
     .regex(RESOURCE, { error: 'must be projects/<id>, folders/<number> or organizations/<number>' }),

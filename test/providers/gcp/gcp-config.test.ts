@@ -51,6 +51,8 @@ describe('gcp provider config', () => {
     expect(() => provider.validate({ ...good, endpoint: 'http://127.0.0.1:8080' })).not.toThrow();
     expect(problemsOf({ ...good, project: 'x' })).toMatch(/unknown key\(s\) project/);
     expect(problemsOf({ ...good, maxAttempts: 0 })).toMatch(/maxAttempts:/);
+    expect(problemsOf({ ...good, mode: 'ephemeral' })).toMatch(/mode: gcp has one mode, membership/);
+    expect(() => provider.validate({ ...good, mode: 'membership' })).not.toThrow();
   });
 
   it('describes the grant for cards', () => {
