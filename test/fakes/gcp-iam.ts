@@ -116,7 +116,7 @@ export async function startGcpFake() {
   const faults: Array<{ fault: Fault; verb?: Verb }> = [];
   const calls: FakeCall[] = [];
   let denyAll = false;
-  let beforeNextSet: ((bindings: FakeBinding[]) => FakeBinding[]) | null = null;
+  const beforeNextSet: Array<(bindings: FakeBinding[]) => FakeBinding[]> = [];
   let base = '';
 
   function handleToken(body: string): [number, unknown] {
@@ -165,11 +165,10 @@ export async function startGcpFake() {
     const unknown = Object.keys(body).filter((k) => k !== 'policy' && k !== 'updateMask');
     if (unknown.length > 0 || !body.policy || typeof body.policy !== 'object') throw new Reject(400, 'INVALID_ARGUMENT', `Invalid JSON payload received. Unknown name "${unknown[0] ?? 'policy'}"`);
     const policy = body.policy as Record<string, unknown>;
-    if (beforeNextSet) {
-      // Someone else's change lands between this client's read and its write.
-      stored.bindings = beforeNextSet(stored.bindings);
+    if (beforeNextSet.length > 0) {
+      // Someone else's changes land between this client's read and its write.
+      for (const change of beforeNextSet.splice(0)) stored.bindings = change(stored.bindings);
       stored.etag = newEtag();
-      beforeNextSet = null;
     }
     if (typeof policy.etag !== 'string') throw new Reject(400, 'INVALID_ARGUMENT', 'fake: setIamPolicy without an etag would blindly overwrite concurrent changes');
     if (policy.etag !== stored.etag) {
@@ -256,15 +255,17 @@ export async function startGcpFake() {
     failNext(count: number, fault: Fault, verb?: Verb) {
       for (let i = 0; i < count; i++) faults.push({ fault, verb });
     },
+    /** Drops queued faults and pending concurrent changes. */
     clearFaults() {
       faults.length = 0;
+      beforeNextSet.length = 0;
     },
     denyAll(on: boolean) {
       denyAll = on;
     },
     /** Applies `change` to the stored policy when the next setIamPolicy arrives, before its etag is compared. */
     changeBeforeNextSet(change: (bindings: FakeBinding[]) => FakeBinding[]) {
-      beforeNextSet = change;
+      beforeNextSet.push(change);
     },
     tokensIssued: () => tokens.size,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
