@@ -74,7 +74,8 @@ function jwtClient(key: ServiceAccountKey, where: string): JWT {
 
 function tokenErrorMessage(err: unknown): { message: string; transient: boolean } {
   const status = err instanceof gaxios.GaxiosError ? err.status : undefined;
-  const transient = status === undefined ? !(err instanceof StintError) : status === 429 || status >= 500;
+  // An HTTP answer of 429/5xx, or no answer at all, may pass; "no credentials found" and 4xx will not.
+  const transient = err instanceof gaxios.GaxiosError && (status === undefined || status === 429 || status >= 500);
   const text = err instanceof Error ? err.message.split('\n')[0]!.slice(0, 300) : String(err);
   return { message: `gcp provider: could not get an access token (${status ?? 'no response'}): ${text}`, transient };
 }

@@ -58,7 +58,12 @@ export function expiryOf(condition: IamCondition | undefined): Date | null {
   return match ? new Date(match[1]!) : null;
 }
 
-const sameMember = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+export const sameMember = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
+/** The request's binding holds the member (whatever its expiry). */
+export function holdsStintBinding(policy: IamPolicy, ref: StintBindingRef): boolean {
+  return findStintBinding(policy, ref)?.members?.some((m) => sameMember(m, ref.member)) ?? false;
+}
 
 export function findStintBinding(policy: IamPolicy, ref: Omit<StintBindingRef, 'member'>): IamBinding | undefined {
   return policy.bindings?.find((b) => b.role === ref.role && b.condition?.title === ref.title);

@@ -12,7 +12,7 @@ import {
   addStintBinding,
   conditionTitle,
   expiryCondition,
-  findStintBinding,
+  holdsStintBinding,
   hasUnconditional,
   removeStintMember,
   requestIdOfTitle,
@@ -77,7 +77,7 @@ export function createGcpProvider(options: GcpProviderOptions = {}): Provider {
       await editPolicy(api(config), config.resource, (policy) => {
         preexisting = false;
         // A retried grant finds its own binding first: it is Stint's, not preexisting.
-        if (findStintBinding(policy, ref)?.members?.some((m) => m.toLowerCase() === member)) return null;
+        if (holdsStintBinding(policy, ref)) return null;
         if (hasUnconditional(policy, config.role, member)) {
           preexisting = true;
           return null;

@@ -191,8 +191,11 @@ describe('gcp provider against the IAM contract fake', () => {
 
   it('grants to a group or a service account as given in accounts.gcp', async () => {
     const handle = await t.provider.grant(t.config(), t.target({ account: 'group:SRE@example.com' }));
-    const robot = await t.provider.grant(t.config(), t.target({ account: 'ci@proj-1.iam.gserviceaccount.com' }));
+    const robotTarget = t.target({ account: 'ci@proj-1.iam.gserviceaccount.com' });
+    const robot = await t.provider.grant(t.config(), robotTarget);
     expect([handle.member, robot.member]).toEqual(['group:sre@example.com', 'serviceAccount:ci@proj-1.iam.gserviceaccount.com']);
+    expect(await t.provider.grant(t.config(), robotTarget)).toEqual(robot);
+    expect(stintBindings()).toHaveLength(2);
   });
 
   it('reads the key from an env: reference, and from GOOGLE_APPLICATION_CREDENTIALS when no credentials are given', async () => {
