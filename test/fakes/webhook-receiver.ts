@@ -138,9 +138,9 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
     const holding = holdings.get(key);
     const requestId = body.requestId as string;
     const own = holding?.grants.get(requestId);
-    // Later events must echo the handle the grant answered with.
+    // A handle echoed on later events must be the one the grant answered with (the request id alone also finds it).
     const echoed = body.handle as Record<string, unknown> | undefined;
-    const handleMismatch = own && options.answerHandle !== false && echoed?.grantId !== own.grantId;
+    const handleMismatch = own !== undefined && echoed !== undefined && echoed.grantId !== own.grantId;
     switch (body.event) {
       case 'grant': {
         if (holding?.preexisting) return { status: 200, body: JSON.stringify({ preexisting: true }) };
@@ -157,10 +157,11 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
       }
       case 'revoke': {
         if (handleMismatch) return { status: 400, body: JSON.stringify({ error: 'handle does not match the grant' }) };
-        // Stint counts who still needs the access and sends revoke only for the last one: remove Stint's access,
-        // never what the person held before.
-        if (holding && !holding.preexisting) holdings.delete(key);
-        return { status: 200, body: JSON.stringify({ removed: Boolean(holding && !holding.preexisting) }) };
+        // Stint counts who still needs the access and sends revoke only for the last one: remove the access this
+        // request was granted, never what the person held before, and nothing for a grant never applied.
+        const removed = Boolean(holding && !holding.preexisting && own);
+        if (removed) holdings.delete(key);
+        return { status: 200, body: JSON.stringify({ removed }) };
       }
       case 'extend': {
         if (!own) return { status: 404, body: JSON.stringify({ error: 'no such grant' }) };
@@ -227,17 +228,15 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
       return answer(400, JSON.stringify({ error: 'Idempotency-Key must name the request, resource and event' }));
     }
 
-    const cached = cache.get(idempotencyKey);
-    if (cached) {
-      if (cached.identity !== identity) return answer(422, JSON.stringify({ error: 'Idempotency-Key reused for another call' }));
-      call.replayed = true;
-      return answer(cached.status, cached.body, { 'Idempotent-Replayed': 'true' });
-    }
     if (fault?.kind === 'hang' && !fault.applied) return void setTimeout(() => req.socket.destroy(), fault.ms);
-    const result = apply(event);
-    if (result.status >= 200 && result.status < 300) cache.set(idempotencyKey, { ...result, identity });
+    const cached = cache.get(idempotencyKey);
+    if (cached && cached.identity !== identity) return answer(422, JSON.stringify({ error: 'Idempotency-Key reused for another call' }));
+    call.replayed = Boolean(cached);
+    const result = cached ?? apply(event);
+    if (!cached && result.status >= 200 && result.status < 300) cache.set(idempotencyKey, { ...result, identity });
+    // Done, but the answer is lost on the way back.
     if (fault?.kind === 'hang') return void setTimeout(() => req.socket.destroy(), fault.ms);
-    return answer(result.status, result.body);
+    return answer(result.status, result.body, cached ? { 'Idempotent-Replayed': 'true' } : {});
   }
 
   const server: Server = createServer((req, res) => {

@@ -79,10 +79,15 @@ function backoffMs(attempt: number, tuning: DeliveryTuning): number {
   return Math.min(tuning.retryMaxMs, Math.round(base * (1 + Math.random() * 0.25)));
 }
 
-/** POSTs `payload` until a 2xx (returned) or a permanent answer / the last attempt (thrown). */
+/**
+ * POSTs `payload` until a 2xx (returned) or a permanent answer / the last attempt (thrown: StintError UNAVAILABLE
+ * with `details.permanent` and `details.maybeApplied` — whether some attempt may have been done by the receiver).
+ */
 export async function deliver(target: DeliveryTarget, payload: WebhookPayload, idempotencyKey: string, tuning: DeliveryTuning): Promise<DeliveryAnswer> {
   const where = `webhook ${shownUrl(target.url)}`;
   let lastProblem = '';
+  // Whether an earlier attempt may have reached the receiver and been done (no answer, or a 5xx).
+  let maybeApplied = false;
   for (let attempt = 1; attempt <= target.maxAttempts; attempt++) {
     const now = tuning.now();
     const timestamp = Math.floor(now.getTime() / 1000);
@@ -110,6 +115,7 @@ export async function deliver(target: DeliveryTarget, payload: WebhookPayload, i
       const answer = `${payload.event} answered ${response.status}: ${excerpt(text, secrets)}`;
       if (response.status === 429 || response.status >= 500) {
         lastProblem = answer;
+        maybeApplied ||= response.status >= 500;
         const asked = response.status === 429 ? retryAfterMs(response.headers.get('retry-after'), now) : null;
         waitMs = asked === null ? backoffMs(attempt, tuning) : Math.min(asked, tuning.retryMaxMs);
       } else {
@@ -119,7 +125,7 @@ export async function deliver(target: DeliveryTarget, payload: WebhookPayload, i
             : response.status >= 300 && response.status < 400
               ? 'point url at the final address (redirects are not followed)'
               : 'fix the receiver or the resource configuration';
-        throw new StintError('UNAVAILABLE', `${where}: ${answer} (permanent, not retried): ${fix}`, { status: response.status, permanent: true });
+        throw new StintError('UNAVAILABLE', `${where}: ${answer} (permanent, not retried): ${fix}`, { status: response.status, permanent: true, maybeApplied });
       }
     } catch (error) {
       if (error instanceof StintError) throw error;
@@ -129,11 +135,13 @@ export async function deliver(target: DeliveryTarget, payload: WebhookPayload, i
         name === 'TimeoutError' || name === 'AbortError'
           ? `${payload.event} got no answer within ${target.timeoutMs} ms`
           : `${payload.event} could not be sent (${cause?.code ?? cause?.message ?? (error as Error).message ?? 'network error'})`;
+      maybeApplied = true;
       waitMs = backoffMs(attempt, tuning);
     }
     if (attempt < target.maxAttempts) await tuning.sleep(waitMs);
   }
   throw new StintError('UNAVAILABLE', `${where}: ${lastProblem}; gave up after ${target.maxAttempts} attempt(s), will be tried again later`, {
     attempts: target.maxAttempts,
+    maybeApplied,
   });
 }

@@ -93,6 +93,21 @@ export function createWebhookProvider(options: WebhookProviderOptions = {}): Pro
     revoked.add(grantKey(handle));
   }
 
+  /** Sends a revoke after a failed grant; returns the error to throw, saying whether the access may remain. */
+  async function takeBack(config: WebhookConfig, handle: WebhookHandle, problem: string, why: string): Promise<StintError> {
+    try {
+      await revokeWith(config, handle);
+      return new StintError('UNAVAILABLE', `${problem}; a revoke was sent ${why}`);
+    } catch (error) {
+      const who = handle.account ?? handle.principalId;
+      return new StintError(
+        'UNAVAILABLE',
+        `${problem}; the revoke sent ${why} failed too (${(error as Error).message}): check by hand that ${who} does not hold ${handle.resourceId} on the receiver`,
+        { maybeHeld: true },
+      );
+    }
+  }
+
   return {
     type: 'webhook',
     validate(config) {
@@ -108,16 +123,22 @@ export function createWebhookProvider(options: WebhookProviderOptions = {}): Pro
         expiresAt: target.expiresAt.toISOString(),
         preexisting: false,
       };
-      const answer = readGrantAnswer((await send(config, 'grant', handle)).body);
+      let body: string;
+      try {
+        body = (await send(config, 'grant', handle)).body;
+      } catch (error) {
+        const details = (error as StintError).details ?? {};
+        // A plain refusal did nothing. Otherwise the receiver may have granted without Stint hearing the answer,
+        // and a failed grant leaves Stint no handle to revoke later: take it back now (a no-op if never applied).
+        if (details.permanent === true && details.maybeApplied !== true) throw error;
+        throw await takeBack(config, handle, (error as Error).message, 'in case the receiver applied the grant');
+      }
+      const answer = readGrantAnswer(body);
       if (!answer.ok) {
+        const problem = `webhook ${shownUrl(config.url)}: the grant answer was refused (${answer.problem}); fix the receiver`;
         // The receiver granted but its answer cannot be kept: take the access back rather than lose track of it.
-        const rollback = answer.preexisting ? 'nothing was revoked (the receiver said the access was preexisting)' : 'the grant was revoked again';
-        try {
-          if (!answer.preexisting) await revokeWith(config, handle);
-        } catch (error) {
-          throw new StintError('UNAVAILABLE', `webhook ${shownUrl(config.url)}: the grant answer was refused (${answer.problem}) and revoking it failed too: ${(error as Error).message}`);
-        }
-        throw new StintError('UNAVAILABLE', `webhook ${shownUrl(config.url)}: the grant answer was refused (${answer.problem}); ${rollback}; fix the receiver`, { permanent: true });
+        if (answer.preexisting) throw new StintError('UNAVAILABLE', `${problem}; nothing was revoked (the receiver said the access was preexisting)`);
+        throw await takeBack(config, handle, problem, 'to take the grant back');
       }
       return { ...handle, preexisting: answer.preexisting, ...(answer.receiver ? { receiver: answer.receiver } : {}) };
     },
