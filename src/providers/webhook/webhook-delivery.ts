@@ -140,7 +140,7 @@ export async function deliver(target: DeliveryTarget, payload: WebhookPayload, i
     }
     if (attempt < target.maxAttempts) await tuning.sleep(waitMs);
   }
-  throw new StintError('UNAVAILABLE', `${where}: ${lastProblem}; gave up after ${target.maxAttempts} attempt(s), will be tried again later`, {
+  throw new StintError('UNAVAILABLE', `${where}: ${lastProblem}; gave up after ${target.maxAttempts} attempt(s); check that the receiver is up`, {
     attempts: target.maxAttempts,
     maybeApplied,
   });

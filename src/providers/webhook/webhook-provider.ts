@@ -83,7 +83,7 @@ export function createWebhookProvider(options: WebhookProviderOptions = {}): Pro
       ...(event !== 'grant' && handle.receiver ? { handle: handle.receiver } : {}),
     };
     const base = `${handle.requestId}:${handle.resourceId}:${event}`;
-    const key = event === 'extend' ? `${base}:${Date.parse(handle.expiresAt) / 1000}` : event === 'check' ? `${base}:${id}` : base;
+    const key = event === 'extend' ? `${base}:${Date.parse(handle.expiresAt)}` : event === 'check' ? `${base}:${id}` : base;
     return deliver(await targetOf(config), payload, key, tuning);
   }
 
@@ -127,10 +127,10 @@ export function createWebhookProvider(options: WebhookProviderOptions = {}): Pro
       try {
         body = (await send(config, 'grant', handle)).body;
       } catch (error) {
-        const details = (error as StintError).details ?? {};
-        // A plain refusal did nothing. Otherwise the receiver may have granted without Stint hearing the answer,
-        // and a failed grant leaves Stint no handle to revoke later: take it back now (a no-op if never applied).
-        if (details.permanent === true && details.maybeApplied !== true) throw error;
+        // A refusal, a 429 or a call that never left did nothing. After a timeout or a 5xx the receiver may have
+        // granted without Stint hearing it, and a failed grant leaves Stint no handle to revoke later: take it back
+        // now (a no-op on the receiver if it was never applied).
+        if ((error as StintError).details?.maybeApplied !== true) throw error;
         throw await takeBack(config, handle, (error as Error).message, 'in case the receiver applied the grant');
       }
       const answer = readGrantAnswer(body);

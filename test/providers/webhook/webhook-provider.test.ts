@@ -143,6 +143,12 @@ describe('webhook provider against the fake receiver', () => {
     expect(rig.receiver.calls.map((c) => `${c.event}:${c.status}`)).toEqual(['grant:502', 'grant:502', 'grant:502', 'revoke:200']);
   });
 
+  it('sends no revoke when every attempt was turned away with 429 (nothing was done)', async () => {
+    rig.receiver.failAlways({ kind: 'status', status: 429, retryAfter: '1' });
+    await expect(rig.provider.grant(rig.config({ maxAttempts: 2 }), target())).rejects.toThrow(/grant answered 429.*gave up after 2 attempt\(s\); check that the receiver is up$/);
+    expect(rig.receiver.calls.map((c) => c.event)).toEqual(['grant', 'grant']);
+  });
+
   it('takes back a grant the receiver applied but whose answers were all lost', async () => {
     rig.receiver.failNext(2, { kind: 'hang', ms: 1_000, applied: true });
     await expect(rig.provider.grant(rig.config({ maxAttempts: 2, timeoutSec: 0.2 }), target())).rejects.toThrow(/no answer within 200 ms.*a revoke was sent/);
@@ -177,6 +183,7 @@ describe('webhook provider against the fake receiver', () => {
     await rig.provider.extend(rig.config(), extended, evenLater);
     expect(Object.values(rig.receiver.grants())).toEqual([evenLater.toISOString()]);
     expect(rig.receiver.applied().map((c) => c.event)).toEqual(['grant', 'extend', 'extend']);
+    expect(rig.receiver.calls.at(-1)!.idempotencyKey).toBe(`${t.requestId}:billing-app:extend:${evenLater.getTime()}`);
   });
 
   it('sends extra headers resolved from env references (the receiver requires them)', async () => {
@@ -225,7 +232,8 @@ describe('webhook provider against the fake receiver', () => {
 
   it('names the missing environment variable of the secret, never a value', async () => {
     const config = rig.config({ secret: 'env:NOT_SET_ANYWHERE' });
-    await expect(rig.provider.grant(config, target())).rejects.toThrow(/environment variable NOT_SET_ANYWHERE is not set/);
+    const error = await rig.provider.grant(config, target()).catch((e: unknown) => e as Error);
+    expect(error.message).toMatch(/^secret env:NOT_SET_ANYWHERE: environment variable NOT_SET_ANYWHERE is not set or empty; set it before starting Stint$/);
     expect(rig.receiver.calls).toHaveLength(0);
   });
 });
