@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createWebhookProvider } from '../../../src/providers/webhook/webhook-provider.ts';
 import { SECRET, target, webhookRig, type WebhookRig } from './webhook-setup.ts';
 
 describe('webhook provider against the fake receiver', () => {
@@ -38,6 +39,12 @@ describe('webhook provider against the fake receiver', () => {
       expiresAt: t.expiresAt.toISOString(),
       sentAt: expect.any(String),
     });
+  });
+
+  it('names the version of this build in the User-Agent by default', async () => {
+    const provider = createWebhookProvider({ env: rig.env });
+    await provider.grant(rig.config(), target());
+    expect(rig.receiver.calls[0]!.headers['user-agent']).toMatch(/^Stint\/\d+\.\d+\.\d+/);
   });
 
   it('echoes the receiver handle on later events (the fake refuses a mismatch)', async () => {
