@@ -2,7 +2,8 @@
 import type { Provider } from '../core/ports.ts';
 import { createGcpProvider } from './gcp/gcp-provider.ts';
 import { createPostgresProvider } from './postgres/postgres-provider.ts';
+import { createWebhookProvider } from './webhook/webhook-provider.ts';
 
 export function defaultProviders(env: Record<string, string | undefined> = process.env): Provider[] {
-  return [createPostgresProvider({ env }), createGcpProvider({ env })];
+  return [createPostgresProvider({ env }), createGcpProvider({ env }), createWebhookProvider({ env })];
 }
