@@ -33,6 +33,8 @@ export interface Fault {
   verb?: Verb;
   /** Seconds, sent as Retry-After with a 429. */
   retryAfter?: number;
+  /** The call takes effect and only then fails (a reply lost after the commit). */
+  afterEffect?: boolean;
 }
 
 const PREFIX = `/apis/${RBAC_GROUP}/v1`;
@@ -152,13 +154,15 @@ export class FakeKubernetesApi {
       if (!route) throw this.reject(404, `the server could not find the requested resource (${req.method} ${url.pathname})`);
       if (req.headers.authorization !== `Bearer ${this.token}`) throw this.reject(401, 'Unauthorized');
       this.checkAccess(route);
-      const fault = this.faults.findIndex((f) => f.verb === undefined || f.verb === route.verb);
-      if (fault >= 0) {
-        const [f] = this.faults.splice(fault, 1);
-        if (f!.status === 429) res.setHeader('Retry-After', String(f!.retryAfter ?? 0));
-        throw new HttpError(f!.status, f!.status === 403 ? this.forbiddenText(route) : f!.status === 429 ? 'Too many requests, please try again later.' : 'Internal error occurred: etcdserver: request timed out');
-      }
+      const index = this.faults.findIndex((f) => f.verb === undefined || f.verb === route.verb);
+      const fault = index >= 0 ? this.faults.splice(index, 1)[0] : undefined;
+      const fail = (f: Fault) => {
+        if (f.status === 429) res.setHeader('Retry-After', String(f.retryAfter ?? 0));
+        return new HttpError(f.status, f.status === 403 ? this.forbiddenText(route) : f.status === 429 ? 'Too many requests, please try again later.' : 'Internal error occurred: etcdserver: request timed out');
+      };
+      if (fault && !fault.afterEffect) throw fail(fault);
       const { status, body } = this.serve(route, req, query, raw);
+      if (fault) throw fail(fault);
       call.status = status;
       this.send(res, status, body);
     } catch (err) {
