@@ -25,6 +25,8 @@ export const PRINCIPAL_ANNOTATION = 'stint.dev/principal';
 export const kubernetesConfigSchema = z
   .strictObject({
     type: z.literal('kubernetes'),
+    // The policy loader fills `mode: membership` into every provider block; a binding per grant is that mode.
+    mode: z.literal('membership', { error: 'must be membership (the only kubernetes mode: a binding per grant)' }).optional(),
     /** @defaultValue in-cluster service account when running in a pod, else the default kubeconfig */
     kubeconfig: z
       .string()

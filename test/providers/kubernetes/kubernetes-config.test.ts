@@ -20,6 +20,8 @@ function problemOf(config: Record<string, unknown>): string {
 describe('kubernetes provider config', () => {
   it('accepts a RoleBinding of a ClusterRole in a namespace, and a cluster-wide binding without one', () => {
     expect(() => provider.validate(base)).not.toThrow();
+    // As the policy loader hands it over, with its default mode filled in.
+    expect(() => provider.validate({ ...base, mode: 'membership' })).not.toThrow();
     expect(() => provider.validate({ type: 'kubernetes', roleRef: { kind: 'ClusterRole', name: 'view' }, subjectKind: 'Group', kubeconfig: 'file:/etc/stint/kubeconfig', context: 'prod' })).not.toThrow();
   });
 
@@ -40,6 +42,7 @@ describe('kubernetes provider config', () => {
     expect(problemOf({ ...base, subjectKind: 'ServiceAccount' })).toMatch(/subjectKind: must be User or Group/);
     expect(problemOf({ ...base, server: 'https://x' })).toMatch(/unknown key\(s\) server/);
     expect(problemOf({ ...base, maxAttempts: 0 })).toMatch(/maxAttempts/);
+    expect(problemOf({ ...base, mode: 'ephemeral' })).toMatch(/mode: must be membership/);
   });
 
   it('describes the grant for cards', () => {
