@@ -59,6 +59,7 @@ export class FakeKubernetesApi {
   private readonly objects = new Map<string, Obj>();
   private readonly faults: Fault[] = [];
   private readonly denied: Array<{ verb?: Verb; resource?: Resource }> = [];
+  private readonly hooks: Array<{ verb: Verb; hook: () => void }> = [];
   private version = 1000;
   private server: Server | undefined;
   port = 0;
@@ -100,6 +101,16 @@ export class FakeKubernetesApi {
   /** The next `count` matching calls fail with `fault` (429 with Retry-After, 5xx, or 403). */
   inject(fault: Fault, count = 1): void {
     for (let i = 0; i < count; i++) this.faults.push(fault);
+  }
+
+  /** Runs `hook` just before the next call of `verb` is served (another writer racing Stint). */
+  beforeNext(verb: Verb, hook: () => void): void {
+    this.hooks.push({ verb, hook });
+  }
+
+  /** Drops the faults not yet used. */
+  clearFaults(): void {
+    this.faults.length = 0;
   }
 
   /** Every matching call is Forbidden until `allow()`: Stint's account lacks that permission. */
@@ -161,6 +172,8 @@ export class FakeKubernetesApi {
         return new HttpError(f.status, f.status === 403 ? this.forbiddenText(route) : f.status === 429 ? 'Too many requests, please try again later.' : 'Internal error occurred: etcdserver: request timed out');
       };
       if (fault && !fault.afterEffect) throw fail(fault);
+      const hook = this.hooks.findIndex((h) => h.verb === route.verb);
+      if (hook >= 0) this.hooks.splice(hook, 1)[0]!.hook();
       const { status, body } = this.serve(route, req, query, raw);
       if (fault) throw fail(fault);
       call.status = status;

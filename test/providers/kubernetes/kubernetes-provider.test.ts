@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StintError } from '../../../src/domain/errors.ts';
+import { bindingName } from '../../../src/providers/kubernetes/kubernetes-config.ts';
 import { createKubernetesProvider } from '../../../src/providers/kubernetes/kubernetes-provider.ts';
 import { openKubernetesTarget, requestId, type KubernetesTarget } from './kubernetes-target.ts';
 
@@ -182,6 +183,15 @@ describe('kubernetes provider against the fake API server', () => {
     await t.provider.revoke(t.config(), first, { stillNeeded: false });
     expect(t.fake.get('rolebindings', 'team-a', String(first.name))).toBeDefined();
     expect(await t.provider.check(t.config(), first)).toBe('absent');
+  });
+
+  it('checks that a binding reported AlreadyExists on create is its own before taking it', async () => {
+    const target = t.target({ account: account() });
+    const name = bindingName(target.requestId, target.resourceId);
+    // Someone else creates an object of that name between Stint's read and its create.
+    t.fake.beforeNext('create', () => t.fake.seed('rolebindings', handMade(name, 'mallory@example.com', { namespace: 'team-a' })));
+    await expect(t.provider.grant(t.config(), target)).rejects.toThrow(/exists but is not this grant's/);
+    expect(t.fake.calls.filter((c) => c.verb === 'create').at(-1)!.status).toBe(409);
   });
 
   it("sends the kubeconfig's bearer token on every call and never puts it in handles or errors", async () => {
