@@ -64,7 +64,15 @@ export class FakeKubernetesApi {
   private server: Server | undefined;
   port = 0;
 
-  constructor(readonly token = 'fake-sa-token-7f3a9c') {}
+  /** Namespaces that exist (a binding in any other is 404 NotFound, as on a real cluster); any when absent. */
+  namespaces: Set<string> | undefined;
+
+  constructor(
+    readonly token = 'fake-sa-token-7f3a9c',
+    options: { namespaces?: string[] } = {},
+  ) {
+    this.namespaces = options.namespaces ? new Set(options.namespaces) : undefined;
+  }
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => void this.handle(req, res));
@@ -246,6 +254,9 @@ export class FakeKubernetesApi {
       if (current && JSON.stringify(next.roleRef) !== JSON.stringify(current.roleRef)) throw this.reject(422, `${kind}.${RBAC_GROUP} "${route.name}" is invalid`, [{ field: 'roleRef', message: 'cannot change roleRef' }]);
     };
 
+    if (route.namespace !== undefined && this.namespaces && !this.namespaces.has(route.namespace) && route.verb !== 'list' && route.verb !== 'get') {
+      throw new HttpError(404, `namespaces "${route.namespace}" not found`);
+    }
     switch (route.verb) {
       case 'list': {
         const selector = query.labelSelector ? parseSelector(query.labelSelector) : [];

@@ -68,6 +68,15 @@ describe('kubernetes provider when the API server throttles, fails or refuses', 
     expect(callsSince(start).filter((c) => c.verb === 'create')).toHaveLength(1);
   });
 
+  it('fails at once when the namespace does not exist, saying to check it', async () => {
+    t.fake.namespaces = new Set(['team-a']);
+    const start = t.fake.calls.length;
+    const err = await t.provider.grant(t.config({ namespace: 'team-x' }), t.target({ account: account() })).catch((e: unknown) => e as Error);
+    t.fake.namespaces = undefined;
+    expect(err.message).toMatch(/create rolebindings .* in namespace team-x: not found \(404\); check the namespace/);
+    expect(callsSince(start).filter((c) => c.verb === 'create')).toHaveLength(1);
+  });
+
   it('retries when the API server does not answer, then reports it', async () => {
     const provider = createKubernetesProvider({ env: { KC: t.fake.kubeconfig().replace(t.fake.url, 'http://127.0.0.1:1') }, baseDelayMs: 1, maxDelayMs: 5 });
     await expect(provider.grant(t.config({ kubeconfig: 'env:KC', maxAttempts: 2 }), t.target({ account: account() }))).rejects.toThrow(/no answer from the API server after 2 attempts/);

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StintError } from '../../../src/domain/errors.ts';
 import { bindingName } from '../../../src/providers/kubernetes/kubernetes-config.ts';
@@ -212,6 +215,14 @@ describe('kubernetes provider against the fake API server', () => {
     t.fake.rejections.length = 0;
     expect(unauthorized.message).toMatch(/rejected Stint's credentials \(401\)/);
     expect(unauthorized.message).not.toContain('stale-token-0000');
+  });
+
+  it('reads the kubeconfig from a file: reference', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stint-k8s-'));
+    writeFileSync(join(dir, 'kubeconfig'), t.fake.kubeconfig());
+    const handle = await t.provider.grant(t.config({ kubeconfig: `file:${join(dir, 'kubeconfig')}` }), t.target({ account: account() }));
+    expect(await t.provider.check(t.config(), handle)).toBe('present');
+    rmSync(dir, { recursive: true });
   });
 
   it('names a missing kubeconfig context', async () => {
