@@ -28,7 +28,9 @@ export interface RecordedCall {
 }
 
 export interface Fault {
-  status: 429 | 500 | 503 | 403;
+  /** The error answered; `stall` answers normally but only after `stallMs` (a hung API server). */
+  status: 429 | 500 | 503 | 403 | 'stall';
+  stallMs?: number;
   /** Only calls with this verb (any when absent). */
   verb?: Verb;
   /** Seconds, sent as Retry-After with a 429. */
@@ -177,13 +179,14 @@ export class FakeKubernetesApi {
       const fault = index >= 0 ? this.faults.splice(index, 1)[0] : undefined;
       const fail = (f: Fault) => {
         if (f.status === 429) res.setHeader('Retry-After', String(f.retryAfter ?? 0));
-        return new HttpError(f.status, f.status === 403 ? this.forbiddenText(route) : f.status === 429 ? 'Too many requests, please try again later.' : 'Internal error occurred: etcdserver: request timed out');
+        return new HttpError(f.status as number, f.status === 403 ? this.forbiddenText(route) : f.status === 429 ? 'Too many requests, please try again later.' : 'Internal error occurred: etcdserver: request timed out');
       };
-      if (fault && !fault.afterEffect) throw fail(fault);
+      if (fault?.status === 'stall') await new Promise((resolve) => setTimeout(resolve, fault.stallMs ?? 1_000));
+      else if (fault && !fault.afterEffect) throw fail(fault);
       const hook = this.hooks.findIndex((h) => h.verb === route.verb);
       if (hook >= 0) this.hooks.splice(hook, 1)[0]!.hook();
       const { status, body } = this.serve(route, req, query, raw);
-      if (fault) throw fail(fault);
+      if (fault && fault.status !== 'stall') throw fail(fault);
       call.status = status;
       this.send(res, status, body);
     } catch (err) {

@@ -68,6 +68,15 @@ describe('kubernetes provider when the API server throttles, fails or refuses', 
     expect(callsSince(start).filter((c) => c.verb === 'create')).toHaveLength(1);
   });
 
+  it('aborts a call the API server leaves hanging after the timeout, and retries it', async () => {
+    const provider = createKubernetesProvider({ env: { [KUBECONFIG_ENV]: t.fake.kubeconfig() }, baseDelayMs: 1, timeoutMs: 150 });
+    t.fake.inject({ status: 'stall', stallMs: 1_000, verb: 'create' });
+    const started = Date.now();
+    const handle = await provider.grant(t.config(), t.target({ account: account() }));
+    expect(Date.now() - started).toBeLessThan(900);
+    expect(await t.provider.check(t.config(), handle)).toBe('present');
+  });
+
   it('fails at once when the namespace does not exist, saying to check it', async () => {
     t.fake.namespaces = new Set(['team-a']);
     const start = t.fake.calls.length;
