@@ -106,7 +106,9 @@ function toError(err: unknown, call: CallDescription, attempts: number): Kuberne
     const { reason } = statusOf(err);
     if (status === 401) return new KubernetesApiError(`kubernetes provider: the API server rejected Stint's credentials (401) on ${what}; renew the kubeconfig's token or certificate`, status, reason);
     if (status === 403) {
-      return new KubernetesApiError(`kubernetes provider: Forbidden: Stint's service account may not ${what}; grant it that verb on rbac.authorization.k8s.io ${call.resource} (see the README's ClusterRole), and "bind" on the role`, status, reason);
+      // A create is also refused when Stint may not "bind" the role (RBAC's escalation check).
+      const bind = call.verb === 'create' ? ', and the "bind" verb on the role it grants' : '';
+      return new KubernetesApiError(`kubernetes provider: Forbidden: Stint's service account may not ${what}; grant it "${call.verb}" on rbac.authorization.k8s.io ${call.resource}${bind} (see the README's ClusterRole)`, status, reason);
     }
     if (status === 404) return new KubernetesApiError(`kubernetes provider: ${what}: not found (404); check the namespace and that the API server serves rbac.authorization.k8s.io/v1`, status, reason);
     if (status === 422 || status === 400) return new KubernetesApiError(`kubernetes provider: the API server refused ${what} as invalid (${status} ${reason ?? ''}); check roleRef and the account name`.replace(' )', ')'), status, reason);
