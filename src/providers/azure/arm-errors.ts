@@ -30,6 +30,9 @@ interface SdkError {
   errorResponse?: { error?: string; errorDescription?: string };
 }
 
+// @azure/identity's errors: MSAL's failures arrive as AuthenticationRequiredError with the OAuth code in the message.
+const AUTH_ERRORS = new Set(['AuthenticationError', 'AuthenticationRequiredError', 'CredentialUnavailableError', 'AggregateAuthenticationError']);
+const TRANSIENT_AUTH = /temporarily_unavailable|server_error|request_timeout|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|network/i;
 const TRANSIENT_CODES = new Set(['TooManyRequests', 'RetryableError', 'ServerTimeout', 'InternalServerError', 'ServiceUnavailable', 'GatewayTimeout']);
 
 export function describeArmError(raw: unknown, ctx: ErrorContext): ArmErrorVerdict {
@@ -46,8 +49,8 @@ export function describeArmError(raw: unknown, ctx: ErrorContext): ArmErrorVerdi
   if (error.name === 'AbortError' || error.name === 'TimeoutError') {
     return { transient: true, error: new StintError('UNAVAILABLE', `Azure did not answer in time to ${ctx.op.what} at ${ctx.scope}`, details) };
   }
-  if (error.name === 'AuthenticationError' || error.name === 'CredentialUnavailableError' || error.name === 'AggregateAuthenticationError') {
-    if (status === 429 || (status !== undefined && status >= 500)) {
+  if (AUTH_ERRORS.has(error.name ?? '')) {
+    if (status === 429 || (status !== undefined && status >= 500) || TRANSIENT_AUTH.test(error.message ?? '')) {
       return { transient: true, error: new StintError('UNAVAILABLE', `Entra ID could not issue Stint a token (${status})`, details), retryAfterMs: retryAfter(error) };
     }
     return fail('POLICY_INVALID', `Entra ID refused Stint's credential (${ctx.who}): ${quoted}. Check tenantId, clientId and the clientSecret reference (or the environment's Azure credential)`);

@@ -22,7 +22,8 @@ const httpsUrl = z.url({ protocol: /^https$/, error: 'must be an https:// URL' }
 export const azureConfigSchema = z
   .strictObject({
     type: z.literal('azure'),
-    mode: z.enum(AZURE_MODES, { error: 'must be assignment or pim-schedule' }).default('assignment'),
+    // The policy loader fills an absent `mode` with its global default `membership`: for azure that means "not set".
+    mode: z.preprocess((v) => (v === 'membership' ? undefined : v), z.enum(AZURE_MODES, { error: 'must be assignment or pim-schedule' }).default('assignment')),
     scope: z
       .string({ error: 'required: an ARM scope such as /subscriptions/<id>/resourceGroups/<rg>' })
       .regex(SCOPE_PATTERN, { error: 'must be /subscriptions/<subscription GUID> optionally followed by /resourceGroups/<rg>/… (no trailing slash)' }),
