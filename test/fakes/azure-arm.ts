@@ -64,6 +64,8 @@ export interface FakeAzure {
   calls: ArmCall[];
   /** The next `count` ARM calls (or token calls, with `path: 'token'`) answer `status` (429 with Retry-After). */
   throttle(count: number, options?: { status?: number; retryAfterSec?: number | null; path?: string }): void;
+  /** The next `count` ARM writes (PUT/DELETE) are carried out, but their answer is lost (a 500 instead): the client must retry safely. */
+  loseAnswers(count: number): void;
   /** Every call needing `action` (e.g. Microsoft.Authorization/roleAssignments/write) answers 403 AuthorizationFailed. */
   deny(action: string): void;
   reset(): void;
@@ -126,6 +128,7 @@ export async function startFakeAzure(options: { tenantId?: string; clientId?: st
   const now = options.now ?? (() => new Date());
   const throttles: Array<{ left: number; status: number; retryAfterSec: number | null; path: string }> = [];
   const denied = new Set<string>();
+  let lostAnswers = 0;
   const fake: FakeAzure = {
     url: '',
     ca: cert,
@@ -137,10 +140,12 @@ export async function startFakeAzure(options: { tenantId?: string; clientId?: st
     pim: { requests: new Map(), instances: [] },
     calls: [],
     throttle: (count, o = {}) => throttles.push({ left: count, status: o.status ?? 429, retryAfterSec: o.retryAfterSec === undefined ? 1 : o.retryAfterSec, path: o.path ?? '/subscriptions/' }),
+    loseAnswers: (count) => void (lostAnswers = count),
     deny: (action) => void denied.add(action.toLowerCase()),
     reset() {
       fake.calls.length = 0;
       throttles.length = 0;
+      lostAnswers = 0;
       denied.clear();
     },
     close: () => new Promise<void>((resolve) => {
@@ -232,7 +237,13 @@ export async function startFakeAzure(options: { tenantId?: string; clientId?: st
         return send(isToken ? { status: throttle.status, body: { error: 'temporarily_unavailable', error_description: 'AADSTS50196: throttled' }, headers } : armError(throttle.status, throttle.status === 429 ? 'TooManyRequests' : 'InternalServerError', 'Throttled by the fake', headers));
       }
       const entraAnswer = entra.handle(call.method, call.path, text, fake.url);
-      send(entraAnswer ?? arm(call));
+      if (entraAnswer) return send(entraAnswer);
+      const answer = arm(call);
+      if (lostAnswers > 0 && (call.method === 'PUT' || call.method === 'DELETE') && answer.status < 300) {
+        lostAnswers--;
+        return send(armError(500, 'InternalServerError', 'The answer was lost on the way back (fake).'));
+      }
+      send(answer);
     });
     function send(answer: ArmAnswer) {
       res.writeHead(answer.status, { 'content-type': 'application/json; charset=utf-8', 'x-ms-request-id': 'fake', ...answer.headers });

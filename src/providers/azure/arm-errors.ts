@@ -32,7 +32,8 @@ interface SdkError {
 
 // @azure/identity's errors: MSAL's failures arrive as AuthenticationRequiredError with the OAuth code in the message.
 const AUTH_ERRORS = new Set(['AuthenticationError', 'AuthenticationRequiredError', 'CredentialUnavailableError', 'AggregateAuthenticationError']);
-const TRANSIENT_AUTH = /temporarily_unavailable|server_error|request_timeout|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|network/i;
+// MSAL keeps no HTTP status on these: Entra's throttling (AADSTS50196, 90055) and outage codes are read from the text.
+const TRANSIENT_AUTH = /temporarily_unavailable|server_error|request_timeout|AADSTS(50196|90055|90033|90006|500014)\b|throttl|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|network/i;
 const TRANSIENT_CODES = new Set(['TooManyRequests', 'RetryableError', 'ServerTimeout', 'InternalServerError', 'ServiceUnavailable', 'GatewayTimeout']);
 
 export function describeArmError(raw: unknown, ctx: ErrorContext): ArmErrorVerdict {
@@ -51,7 +52,9 @@ export function describeArmError(raw: unknown, ctx: ErrorContext): ArmErrorVerdi
   }
   if (AUTH_ERRORS.has(error.name ?? '')) {
     if (status === 429 || (status !== undefined && status >= 500) || TRANSIENT_AUTH.test(error.message ?? '')) {
-      return { transient: true, error: new StintError('UNAVAILABLE', `Entra ID could not issue Stint a token (${status})`, details), retryAfterMs: retryAfter(error) };
+      // MSAL keeps its own throttle window (Entra's Retry-After) and answers from it without a call: wait ≥ 1 s.
+      // `token`: no ARM call was made, so nothing can have happened on Azure.
+      return { transient: true, error: new StintError('UNAVAILABLE', `Entra ID could not issue Stint a token now: ${quoted}`, { ...details, token: true }), retryAfterMs: retryAfter(error) ?? 1000 };
     }
     return fail('POLICY_INVALID', `Entra ID refused Stint's credential (${ctx.who}): ${quoted}. Check tenantId, clientId and the clientSecret reference (or the environment's Azure credential)`);
   }

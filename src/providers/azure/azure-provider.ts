@@ -8,8 +8,8 @@ import type { GrantHandleData, GrantTarget, Provider } from '../../core/ports.ts
 import { StintError } from '../../domain/errors.ts';
 import { createSessionCache, type ArmSessionOptions } from './arm-session.ts';
 import { GUID_PATTERN, parseAzureConfig, roleDefinitionIdOf, type AzureConfig } from './azure-config.ts';
-import { checkPim, extendPim, grantPim, revokePim, type Grantee, type PimHandle } from './pim-schedule.ts';
-import { checkAssignment, grantAssignment, revokeAssignment, type AssignmentHandle } from './role-assignment.ts';
+import { checkPim, extendPim, grantPim, listStintSchedules, revokePim, type Grantee, type PimHandle } from './pim-schedule.ts';
+import { checkAssignment, grantAssignment, listStintAssignments, revokeAssignment, type AssignmentHandle } from './role-assignment.ts';
 
 export interface AzureProviderOptions extends Partial<ArmSessionOptions> {
   /** Where `env:` references are read. @defaultValue process.env */
@@ -74,6 +74,12 @@ export function createAzureProvider(options: AzureProviderOptions = {}): Provide
       const handle = parseHandle(data);
       const session = await sessionFor(parseAzureConfig(raw));
       return handle.mode === 'assignment' ? checkAssignment(session, handle) : checkPim(session, handle, now());
+    },
+    async listGranted(raw) {
+      const config = parseAzureConfig(raw);
+      const session = await sessionFor(config);
+      const role = roleDefinitionIdOf(config);
+      return config.mode === 'pim-schedule' ? listStintSchedules(session, config.scope, role, now()) : listStintAssignments(session, config.scope, role);
     },
     describe(raw) {
       const config = parseAzureConfig(raw);

@@ -26,3 +26,8 @@ export const STINT_MARK = 'Stint JIT ';
 export function stintDescription(requestId: string, expiresAt: Date): string {
   return `${STINT_MARK}${requestId} until ${expiresAt.toISOString()}`;
 }
+
+/** The request id in a description Stint wrote ("Stint JIT <id> until <iso>"), else undefined. */
+export function requestIdOf(description: string | undefined): string | undefined {
+  return description?.startsWith(STINT_MARK) ? /^Stint JIT (\S+) until \S+$/.exec(description)?.[1] : undefined;
+}

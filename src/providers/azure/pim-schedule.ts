@@ -10,10 +10,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { GrantHandleData, GrantTarget } from '../../core/ports.ts';
-import { StintError } from '../../domain/errors.ts';
+import { StintError, isStintError } from '../../domain/errors.ts';
 import type { ArmSession } from './arm-session.ts';
 import { roleGuidOf, sameArmId } from './azure-config.ts';
-import { grantName, STINT_MARK, stintDescription } from './grant-name.ts';
+import { grantName, requestIdOf, STINT_MARK, stintDescription } from './grant-name.ts';
 import { armScope, isStatus } from './role-assignment.ts';
 
 /** Who gets which role where, as the config and `accounts.azure` say. */
@@ -47,16 +47,9 @@ export async function grantPim(session: ArmSession, grantee: Grantee, target: Gr
   const requestName = grantName({ requestId: target.requestId, resourceId: target.resourceId, scope, roleDefinitionId });
   const handle: PimHandle = { mode: 'pim-schedule', scope, roleDefinitionId, principalId, requestName, preexisting: false };
   // A retried grant: our AdminAssign already exists (its startDateTime would differ, so it is not PUT again).
-  const earlier = await session.call(READ_REQUESTS, async (options) => {
-    try {
-      return await session.client.roleAssignmentScheduleRequests.get(armScope(scope), requestName, options);
-    } catch (error) {
-      if (isStatus(error, 404)) return undefined;
-      throw error;
-    }
-  });
+  const earlier = await getRequest(session, scope, requestName);
   if (earlier && LIVE_STATUSES.has(earlier.status ?? '')) return handle;
-  const created = await session.call(WRITE, async (options) => {
+  const created = await createOrRescue(session, scope, requestName, () => session.call(WRITE, async (options) => {
     try {
       await session.client.roleAssignmentScheduleRequests.create(
         armScope(scope),
@@ -73,11 +66,37 @@ export async function grantPim(session: ArmSession, grantee: Grantee, target: Gr
       return true;
     } catch (error) {
       if (isExists(error)) return false;
+      // Our name is taken: an earlier try of this very call was done on Azure and its answer lost.
+      if (isStatus(error, 409, 'RoleAssignmentScheduleRequestExists')) return true;
+      throw error;
+    }
+  }));
+  if (created) return handle;
+  return { ...handle, preexisting: !(await heldByStint(session, grantee)) };
+}
+
+async function getRequest(session: ArmSession, scope: string, requestName: string) {
+  return session.call(READ_REQUESTS, async (options) => {
+    try {
+      return await session.client.roleAssignmentScheduleRequests.get(armScope(scope), requestName, options);
+    } catch (error) {
+      if (isStatus(error, 404)) return undefined;
       throw error;
     }
   });
-  if (created) return handle;
-  return { ...handle, preexisting: !(await heldByStint(session, grantee)) };
+}
+
+/** When the AdminAssign gave up, it may still have been accepted with its answer lost: look for it first. */
+async function createOrRescue(session: ArmSession, scope: string, requestName: string, create: () => Promise<boolean>): Promise<boolean> {
+  try {
+    return await create();
+  } catch (error) {
+    if (!isStintError(error) || error.code !== 'UNAVAILABLE' || error.details?.token) throw error;
+    const earlier = await getRequest(session, scope, requestName).catch(() => undefined);
+    if (earlier && LIVE_STATUSES.has(earlier.status ?? '')) return true;
+    // Still unknown: the orphan sweep (listGranted) finds it, and PIM ends it at the expiry in any case.
+    throw error;
+  }
 }
 
 function isExists(error: unknown): boolean {
@@ -154,5 +173,28 @@ export async function checkPim(session: ArmSession, handle: PimHandle, now: Date
       }
     }
     return 'absent';
+  });
+}
+
+/** Stint's AdminAssign requests at this scope and role whose assignment is still active, for the orphan sweep. */
+export async function listStintSchedules(session: ArmSession, scope: string, roleDefinitionId: string, now: Date): Promise<Array<{ requestId: string; handle: PimHandle }>> {
+  const activePrincipals = await session.call(READ_INSTANCES, async (options) => {
+    const held = new Set<string>();
+    for await (const i of session.client.roleAssignmentScheduleInstances.listForScope(armScope(scope), options)) {
+      const active = (!i.startDateTime || i.startDateTime <= now) && (!i.endDateTime || i.endDateTime > now);
+      if (active && i.principalId && sameArmId(i.scope, scope) && roleGuidOf(i.roleDefinitionId ?? '') === roleGuidOf(roleDefinitionId)) held.add(i.principalId);
+    }
+    return held;
+  });
+  if (activePrincipals.size === 0) return [];
+  return session.call(READ_REQUESTS, async (options) => {
+    const found: Array<{ requestId: string; handle: PimHandle }> = [];
+    for await (const r of session.client.roleAssignmentScheduleRequests.listForScope(armScope(scope), options)) {
+      const requestId = requestIdOf(r.justification);
+      if (r.requestType !== 'AdminAssign' || !requestId || !r.name || !r.principalId || !activePrincipals.has(r.principalId)) continue;
+      if (!LIVE_STATUSES.has(r.status ?? '') || !sameArmId(r.scope, scope) || roleGuidOf(r.roleDefinitionId ?? '') !== roleGuidOf(roleDefinitionId)) continue;
+      found.push({ requestId, handle: { mode: 'pim-schedule', scope, roleDefinitionId, principalId: r.principalId, requestName: r.name, preexisting: false } });
+    }
+    return found;
   });
 }

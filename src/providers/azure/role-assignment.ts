@@ -8,11 +8,11 @@
  * person holds it, and this handle shares it (reference counting by `stillNeeded`); otherwise the person held it
  * before Stint (`preexisting`), and Stint never removes it.
  */
-import { StintError } from '../../domain/errors.ts';
+import { StintError, isStintError } from '../../domain/errors.ts';
 import type { GrantHandleData, GrantTarget } from '../../core/ports.ts';
 import type { ArmSession } from './arm-session.ts';
 import { roleGuidOf, sameArmId } from './azure-config.ts';
-import { grantName, STINT_MARK, stintDescription } from './grant-name.ts';
+import { grantName, requestIdOf, STINT_MARK, stintDescription } from './grant-name.ts';
 import type { Grantee } from './pim-schedule.ts';
 
 export interface AssignmentHandle extends GrantHandleData {
@@ -41,7 +41,7 @@ export async function grantAssignment(session: ArmSession, grantee: Grantee, tar
   const { scope, roleDefinitionId, principalId } = grantee;
   const name = grantName({ requestId: target.requestId, resourceId: target.resourceId, scope, roleDefinitionId });
   const handle = { mode: 'assignment' as const, scope, roleDefinitionId, principalId, name, preexisting: false };
-  const created = await session.call(WRITE, async (options) => {
+  const created = await createOrRescue(session, handle, () => session.call(WRITE, async (options) => {
     try {
       await session.client.roleAssignments.create(
         armScope(scope),
@@ -54,7 +54,7 @@ export async function grantAssignment(session: ArmSession, grantee: Grantee, tar
       if (isStatus(error, 409, 'RoleAssignmentExists')) return false;
       throw error;
     }
-  });
+  }));
   if (created) return handle;
   const existing = await findExisting(session, grantee);
   // Gone between the 409 and the list (someone deleted it): the next grant retry creates ours.
@@ -62,6 +62,23 @@ export async function grantAssignment(session: ArmSession, grantee: Grantee, tar
   if (existing.name === name) return handle;
   const byStint = existing.description?.startsWith(STINT_MARK) ?? false;
   return { ...handle, name: existing.name!, preexisting: !byStint };
+}
+
+/**
+ * When the create gave up (throttled or failing), it may still have happened on Azure with its answer lost: look
+ * for our name before reporting failure, so a failed grant never leaves an assignment nobody will delete.
+ */
+async function createOrRescue(session: ArmSession, handle: AssignmentHandle, create: () => Promise<boolean>): Promise<boolean> {
+  try {
+    return await create();
+  } catch (error) {
+    if (!isStintError(error) || error.code !== 'UNAVAILABLE' || error.details?.token) throw error;
+    const found = await checkAssignment(session, handle).catch(() => 'unknown');
+    if (found === 'present') return true;
+    // Still unknown: a best-effort delete of our name (a grant retry recreates it; the orphan sweep finds the rest).
+    if (found === 'unknown') await revokeAssignment(session, handle, false).catch(() => undefined);
+    throw error;
+  }
 }
 
 /** The assignment of exactly this principal, role and scope (not inherited from above, not below). */
@@ -96,5 +113,18 @@ export async function checkAssignment(session: ArmSession, handle: AssignmentHan
       if (isStatus(error, 404)) return 'absent';
       throw error;
     }
+  });
+}
+
+/** Stint's assignments at exactly this scope and role (by their description), for the orphan sweep. */
+export async function listStintAssignments(session: ArmSession, scope: string, roleDefinitionId: string): Promise<Array<{ requestId: string; handle: AssignmentHandle }>> {
+  return session.call(READ, async (options) => {
+    const found: Array<{ requestId: string; handle: AssignmentHandle }> = [];
+    for await (const a of session.client.roleAssignments.listForScope(armScope(scope), options)) {
+      const requestId = requestIdOf(a.description);
+      if (!requestId || !a.name || !a.principalId || !sameArmId(a.scope, scope) || roleGuidOf(a.roleDefinitionId ?? '') !== roleGuidOf(roleDefinitionId)) continue;
+      found.push({ requestId, handle: { mode: 'assignment', scope, roleDefinitionId, principalId: a.principalId, name: a.name, preexisting: false } });
+    }
+    return found;
   });
 }

@@ -99,6 +99,23 @@ describe('azure provider, mode assignment', () => {
     expect(await t.provider.check(config(), handle)).toBe('present');
   });
 
+  it('succeeds when Azure created the assignment but the answer was lost (the retry PUTs the same name)', async () => {
+    const principal = t.newPrincipal();
+    t.fake.loseAnswers(1);
+    const handle = await t.provider.grant(config(), t.target(principal));
+    expect(handle.preexisting).toBe(false);
+    expect(assignmentsOf(principal)).toHaveLength(1);
+  });
+
+  it("lists Stint's assignments at the scope with their request ids for the orphan sweep, not a person's own", async () => {
+    const principal = t.newPrincipal();
+    const handle = await t.provider.grant(config(), t.target(principal, 'req-orphan'));
+    t.fake.assignments.set('0f0f0f0f-0000-4000-8000-00000000000a', { ...t.fake.assignments.get(handle.name as string)!, name: '0f0f0f0f-0000-4000-8000-00000000000a', principalId: t.newPrincipal(), description: 'by hand' });
+    const listed = await t.provider.listGranted!(config());
+    expect(listed.filter((o) => o.handle.principalId === principal)).toEqual([{ requestId: 'req-orphan', handle }]);
+    expect(listed.map((o) => o.handle.name)).not.toContain('0f0f0f0f-0000-4000-8000-00000000000a');
+  });
+
   it('waits for Retry-After before retrying (capped by maxRetryDelayMs)', async () => {
     const slow = createAzureProvider({ env: { [SECRET_ENV]: t.fake.entra.clientSecret }, trustedCa: t.fake.ca, retryDelayMs: 5, maxRetryDelayMs: 5_000 });
     t.fake.throttle(1, { retryAfterSec: 1 });

@@ -93,6 +93,23 @@ describe('azure provider, mode pim-schedule', () => {
     expect(instancesOf(principal)).toHaveLength(1);
   });
 
+  it('succeeds when PIM accepted the AdminAssign but the answer was lost (the retry finds its own request)', async () => {
+    const principal = t.newPrincipal();
+    t.fake.loseAnswers(1);
+    const handle = await t.provider.grant(config(), t.target(principal));
+    expect(handle.preexisting).toBe(false);
+    expect(instancesOf(principal)).toHaveLength(1);
+    expect(await t.provider.check(config(), handle)).toBe('present');
+  });
+
+  it('lists the active schedules Stint requested, with their request ids, for the orphan sweep', async () => {
+    const principal = t.newPrincipal();
+    const handle = await t.provider.grant(config(), t.target(principal, 'req-orphan'));
+    expect((await t.provider.listGranted!(config())).filter((o) => o.handle.principalId === principal)).toEqual([{ requestId: 'req-orphan', handle }]);
+    await t.provider.revoke(config(), handle, { stillNeeded: false });
+    expect((await t.provider.listGranted!(config())).filter((o) => o.handle.principalId === principal)).toEqual([]);
+  });
+
   it('fails at once naming the PIM permission Stint lacks', async () => {
     t.fake.deny('Microsoft.Authorization/roleAssignmentScheduleRequests/write');
     await expect(t.provider.grant(config(), t.target(t.newPrincipal()))).rejects.toMatchObject({
