@@ -93,3 +93,12 @@ function openSession(config: AzureConfig, secret: string | undefined, options: A
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** Azure scope arguments go without the leading slash (the SDK's path template adds one). */
+export const armScope = (scope: string) => scope.replace(/^\/+/, '');
+
+/** Whether an SDK error is this HTTP status (and ARM error code). */
+export function isStatus(error: unknown, status: number, code?: string): boolean {
+  const e = error as { statusCode?: number; code?: string };
+  return e?.statusCode === status && (code === undefined || e.code === code);
+}

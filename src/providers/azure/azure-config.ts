@@ -80,3 +80,13 @@ export function roleGuidOf(roleDefinitionId: string): string {
 export function sameArmId(a: string | undefined, b: string | undefined): boolean {
   return a !== undefined && b !== undefined && a.replace(/\/+$/, '').toLowerCase() === b.replace(/\/+$/, '').toLowerCase();
 }
+
+/** Who gets which role where, as the config and the person's `accounts.azure` say. */
+export interface Grantee {
+  scope: string;
+  /** Full id (see roleDefinitionIdOf). */
+  roleDefinitionId: string;
+  /** Entra object id, lower case. */
+  principalId: string;
+  principalType: (typeof PRINCIPAL_TYPES)[number];
+}

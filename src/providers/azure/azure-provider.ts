@@ -7,8 +7,8 @@ import { z } from 'zod';
 import type { GrantHandleData, GrantTarget, Provider } from '../../core/ports.ts';
 import { StintError } from '../../domain/errors.ts';
 import { createSessionCache, type ArmSessionOptions } from './arm-session.ts';
-import { GUID_PATTERN, parseAzureConfig, roleDefinitionIdOf, type AzureConfig } from './azure-config.ts';
-import { checkPim, extendPim, grantPim, listStintSchedules, revokePim, type Grantee, type PimHandle } from './pim-schedule.ts';
+import { GUID_PATTERN, parseAzureConfig, roleDefinitionIdOf, type AzureConfig, type Grantee } from './azure-config.ts';
+import { checkPim, extendPim, grantPim, listStintSchedules, revokePim, type PimHandle } from './pim-schedule.ts';
 import { checkAssignment, grantAssignment, listStintAssignments, revokeAssignment, type AssignmentHandle } from './role-assignment.ts';
 
 export interface AzureProviderOptions extends Partial<ArmSessionOptions> {

@@ -11,18 +11,9 @@
 import { randomUUID } from 'node:crypto';
 import type { GrantHandleData, GrantTarget } from '../../core/ports.ts';
 import { StintError, isStintError } from '../../domain/errors.ts';
-import type { ArmSession } from './arm-session.ts';
-import { roleGuidOf, sameArmId } from './azure-config.ts';
+import { armScope, isStatus, type ArmSession } from './arm-session.ts';
+import { roleGuidOf, sameArmId, type Grantee } from './azure-config.ts';
 import { grantName, requestIdOf, STINT_MARK, stintDescription } from './grant-name.ts';
-import { armScope, isStatus } from './role-assignment.ts';
-
-/** Who gets which role where, as the config and `accounts.azure` say. */
-export interface Grantee {
-  scope: string;
-  roleDefinitionId: string;
-  principalId: string;
-  principalType: 'User' | 'Group' | 'ServicePrincipal';
-}
 
 export interface PimHandle extends GrantHandleData {
   mode: 'pim-schedule';

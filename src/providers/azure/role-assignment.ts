@@ -10,10 +10,9 @@
  */
 import { StintError, isStintError } from '../../domain/errors.ts';
 import type { GrantHandleData, GrantTarget } from '../../core/ports.ts';
-import type { ArmSession } from './arm-session.ts';
-import { roleGuidOf, sameArmId } from './azure-config.ts';
+import { armScope, isStatus, type ArmSession } from './arm-session.ts';
+import { roleGuidOf, sameArmId, type Grantee } from './azure-config.ts';
 import { grantName, requestIdOf, STINT_MARK, stintDescription } from './grant-name.ts';
-import type { Grantee } from './pim-schedule.ts';
 
 export interface AssignmentHandle extends GrantHandleData {
   mode: 'assignment';
@@ -28,14 +27,6 @@ export interface AssignmentHandle extends GrantHandleData {
 const WRITE = { what: 'create the role assignment', action: 'Microsoft.Authorization/roleAssignments/write' };
 const READ = { what: 'read role assignments', action: 'Microsoft.Authorization/roleAssignments/read' };
 const DELETE = { what: 'delete the role assignment', action: 'Microsoft.Authorization/roleAssignments/delete' };
-
-/** Azure scope arguments go without the leading slash (the SDK's path template adds one). */
-export const armScope = (scope: string) => scope.replace(/^\/+/, '');
-
-export function isStatus(error: unknown, status: number, code?: string): boolean {
-  const e = error as { statusCode?: number; code?: string };
-  return e?.statusCode === status && (code === undefined || e.code === code);
-}
 
 export async function grantAssignment(session: ArmSession, grantee: Grantee, target: GrantTarget): Promise<AssignmentHandle> {
   const { scope, roleDefinitionId, principalId } = grantee;
