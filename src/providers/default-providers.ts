@@ -1,10 +1,11 @@
 /** The providers this build ships, as the composition root registers them. More types arrive with their issues. */
 import type { Provider } from '../core/ports.ts';
+import { createAzureProvider } from './azure/azure-provider.ts';
 import { createGcpProvider } from './gcp/gcp-provider.ts';
 import { createKubernetesProvider } from './kubernetes/kubernetes-provider.ts';
 import { createPostgresProvider } from './postgres/postgres-provider.ts';
 import { createWebhookProvider } from './webhook/webhook-provider.ts';
 
 export function defaultProviders(env: Record<string, string | undefined> = process.env): Provider[] {
-  return [createPostgresProvider({ env }), createGcpProvider({ env }), createKubernetesProvider({ env }), createWebhookProvider({ env })];
+  return [createPostgresProvider({ env }), createAzureProvider({ env }), createGcpProvider({ env }), createKubernetesProvider({ env }), createWebhookProvider({ env })];
 }
