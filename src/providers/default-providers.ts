@@ -1,7 +1,8 @@
 /** The providers this build ships, as the composition root registers them. More types arrive with their issues. */
 import type { Provider } from '../core/ports.ts';
+import { createAwsProvider } from './aws/aws-provider.ts';
 import { createPostgresProvider } from './postgres/postgres-provider.ts';
 
 export function defaultProviders(env: Record<string, string | undefined> = process.env): Provider[] {
-  return [createPostgresProvider({ env })];
+  return [createPostgresProvider({ env }), createAwsProvider({ env })];
 }
