@@ -86,8 +86,13 @@ export function destroyAwsClients(clients: AwsClients): void {
   clients.sts.destroy();
 }
 
-/** The AWS error code of an SDK error (`name`), or undefined for anything else. */
+/**
+ * The AWS error code of an SDK error, or undefined for anything else. The query-protocol clients name the wire
+ * code `NoSuchEntity` as `NoSuchEntityException`; the suffix is dropped so both protocols compare alike.
+ */
 export function awsErrorCode(error: unknown): string | undefined {
-  if (error && typeof error === 'object' && '$metadata' in error && 'name' in error) return String((error as { name: unknown }).name);
-  return undefined;
+  if (!error || typeof error !== 'object' || !('$metadata' in error) || !('name' in error)) return undefined;
+  const wire = (error as { Code?: unknown }).Code;
+  const name = typeof wire === 'string' ? wire : String((error as { name: unknown }).name);
+  return name === 'NoSuchEntityException' ? 'NoSuchEntity' : name;
 }

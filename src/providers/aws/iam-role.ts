@@ -137,12 +137,15 @@ export async function mintIamRoleCredential(clients: AwsClients, h: IamRoleHandl
   const expiresAt = c.Expiration;
   // The credential_process format (Version 1): the AWS CLI and SDKs read it as is.
   const password = JSON.stringify({ Version: 1, AccessKeyId: c.AccessKeyId, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken, Expiration: expiresAt.toISOString() });
-  const outlives = expiresAt.getTime() > grantEnd.getTime();
+  // STS's floor made the session outlive the grant: the deny at the grant's end is what cuts it.
+  const outlives = grantEnd.getTime() - now.getTime() < STS_MIN_SESSION_SEC * 1000;
   const hint =
     `Temporary AWS credentials for ${h.roleArn} as credential_process JSON: save them to a file and set ` +
     `"credential_process = cat <file>" in a ~/.aws/config profile, or export AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN from it.` +
     (outlives
       ? ` Your grant ends at ${grantEnd.toISOString()}, before these credentials (STS sessions last at least 15 minutes): Stint cuts them at the grant's end with a deny on your session's SourceIdentity, which takes a few seconds to apply.`
       : '');
-  return { username: assumed.AssumedRoleUser?.Arn ?? h.sessionName, password, expiresAt: outlives ? grantEnd : expiresAt, hint };
+  // Access ends with the grant even when the session could live longer.
+  const usableUntil = expiresAt.getTime() > grantEnd.getTime() ? grantEnd : expiresAt;
+  return { username: assumed.AssumedRoleUser?.Arn ?? h.sessionName, password, expiresAt: usableUntil, hint };
 }
