@@ -155,7 +155,9 @@ async function awaitStatus(
     await sleep(polling.pollIntervalMs);
     status = await read(status.RequestId!);
   }
-  if (status?.Status === 'FAILED') throw new StintError('UNAVAILABLE', `aws: ${action} for ${subject} failed: ${status.FailureReason ?? 'no reason given'}`);
+  if (status?.Status === 'FAILED') {
+    throw new StintError('UNAVAILABLE', `aws: ${action} for ${subject} failed: ${status.FailureReason ?? 'no reason given'}`, { assignmentFailed: true });
+  }
 }
 
 async function createAssignment(clients: AwsClients, config: IdentityCenterConfig, h: IdentityCenterHandle, polling: Polling): Promise<void> {
@@ -212,14 +214,32 @@ export async function grantIdentityCenter(clients: AwsClients, config: IdentityC
     );
   }
   const handle: IdentityCenterHandle = { ...base, preexisting };
-  if (!assigned) await createAssignment(clients, config, handle, polling);
+  if (!assigned) {
+    try {
+      await createAssignment(clients, config, handle, polling);
+    } catch (error) {
+      // The caller gets no handle, so nothing would ever remove the marker: when AWS surely created nothing
+      // (denied, not found, FAILED), take it back. Otherwise (throttled, still provisioning) the assignment may
+      // yet appear, and the marker is what lets a retry or the orphan sweep find and remove it.
+      if (createdNothing(error)) await untagMarker(clients, config, handle).catch(() => undefined);
+      throw error;
+    }
+  }
   return handle;
 }
 
-export async function revokeIdentityCenter(clients: AwsClients, config: IdentityCenterConfig, h: IdentityCenterHandle, stillNeeded: boolean, polling: Polling): Promise<void> {
+function createdNothing(error: unknown): boolean {
+  return error instanceof StintError && (error.code === 'FORBIDDEN' || error.code === 'POLICY_INVALID' || error.details?.assignmentFailed === true);
+}
+
+async function untagMarker(clients: AwsClients, config: IdentityCenterConfig, h: IdentityCenterHandle): Promise<void> {
   await awsCall('sso:UntagResource', `permission set ${h.permissionSetArn}`, () =>
     clients.ssoAdmin.send(new UntagResourceCommand({ InstanceArn: config.instanceArn, ResourceArn: h.permissionSetArn, TagKeys: [h.marker] })),
   );
+}
+
+export async function revokeIdentityCenter(clients: AwsClients, config: IdentityCenterConfig, h: IdentityCenterHandle, stillNeeded: boolean, polling: Polling): Promise<void> {
+  await untagMarker(clients, config, h);
   if (h.preexisting || stillNeeded) return;
   // The target's own count as well: another request's marker for this pair means it still holds the assignment,
   // even when the caller could not ask Stint's store (a rollback while the store is unreachable).

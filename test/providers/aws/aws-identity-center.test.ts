@@ -117,6 +117,16 @@ describe('aws provider, mode identity-center', () => {
     expect(assigned(userId)).toBe(true);
   });
 
+  it('honours the configured maxAttempts: 2 attempts cannot outlast 2 throttles, 3 can', async () => {
+    const { userName, userId } = t.newUser();
+    t.fake.throttleNext(2, 'GetUserId');
+    await expect(t.provider.grant(t.identityCenter({ maxAttempts: 2 }), t.target(userName))).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(t.fake.callsOf('GetUserId').slice(-2).map((c) => c.outcome)).toEqual(['ThrottlingException', 'ThrottlingException']);
+    t.fake.throttleNext(2, 'GetUserId');
+    await t.provider.grant(t.identityCenter({ maxAttempts: 3 }), t.target(userName));
+    expect(assigned(userId)).toBe(true);
+  });
+
   it('gives up after maxAttempts of throttling with an UNAVAILABLE error', async () => {
     const { userName } = t.newUser();
     t.fake.throttleNext(4, 'GetUserId');
@@ -136,7 +146,10 @@ describe('aws provider, mode identity-center', () => {
   it('fails with AWS’s FailureReason when the assignment request ends FAILED', async () => {
     const { userName } = t.newUser();
     t.fake.sso.failNextCreations.push('Received a 404 status error: No policy attached to the permission set');
-    await expect(t.provider.grant(config(), t.target(userName))).rejects.toThrow(/CreateAccountAssignment .* failed: Received a 404 status error/);
+    const target = t.target(userName);
+    await expect(t.provider.grant(config(), target)).rejects.toThrow(/CreateAccountAssignment .* failed: Received a 404 status error/);
+    // No handle reached the caller: the marker is taken back, or it would count as another holder forever.
+    expect((await t.provider.listGranted!(config())).map((g) => g.requestId)).not.toContain(target.requestId);
   });
 
   it('fails at once, naming the permission, when AWS denies a call', async () => {
