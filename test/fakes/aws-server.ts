@@ -47,6 +47,8 @@ export interface FakeAws {
   failNext(n: number, operation: string, code: string): void;
   /** Every call of `operation` is denied (AccessDeniedException / AccessDenied) until `allow`. */
   deny(operation: string): void;
+  /** Drops injected faults not yet used. */
+  clearFaults(): void;
   allow(operation: string): void;
   callsOf(operation: string): AwsCall[];
   close(): Promise<void>;
@@ -188,6 +190,9 @@ export async function startFakeAws(options: { region?: string } = {}): Promise<F
     },
     deny(operation) {
       denied.add(operation);
+    },
+    clearFaults() {
+      faults.length = 0;
     },
     allow(operation) {
       denied.delete(operation);

@@ -1,7 +1,8 @@
 /**
  * The SSO Admin and Identity Store half of the AWS fake (JSON 1.1 protocol): one Identity Center instance with
  * its identity store, permission sets, account assignments created and deleted through asynchronous requests
- * (IN_PROGRESS on the call, SUCCEEDED — and applied — on the next Describe…Status, or FAILED when told),
+ * (IN_PROGRESS on the call, SUCCEEDED — and applied — on the next Describe…Status or a few calls later, or FAILED
+ * when told),
  * ConflictException while an operation on the same assignment is in flight, and permission-set tags (at most 50,
  * as AWS allows). Input is checked the way the service does (ValidationException naming the field).
  */
@@ -28,6 +29,8 @@ interface AssignmentRequest {
   requestId: string;
   key: string;
   status: 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED';
+  /** Further SSO calls (of any caller) before AWS finishes it in the background, if nobody asks before. */
+  callsLeft: number;
   failureReason?: string;
   input: Params;
 }
@@ -98,7 +101,7 @@ function startRequest(state: SsoState, kind: 'create' | 'delete', key: string, i
   const inFlight = [...state.requests.values()].some((r) => r.key === key && r.status === 'IN_PROGRESS');
   if (inFlight) throw new AwsFault('ConflictException', 'An account assignment operation for this principal and permission set is in progress; retry later');
   if (kind === 'delete' && !state.assignments.has(key)) throw new AwsFault('ResourceNotFoundException', 'The account assignment does not exist');
-  const request: AssignmentRequest = { kind, requestId: randomUUID(), key, status: 'IN_PROGRESS', input };
+  const request: AssignmentRequest = { kind, requestId: randomUUID(), key, status: 'IN_PROGRESS', callsLeft: 3, input };
   state.requests.set(request.requestId, request);
   return request;
 }
@@ -142,6 +145,10 @@ const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u;
 
 /** One SSO Admin (`SWBExternalService.*`) or Identity Store (`AWSIdentityStore.*`) operation. */
 export function ssoOperation(state: SsoState, operation: string, params: Params): Params {
+  // Time passes: requests nobody polls still finish after a few calls, as they do in AWS.
+  for (const request of state.requests.values()) {
+    if (request.status === 'IN_PROGRESS' && --request.callsLeft <= 0) settle(state, request);
+  }
   switch (operation) {
     case 'AWSIdentityStore.GetUserId': {
       if (required(params, 'IdentityStoreId') !== IDENTITY_STORE_ID) throw new AwsFault('ResourceNotFoundException', `IdentityStore ${params.IdentityStoreId} does not exist`);
