@@ -5,7 +5,7 @@
  * revoke — early or at expiry — attaches to the role an inline policy `stint-revoke-<request id>` denying
  * everything to sessions whose `aws:SourceIdentity` is this request's, which cuts no one else's sessions.
  */
-import { DeleteRolePolicyCommand, GetRoleCommand, GetRolePolicyCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { DeleteRolePolicyCommand, GetRoleCommand, GetRolePolicyCommand, ListRolePoliciesCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { StintError } from '../../domain/errors.ts';
 import type { GrantHandleData, GrantTarget, MintedCredential } from '../../core/ports.ts';
@@ -27,6 +27,7 @@ export interface IamRoleHandle extends GrantHandleData {
 
 /** STS's shortest session: a grant that ends sooner still hands out 15 minutes (and revoke cuts them). */
 export const STS_MIN_SESSION_SEC = 900;
+const DENY_PREFIX = 'stint-revoke-';
 const STS_NAME = /[^\w+=,.@-]/g;
 
 /** STS names (SourceIdentity, RoleSessionName): 2–64 characters of [\w+=,.@-]. */
@@ -40,7 +41,7 @@ export function sourceIdentityOf(requestId: string): string {
 
 /** The inline deny policy of a request; IAM policy names allow [\w+=,.@-], at most 128. */
 export function denyPolicyName(requestId: string): string {
-  return `stint-revoke-${requestId}`.replace(STS_NAME, '-').slice(0, 128);
+  return `${DENY_PREFIX}${requestId}`.replace(STS_NAME, '-').slice(0, 128);
 }
 
 /** The deny attached on revoke: everything, only for sessions carrying this request's SourceIdentity. */
@@ -88,7 +89,48 @@ export async function grantIamRole(clients: AwsClients, config: IamRoleConfig, t
   };
 }
 
+/** After the longest session a revoked request could hold, plus this margin, its deny has nothing left to cut. */
+const CLEANUP_MARGIN_MS = 3600_000;
+
+/** The revoke time a deny policy's Sid carries (`StintRevoke20261202T023300Z`), or null for any other policy. */
+export function revokedAtOf(document: string): Date | null {
+  try {
+    const sid = String(JSON.parse(document).Statement?.[0]?.Sid ?? '');
+    const m = /^StintRevoke(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(sid);
+    return m ? new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Deletes other requests' deny policies older than the role's MaxSessionDuration (+1 h): every session they cut
+ * has expired by then. Inline policies of a role share a 10,240-character quota, so without this a busy role
+ * would refuse new denies after a few dozen revokes. Best effort: a failure here never fails the revoke.
+ */
+async function removeSpentDenies(clients: AwsClients, h: IamRoleHandle, now: Date): Promise<void> {
+  const RoleName = roleNameOf(h.roleArn);
+  try {
+    const role = await getRole(clients, h.roleArn);
+    const maxAgeMs = (role.MaxSessionDuration ?? 3600) * 1000 + CLEANUP_MARGIN_MS;
+    let Marker: string | undefined;
+    do {
+      const page = await clients.iam.send(new ListRolePoliciesCommand({ RoleName, Marker }));
+      for (const PolicyName of page.PolicyNames ?? []) {
+        if (!PolicyName.startsWith(DENY_PREFIX) || PolicyName === h.denyPolicy) continue;
+        const policy = await clients.iam.send(new GetRolePolicyCommand({ RoleName, PolicyName }));
+        const revokedAt = revokedAtOf(decodeURIComponent(policy.PolicyDocument ?? ''));
+        if (revokedAt && now.getTime() - revokedAt.getTime() > maxAgeMs) await clients.iam.send(new DeleteRolePolicyCommand({ RoleName, PolicyName }));
+      }
+      Marker = page.IsTruncated ? page.Marker : undefined;
+    } while (Marker);
+  } catch {
+    // Left for the next revoke (or an admin): the new deny below is what matters now.
+  }
+}
+
 export async function revokeIamRole(clients: AwsClients, h: IamRoleHandle, now: Date): Promise<void> {
+  await removeSpentDenies(clients, h, now);
   try {
     await clients.iam.send(
       new PutRolePolicyCommand({ RoleName: roleNameOf(h.roleArn), PolicyName: h.denyPolicy, PolicyDocument: denyPolicyDocument(h.sourceIdentity, now) }),

@@ -124,6 +124,24 @@ describe('aws provider, mode iam-role', () => {
     expect(await t.provider.check(config, other)).toBe('present');
   });
 
+  it('deletes other requests’ denies once no session they cut can be valid (MaxSessionDuration + 1 h), keeping recent ones', async () => {
+    const { role, config } = newRole(3600);
+    const old = await t.provider.grant(config, t.target(undefined));
+    const recent = await t.provider.grant(config, t.target(undefined));
+    const latest = await t.provider.grant(config, t.target(undefined));
+    const saved = t.clock.now;
+    try {
+      await t.provider.revoke(config, old, { stillNeeded: false });
+      t.clock.now = new Date(saved.getTime() + 90 * 60_000);
+      await t.provider.revoke(config, recent, { stillNeeded: false });
+      t.clock.now = new Date(saved.getTime() + 121 * 60_000);
+      await t.provider.revoke(config, latest, { stillNeeded: false });
+    } finally {
+      t.clock.now = saved;
+    }
+    expect([...role.policies.keys()].sort()).toEqual([recent.denyPolicy, latest.denyPolicy].sort());
+  });
+
   it('lifts its own deny when a grant is retried after a rollback of the same request', async () => {
     const { role, config } = newRole();
     const target = t.target(undefined);
