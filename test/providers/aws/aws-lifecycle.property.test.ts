@@ -74,7 +74,7 @@ describe('aws provider: final state matches the request, for any interleaving', 
         expect(markers).toHaveLength(state === 'granted' ? 1 : 0);
         expect(t.fake.malformed).toEqual([]);
       }),
-      { numRuns: 25 },
+      { numRuns: 20 },
     );
   }, 120_000);
 
@@ -90,7 +90,7 @@ describe('aws provider: final state matches the request, for any interleaving', 
         expect(role.policies.size).toBe(state === 'revoked' ? 1 : 0);
         expect(t.fake.malformed).toEqual([]);
       }),
-      { numRuns: 25 },
+      { numRuns: 20 },
     );
   }, 120_000);
 });
