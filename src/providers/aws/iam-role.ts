@@ -10,7 +10,7 @@ import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { StintError } from '../../domain/errors.ts';
 import type { GrantHandleData, GrantTarget, MintedCredential } from '../../core/ports.ts';
 import { awsErrorCode, type AwsClients } from './aws-clients.ts';
-import { awsCall } from './aws-errors.ts';
+import { awsCall, awsFailure } from './aws-errors.ts';
 import { roleNameOf, type IamRoleConfig } from './aws-config.ts';
 
 export interface IamRoleHandle extends GrantHandleData {
@@ -76,7 +76,7 @@ export async function grantIamRole(clients: AwsClients, config: IamRoleConfig, t
   try {
     await clients.iam.send(new DeleteRolePolicyCommand({ RoleName: roleNameOf(config.roleArn), PolicyName: policyName }));
   } catch (error) {
-    if (awsErrorCode(error) !== 'NoSuchEntity') await awsCall('iam:DeleteRolePolicy', subjectOf(config.roleArn), () => Promise.reject(error));
+    if (awsErrorCode(error) !== 'NoSuchEntity') throw awsFailure(error, 'iam:DeleteRolePolicy', subjectOf(config.roleArn));
   }
   return {
     mode: 'iam-role',
@@ -138,7 +138,7 @@ export async function revokeIamRole(clients: AwsClients, h: IamRoleHandle, now: 
   } catch (error) {
     // The role is gone: nobody can use it any more, which is what revoke wants.
     if (awsErrorCode(error) === 'NoSuchEntity') return;
-    await awsCall('iam:PutRolePolicy', subjectOf(h.roleArn), () => Promise.reject(error));
+    throw awsFailure(error, 'iam:PutRolePolicy', subjectOf(h.roleArn));
   }
 }
 
@@ -147,7 +147,7 @@ export async function checkIamRole(clients: AwsClients, h: IamRoleHandle, now: D
     await clients.iam.send(new GetRolePolicyCommand({ RoleName: roleNameOf(h.roleArn), PolicyName: h.denyPolicy }));
     return 'absent';
   } catch (error) {
-    if (awsErrorCode(error) !== 'NoSuchEntity') return awsCall('iam:GetRolePolicy', subjectOf(h.roleArn), () => Promise.reject(error));
+    if (awsErrorCode(error) !== 'NoSuchEntity') throw awsFailure(error, 'iam:GetRolePolicy', subjectOf(h.roleArn));
   }
   // No deny: present while the role exists and the grant has not ended.
   if (now.getTime() >= Date.parse(h.expiresAt)) return 'absent';
@@ -156,7 +156,7 @@ export async function checkIamRole(clients: AwsClients, h: IamRoleHandle, now: D
     return 'present';
   } catch (error) {
     if (awsErrorCode(error) === 'NoSuchEntity') return 'absent';
-    return awsCall('iam:GetRole', subjectOf(h.roleArn), () => Promise.reject(error));
+    throw awsFailure(error, 'iam:GetRole', subjectOf(h.roleArn));
   }
 }
 

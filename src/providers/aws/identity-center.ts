@@ -26,7 +26,7 @@ import { GetUserIdCommand } from '@aws-sdk/client-identitystore';
 import { StintError } from '../../domain/errors.ts';
 import type { GrantHandleData, GrantTarget } from '../../core/ports.ts';
 import { awsErrorCode, type AwsClients } from './aws-clients.ts';
-import { awsCall } from './aws-errors.ts';
+import { awsCall, awsFailure } from './aws-errors.ts';
 import type { IdentityCenterConfig } from './aws-config.ts';
 
 export interface IdentityCenterHandle extends GrantHandleData {
@@ -180,7 +180,7 @@ async function deleteAssignment(clients: AwsClients, config: IdentityCenterConfi
     deleted = await withConflictRetry(polling, () => clients.ssoAdmin.send(new DeleteAccountAssignmentCommand(input)));
   } catch (error) {
     if (awsErrorCode(error) === 'ResourceNotFoundException') return; // absent is success
-    return awsCall(action, subjectOf(h), () => Promise.reject(error));
+    throw awsFailure(error, action, subjectOf(h));
   }
   await awaitStatus(polling, action, subjectOf(h), deleted.AccountAssignmentDeletionStatus, async (id) => {
     const read = await awsCall('sso:DescribeAccountAssignmentDeletionStatus', subjectOf(h), () =>
