@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StintError } from '../../../src/domain/errors.ts';
+import { createAwsProvider } from '../../../src/providers/aws/aws-provider.ts';
 import { ACCOUNT_ID, PERMISSION_SET_ARN, assignmentKey } from '../../fakes/aws-server.ts';
 import { openAwsTarget, type AwsTarget } from './aws-target.ts';
 
@@ -200,5 +201,12 @@ describe('aws provider, mode identity-center', () => {
     const { userName } = t.newUser();
     await expect(t.provider.grant(t.identityCenter({ region: 'us-east-1' }), t.target(userName))).rejects.toThrow();
     expect(t.fake.malformed.splice(0)).toEqual([expect.stringMatching(/credential scope us-east-1\/identitystore but this is eu-west-1\/identitystore/)]);
+  });
+
+  it('is answered by the fake only when the SigV4 signature is right (wrong secret → SignatureDoesNotMatch)', async () => {
+    const { userName } = t.newUser();
+    const forger = createAwsProvider({ env: { AWS_TEST_KEY_ID: t.fake.accessKeyId, AWS_TEST_SECRET: 'not-the-secret' }, retryBaseDelayMs: 1 });
+    await expect(forger.grant(config(), t.target(userName))).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    expect(t.fake.malformed.splice(0)).toEqual([expect.stringMatching(/GetUserId: SignatureDoesNotMatch/)]);
   });
 });
