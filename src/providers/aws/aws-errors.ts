@@ -6,7 +6,9 @@
 import { StintError } from '../../domain/errors.ts';
 import { awsErrorCode } from './aws-clients.ts';
 
-const DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'UnrecognizedClientException', 'InvalidClientTokenId', 'ExpiredToken', 'SignatureDoesNotMatch']);
+const DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation']);
+/** The credential itself is refused (unknown key, wrong secret, expired session), whatever the permissions. */
+const BAD_CREDENTIAL = new Set(['UnrecognizedClientException', 'InvalidClientTokenId', 'ExpiredToken', 'ExpiredTokenException', 'SignatureDoesNotMatch']);
 const NOT_FOUND = new Set(['NoSuchEntity', 'NoSuchEntityException', 'ResourceNotFoundException']);
 const BUSY = new Set(['Throttling', 'ThrottlingException', 'TooManyRequestsException', 'ServiceUnavailable', 'InternalFailure', 'InternalServerException', 'ServiceFailure']);
 
@@ -19,6 +21,9 @@ export function awsFailure(error: unknown, action: string, subject: string, fix 
   const detail = error instanceof Error ? error.message : String(error);
   if (code && DENIED.has(code)) {
     return new StintError('FORBIDDEN', `aws: ${action} was denied for ${subject} (${code}); give Stint's AWS credential the ${action} permission (README: aws provider)`, { awsCode: code, action });
+  }
+  if (code && BAD_CREDENTIAL.has(code)) {
+    return new StintError('FORBIDDEN', `aws: ${action} for ${subject}: AWS refused Stint's credential (${code}); check the resource's credentials references or the SDK's default chain`, { awsCode: code, action });
   }
   if (code && NOT_FOUND.has(code)) {
     return new StintError('POLICY_INVALID', `aws: ${subject} was not found by ${action} (${code}: ${detail}); ${fix}`, { awsCode: code, action });

@@ -206,7 +206,7 @@ describe('aws provider, mode identity-center', () => {
   it('is answered by the fake only when the SigV4 signature is right (wrong secret → SignatureDoesNotMatch)', async () => {
     const { userName } = t.newUser();
     const forger = createAwsProvider({ env: { AWS_TEST_KEY_ID: t.fake.accessKeyId, AWS_TEST_SECRET: 'not-the-secret' }, retryBaseDelayMs: 1 });
-    await expect(forger.grant(config(), t.target(userName))).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(forger.grant(config(), t.target(userName))).rejects.toMatchObject({ code: 'FORBIDDEN', message: expect.stringMatching(/refused Stint's credential \(SignatureDoesNotMatch\)/) });
     expect(t.fake.malformed.splice(0)).toEqual([expect.stringMatching(/GetUserId: SignatureDoesNotMatch/)]);
   });
 });
