@@ -1,5 +1,6 @@
 /** The providers this build ships, as the composition root registers them. More types arrive with their issues. */
 import type { Provider } from '../core/ports.ts';
+import { createAwsProvider } from './aws/aws-provider.ts';
 import { createAzureProvider } from './azure/azure-provider.ts';
 import { createGcpProvider } from './gcp/gcp-provider.ts';
 import { createKubernetesProvider } from './kubernetes/kubernetes-provider.ts';
@@ -7,5 +8,5 @@ import { createPostgresProvider } from './postgres/postgres-provider.ts';
 import { createWebhookProvider } from './webhook/webhook-provider.ts';
 
 export function defaultProviders(env: Record<string, string | undefined> = process.env): Provider[] {
-  return [createPostgresProvider({ env }), createAzureProvider({ env }), createGcpProvider({ env }), createKubernetesProvider({ env }), createWebhookProvider({ env })];
+  return [createPostgresProvider({ env }), createAwsProvider({ env }), createAzureProvider({ env }), createGcpProvider({ env }), createKubernetesProvider({ env }), createWebhookProvider({ env })];
 }
