@@ -15,11 +15,16 @@ import { remindReviews } from '../core/remind-reviews.ts';
 import { sweepDrift } from '../core/sweep-drift.ts';
 import type { SqlDriver } from '../store/sql-driver.ts';
 import { sweepOrphans } from '../core/sweep-orphans.ts';
-import { tryLeadership, type Leadership } from './leader-lock.ts';
+import { leaderCandidate, type Leadership } from './leader-lock.ts';
 import type { JobMetrics } from './metrics.ts';
 
 /** How soon a sweep that met leased rows looks again (a claim attempt per leased row; cheap). */
 const BUSY_RETRY_MS = 1_000;
+/**
+ * How often a process that is not the leader tries the lock (one pg_try_advisory_lock; cheap): a dead leader's
+ * session ends with it, so its successor takes over within this, not a whole interval — invariant 1 has no room.
+ */
+const LEADER_RETRY_MS = 2_000;
 
 export interface ReconcilerOptions {
   ports: GrantPorts;
@@ -45,11 +50,14 @@ export interface Reconciler {
 
 export function startReconciler(options: ReconcilerOptions): Reconciler {
   const { ports, logger, metrics } = options;
+  const candidate = leaderCandidate(options.openSession);
   let leadership: Leadership | null = null;
   let running: Promise<void> | null = null;
   let stopped = false;
   let retick: NodeJS.Timeout | undefined;
   let lastDrift = 0;
+  /** The drift and orphan sweeps run beside the ticks (they call every provider; sweeps must not wait for them). */
+  let drifting: Promise<void> | null = null;
   /** The day whose digest this process sent or found sent: later ticks that day cost nothing. */
   let digestDay: string | undefined;
 
@@ -61,10 +69,17 @@ export function startReconciler(options: ReconcilerOptions): Reconciler {
       leadership = null;
     }
     if (!leadership) {
-      leadership = await tryLeadership(options.openSession);
-      if (leadership) logger.info('reconciler: this process is the leader');
+      leadership = await candidate.tryLead();
+      if (leadership) {
+        logger.info('reconciler: this process is the leader');
+        // A new leader first catches up with what is overdue; the provider checks can wait their minute.
+        lastDrift = Date.now();
+      }
     }
-    if (!leadership) return;
+    if (!leadership) {
+      if (!stopped) later(LEADER_RETRY_MS);
+      return;
+    }
     const swept = await reconcileDue(ports, { graceMs: options.graceMs ?? 2_000, horizonMs: 2 * (options.intervalMs ?? 15_000) });
     metrics?.sweeps.inc({ outcome: 'ok' });
     const acted = swept.escalated.length + swept.timedOut.length + swept.activated.length + swept.revoked.length + swept.failed.length;
@@ -73,18 +88,22 @@ export function startReconciler(options: ReconcilerOptions): Reconciler {
       logger.info({ escalated, timedOut, activated, revoked, failed }, 'reconciler sweep acted on overdue requests');
     }
     await reviews();
-    if (Date.now() - lastDrift >= (options.driftIntervalMs ?? 60_000) && !stopped) {
+    if (Date.now() - lastDrift >= (options.driftIntervalMs ?? 60_000) && !stopped && !drifting) {
       lastDrift = Date.now();
-      await drift();
+      drifting = drift().finally(() => {
+        drifting = null;
+      });
     }
     if (options.digest && !stopped) await digest(options.digest);
-    if (swept.busy.length > 0 && !stopped) {
-      // Look again every second while rows are leased: a dead worker's lease (renewed up to LEASE_MS before its
-      // death) lapses at a moment we do not know, and invariant 1 leaves no room to wait a whole interval.
-      clearTimeout(retick);
-      retick = setTimeout(() => void tick(), BUSY_RETRY_MS);
-      retick.unref();
-    }
+    // Look again every second while rows are leased: a dead worker's lease (renewed up to LEASE_MS before its
+    // death) lapses at a moment we do not know, and invariant 1 leaves no room to wait a whole interval.
+    if (swept.busy.length > 0 && !stopped) later(BUSY_RETRY_MS);
+  };
+
+  const later = (ms: number) => {
+    clearTimeout(retick);
+    retick = setTimeout(() => void tick(), ms);
+    retick.unref();
   };
 
   // Break-glass reviews nobody acknowledged: reminded once a day (the rule is in PostgreSQL; see remind-reviews.ts).
@@ -150,6 +169,8 @@ export function startReconciler(options: ReconcilerOptions): Reconciler {
       clearInterval(timer);
       clearTimeout(retick);
       await running;
+      await drifting;
+      await candidate.close();
       await leadership?.release();
       leadership = null;
     },
