@@ -30,7 +30,18 @@ export interface SoakResult {
 const OPEN = ['PENDING', 'APPROVED', 'ACTIVE', 'REVOKING'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function runSoak(config: SoakConfig, options: { log?: (line: string) => void; after?: (stack: SoakStack) => Promise<Record<string, number>> } = {}): Promise<SoakResult> {
+export interface RunSoakOptions {
+  log?: (line: string) => void;
+  /** Runs on the same stack after the checks (the scaling phase); its figures join the soak's. */
+  after?: (stack: SoakStack) => Promise<Record<string, number>>;
+  /**
+   * Epoch ms by which the drain gives up (what is open then counts as stuck), so a caller with a hard timeout
+   * (the test) still gets its figures and a clean-up on a starved machine.
+   */
+  deadlineAt?: number;
+}
+
+export async function runSoak(config: SoakConfig, options: RunSoakOptions = {}): Promise<SoakResult> {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const setupStarted = Date.now();
   const stack = await startSoakStack({ people: config.people, autoResources: config.autoResources, approvalResources: config.approvalResources, workers: config.workers });
@@ -65,7 +76,8 @@ export async function runSoak(config: SoakConfig, options: { log?: (line: string
     // Drain: no new requests; approvals, extensions and dones still play out; wait until every grant ended.
     const drainStart = performance.now();
     let lastDrainLog = 0;
-    while (performance.now() - drainStart < config.drainTimeoutMs) {
+    const drainUntil = Math.min(Date.now() + config.drainTimeoutMs, options.deadlineAt ?? Infinity);
+    while (Date.now() < drainUntil) {
       const open = await countOpen(stack);
       if (open === 0 && generator.open === 0 && watch.memberships() === 0) break;
       if (performance.now() - lastDrainLog > config.progressEverySec * 1000) {
@@ -75,7 +87,7 @@ export async function runSoak(config: SoakConfig, options: { log?: (line: string
       await sleep(1000);
     }
     const drainSeconds = (performance.now() - drainStart) / 1000;
-    await generator.settle();
+    await Promise.race([generator.settle(), sleep(Math.max(2_000, (options.deadlineAt ?? Infinity) - Date.now()))]);
     await sleep(1500); // one more watch sample after the last change
     await watch.stop();
     log(progressLine('drained', elapsed(), generator, watch));
@@ -156,7 +168,7 @@ export async function runSoak(config: SoakConfig, options: { log?: (line: string
 async function runFaults(stack: SoakStack, config: SoakConfig, elapsed: () => number, faults: { killed: number; redisRestarts: number; killMs: number[] }, log: (line: string) => void): Promise<void> {
   const kills = async () => {
     if (config.killEverySec <= 0) return;
-    for (let at = config.killEverySec; at < config.seconds; at += config.killEverySec) {
+    for (let at = config.firstKillSec; at < config.seconds; at += config.killEverySec) {
       await sleep(Math.max(0, (at - elapsed()) * 1000));
       const started = performance.now();
       const { killed, started: replacement } = await stack.killWorker();
@@ -182,7 +194,8 @@ function progressLine(phase: string, seconds: number, generator: LoadGenerator, 
   const s = generator.stats;
   const c = watch.lastCounts();
   const serve = watch.rss.filter((r) => r.verb === 'serve').at(-1)?.mb ?? 0;
-  const workers = watch.rss.filter((r) => r.verb === 'worker' && r.t >= (watch.rss.at(-1)?.t ?? 0) - 1.5).map((r) => Math.round(r.mb));
+  const lastTick = watch.rss.at(-1)?.t;
+  const workers = watch.rss.filter((r) => r.verb === 'worker' && r.t === lastTick).map((r) => Math.round(r.mb));
   return (
     `soak ${phase} t=${Math.round(seconds)}s created=${s.created} pending=${c.PENDING ?? 0} active=${c.ACTIVE ?? 0} revoking=${c.REVOKING ?? 0} ` +
     `revoked=${c.REVOKED ?? 0} denied=${c.DENIED ?? 0} errors=${s.errors} violations=${watch.violations.size} members=${watch.memberships()} ` +

@@ -6,6 +6,7 @@
  *   SOAK_RATE           requests created per second            (20)
  *   SOAK_WORKERS        `stint worker` processes               (2)
  *   SOAK_KILL_EVERY_S   SIGKILL a worker this often, 0 = never (120)
+ *   SOAK_FIRST_KILL_S   the first SIGKILL                      (SOAK_KILL_EVERY_S)
  *   SOAK_REDIS_AT_S     restart Redis this far into the load, 0 = never (half-way)
  *   SOAK_MIN_GRANT_S / SOAK_MAX_GRANT_S   grant durations      (30 / 300)
  *   SOAK_PEOPLE         people in the policy (default: enough free person+resource pairs for the rate)
@@ -19,6 +20,8 @@ export interface SoakConfig {
   workers: number;
   /** 0: no worker is killed. */
   killEverySec: number;
+  /** When the first worker is killed (then every killEverySec). */
+  firstKillSec: number;
   /** Seconds into the load when Redis is stopped and started again; 0: never. */
   redisRestartAtSec: number;
   /** How long Redis stays down. */
@@ -72,6 +75,7 @@ export function soakConfig(env: Record<string, string | undefined> = process.env
     rate,
     workers: number(env, 'SOAK_WORKERS', 2),
     killEverySec: number(env, 'SOAK_KILL_EVERY_S', 120),
+    firstKillSec: number(env, 'SOAK_FIRST_KILL_S', overrides.killEverySec ?? number(env, 'SOAK_KILL_EVERY_S', 120)),
     redisRestartAtSec: number(env, 'SOAK_REDIS_AT_S', Math.round(seconds / 2)),
     redisDownMs: number(env, 'SOAK_REDIS_DOWN_MS', 3_000),
     minGrantSec,
