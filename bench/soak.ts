@@ -28,6 +28,7 @@ export async function run(): Promise<Record<string, number>> {
   for (const v of result.violations.slice(0, 20)) log(`soak VIOLATION ${v.kind} ${v.key}: ${v.detail}`);
   for (const s of result.stuck.slice(0, 20)) log(`soak STUCK ${s.id} ${s.status} expiresAt=${s.expiresAt}`);
   if (result.auditReason) log(`soak AUDIT CHAIN BROKEN: ${result.auditReason}`);
+  log(`soak lock waits by event (session-samples): ${JSON.stringify(result.lockWaitsByEvent)}`);
   if (Object.keys(result.errorsByKind).length > 0) log(`soak errors by kind: ${JSON.stringify(result.errorsByKind)}`);
   for (const e of result.errorSamples.slice(0, 20)) log(`soak error: ${e}`);
   for (const e of result.stintErrors.slice(0, 20)) log(`soak stint error log: ${e}`);

@@ -25,10 +25,13 @@ export interface SoakResult {
   stintErrors: string[];
   /** When something broke: the audit trail of a few of the requests concerned and the workers' own story. */
   diagnostics: string[];
+  /** Which locks Stint's sessions waited for, summed over the samples. */
+  lockWaitsByEvent: Record<string, number>;
 }
 
 const OPEN = ['PENDING', 'APPROVED', 'ACTIVE', 'REVOKING'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const mean = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0);
 
 export interface RunSoakOptions {
   log?: (line: string) => void;
@@ -139,6 +142,9 @@ export async function runSoak(config: SoakConfig, options: RunSoakOptions = {}):
       redisCommandsPerSec: round(redisCommands / loadSeconds),
       redisUsedMemoryMb: round(redisMemoryMb),
       drainSeconds: round(drainSeconds),
+      pgActiveSessionsAvg: round(mean(watch.sessions.active)),
+      pgLockWaitersAvg: round(mean(watch.sessions.lockWaiting)),
+      pgLockWaitersMax: Math.max(0, ...watch.sessions.lockWaiting),
       watchSamples: watch.samples,
       watchFailedSamples: watch.failedSamples,
       slackCalls: [...stack.slack.callsByMethod.values()].reduce((a, b) => a + b, 0),
@@ -158,6 +164,7 @@ export async function runSoak(config: SoakConfig, options: RunSoakOptions = {}):
       auditReason: end.auditReason,
       stintErrors: stintErrors.lines,
       diagnostics,
+      lockWaitsByEvent: watch.sessions.lockWaitsByEvent,
     };
   } finally {
     await stack.close();

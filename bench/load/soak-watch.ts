@@ -6,6 +6,8 @@
  *   person+resource pair ended before the memberships were read, or is past expiresAt + 20 s — is a grant past
  *   expiry, or "REVOKED while still a member" when the pair's latest request says REVOKED;
  * - Redis INFO `total_commands_processed` (summed across the restart, which resets it);
+ * - sessions of the Stint database that are active and that wait for a lock (pg_stat_activity): where writers
+ *   queue (e.g. behind the audit chain's head row) shows here;
  * and hands the rows to the load generator, which acts on them.
  */
 import { readFileSync } from 'node:fs';
@@ -42,6 +44,11 @@ export interface SoakWatch {
   /** Status counts of the rows read last (the window of recent and open requests). */
   lastCounts(): StatusCounts;
   memberships(): number;
+  /**
+   * Per sample: Stint-database sessions running a statement, and those of them waiting for a lock; summed over
+   * the samples, which lock they waited for (`transactionid`: a row another transaction holds, e.g. the audit head).
+   */
+  sessions: { active: number[]; lockWaiting: number[]; lockWaitsByEvent: Record<string, number> };
   stop(): Promise<void>;
 }
 
@@ -76,6 +83,26 @@ export function startSoakWatch(stack: SoakStack, config: SoakConfig, generator: 
   let redisTotal = 0;
   let redisLast: number | null = null;
   let stopped = false;
+  const sessions = { active: [] as number[], lockWaiting: [] as number[], lockWaitsByEvent: {} as Record<string, number> };
+
+  const sampleSessions = async () => {
+    const { rows } = await stack.stintPool.query<{ state: string | null; event: string | null; n: string }>(
+      `SELECT state, CASE WHEN wait_event_type = 'Lock' THEN wait_event END AS event, count(*) AS n
+         FROM pg_stat_activity WHERE datname = $1 AND application_name LIKE 'stint-%' GROUP BY 1, 2`,
+      [stack.stintDb.name],
+    );
+    let active = 0;
+    let waiting = 0;
+    for (const r of rows) {
+      if (r.state !== 'active') continue;
+      active += Number(r.n);
+      if (r.event === null) continue;
+      waiting += Number(r.n);
+      sessions.lockWaitsByEvent[r.event] = (sessions.lockWaitsByEvent[r.event] ?? 0) + Number(r.n);
+    }
+    sessions.active.push(active);
+    sessions.lockWaiting.push(waiting);
+  };
 
   const sampleRss = () => {
     const t = (performance.now() - started) / 1000;
@@ -147,7 +174,7 @@ export function startSoakWatch(stack: SoakStack, config: SoakConfig, generator: 
       const tickStart = performance.now();
       sampleRss();
       try {
-        await Promise.all([sampleInvariants(), sampleRedis()]);
+        await Promise.all([sampleInvariants(), sampleRedis(), sampleSessions()]);
         samples++;
       } catch {
         failedSamples++; // retried at the next second
@@ -168,6 +195,7 @@ export function startSoakWatch(stack: SoakStack, config: SoakConfig, generator: 
     redisCommands: () => redisTotal,
     lastCounts: () => counts,
     memberships: () => held,
+    sessions,
     async stop() {
       stopped = true;
       await loop;

@@ -36,6 +36,7 @@ function explain(result: SoakResult): string {
   return [
     `figures: ${JSON.stringify(result.figures)}`,
     `errors by kind: ${JSON.stringify(result.errorsByKind)}`,
+    `lock waits by event: ${JSON.stringify(result.lockWaitsByEvent)}`,
     ...result.errorSamples.slice(0, 15),
     ...result.violations.slice(0, 15).map((v) => `violation ${v.kind} ${v.key}: ${v.detail}`),
     ...result.stuck.slice(0, 15).map((s) => `stuck ${s.id} ${s.status} expiresAt=${s.expiresAt}`),
