@@ -87,7 +87,8 @@ export function startSoakWatch(stack: SoakStack, config: SoakConfig, generator: 
 
   const sampleSessions = async () => {
     const { rows } = await stack.stintPool.query<{ state: string | null; event: string | null; n: string }>(
-      `SELECT state, CASE WHEN wait_event_type = 'Lock' THEN wait_event END AS event, count(*) AS n
+      // The event and the first words of the waiting statement name the hot row (e.g. `UPDATE "AuditHead"`).
+      `SELECT state, CASE WHEN wait_event_type = 'Lock' THEN wait_event || ' ' || left(regexp_replace(query, '\\s+', ' ', 'g'), 40) END AS event, count(*) AS n
          FROM pg_stat_activity WHERE datname = $1 AND application_name LIKE 'stint-%' GROUP BY 1, 2`,
       [stack.stintDb.name],
     );
