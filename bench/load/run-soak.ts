@@ -90,7 +90,8 @@ export async function runSoak(config: SoakConfig, options: RunSoakOptions = {}):
       await sleep(1000);
     }
     const drainSeconds = (performance.now() - drainStart) / 1000;
-    await Promise.race([generator.settle(), sleep(Math.max(2_000, (options.deadlineAt ?? Infinity) - Date.now()))]);
+    const settled = generator.settle();
+    await (options.deadlineAt === undefined ? settled : Promise.race([settled, sleep(Math.max(2_000, options.deadlineAt - Date.now()))]));
     await sleep(1500); // one more watch sample after the last change
     await watch.stop();
     log(progressLine('drained', elapsed(), generator, watch));
