@@ -9,9 +9,10 @@ import { describe, expect, it } from 'vitest';
 import { runSoak, type SoakResult } from '../../bench/load/run-soak.ts';
 import { soakConfig } from '../../bench/load/soak-config.ts';
 
-// The two faults apart: a worker is SIGKILLed at 8 s and Redis restarts at 38 s, once the replacement is up.
-// Together (the reconciler's leader killed while Redis is away) they break the 20 s bound today; the full soak
-// (`npm run bench soak`) lets them meet and reports it (see bench/soak.ts).
+// The two faults apart: a worker is SIGKILLed at 8 s and Redis restarts at 38 s, meant to come after the
+// replacement is up (a start-up takes 10–60 s on a busy 2-core machine, so they may still meet). As of this
+// commit the product fails this test here: grants ending while a SIGKILLed leader is replaced are revoked 20–45 s
+// late, because the new leader's first sweep takes a minute under load (see the soak report in issue 11).
 const config = soakConfig(
   {},
   {
