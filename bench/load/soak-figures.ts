@@ -1,0 +1,88 @@
+/**
+ * The soak's arithmetic, kept apart from the driver: percentiles, the least-squares RSS slope and the RSS summary.
+ *
+ * RSS growth (`rssGrowthMbPerHour`): the slope of VmRSS against time by least squares, per process, over the
+ * second half of the load only (the first half is warm-up: JIT, pools, caches, the queues filling to their
+ * steady depth). Per process, because workers are SIGKILLed and replaced during the run: one series across a
+ * restart would show each new worker's lower RSS as a drop and hide a leak. A worker counts once it has lived
+ * 30 s (its own warm-up) and has at least 30 samples in the window. The figure is the serve's slope plus the
+ * mean worker slope times the number of workers — what the whole deployment would grow by in an hour.
+ */
+import type { RssSample } from './soak-watch.ts';
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+/** Least-squares slope of y over x; 0 for fewer than two points. */
+export function slope(points: Array<{ x: number; y: number }>): number {
+  if (points.length < 2) return 0;
+  const n = points.length;
+  const mx = points.reduce((s, p) => s + p.x, 0) / n;
+  const my = points.reduce((s, p) => s + p.y, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (const p of points) {
+    num += (p.x - mx) * (p.y - my);
+    den += (p.x - mx) ** 2;
+  }
+  return den === 0 ? 0 : num / den;
+}
+
+export const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
+
+const WORKER_WARMUP_S = 30;
+const MIN_POINTS = 30;
+
+export interface RssFigures {
+  serveRssStartMb: number;
+  serveRssEndMb: number;
+  serveRssMaxMb: number;
+  workerRssStartMb: number;
+  workerRssEndMb: number;
+  workerRssMaxMb: number;
+  rssGrowthServeMbPerHour: number;
+  rssGrowthWorkerMbPerHour: number;
+  rssGrowthMbPerHour: number;
+}
+
+/** `from`/`to`: the load phase, in the samples' seconds; `workers`: how many run at once. */
+export function rssFigures(samples: RssSample[], from: number, to: number, workers: number): RssFigures {
+  const byProcess = new Map<string, RssSample[]>();
+  for (const s of samples) byProcess.set(s.process, [...(byProcess.get(s.process) ?? []), s]);
+  const serve = samples.filter((s) => s.verb === 'serve');
+  const worker = samples.filter((s) => s.verb === 'worker');
+  const half = from + (to - from) / 2;
+  const perHour = (series: RssSample[]) => slope(series.map((s) => ({ x: s.t / 3600, y: s.mb })));
+  const inWindow = (series: RssSample[]) => series.filter((s) => s.t >= half && s.t <= to);
+
+  const serveSlope = perHour(inWindow(serve));
+  const workerSlopes: number[] = [];
+  for (const series of byProcess.values()) {
+    if (series[0]!.verb !== 'worker') continue;
+    const born = series[0]!.t;
+    const points = inWindow(series).filter((s) => s.t >= born + WORKER_WARMUP_S);
+    if (points.length >= MIN_POINTS) workerSlopes.push(perHour(points));
+  }
+  const workerSlope = workerSlopes.length ? workerSlopes.reduce((a, b) => a + b, 0) / workerSlopes.length : 0;
+  const loadOnly = (series: RssSample[]) => series.filter((s) => s.t >= from && s.t <= to);
+  const first = (series: RssSample[]) => loadOnly(series)[0]?.mb ?? 0;
+  const last = (series: RssSample[]) => loadOnly(series).at(-1)?.mb ?? 0;
+  const max = (series: RssSample[]) => Math.max(0, ...loadOnly(series).map((s) => s.mb));
+  // Workers' end: the mean of the last sample of each worker alive at the end of the load.
+  const lastWorkers = [...byProcess.values()].filter((s) => s[0]!.verb === 'worker' && (loadOnly(s).at(-1)?.t ?? 0) >= to - 2);
+  const workerEnd = lastWorkers.length ? lastWorkers.reduce((sum, s) => sum + last(s), 0) / lastWorkers.length : last(worker);
+  return {
+    serveRssStartMb: round(first(serve)),
+    serveRssEndMb: round(last(serve)),
+    serveRssMaxMb: round(max(serve)),
+    workerRssStartMb: round(first(worker)),
+    workerRssEndMb: round(workerEnd),
+    workerRssMaxMb: round(max(worker)),
+    rssGrowthServeMbPerHour: round(serveSlope),
+    rssGrowthWorkerMbPerHour: round(workerSlope),
+    rssGrowthMbPerHour: round(serveSlope + workerSlope * workers),
+  };
+}
