@@ -51,7 +51,7 @@ export interface SoakStack {
   workers: StintProcess[];
   retired: StintProcess[];
   startWorker(): Promise<StintProcess>;
-  /** SIGKILLs the oldest running worker and starts a new one at once; resolves when the new one is up. */
+  /** SIGKILLs the reconciler's leader (else the oldest worker) and starts a new one at once; resolves when it is up. */
   killWorker(): Promise<{ killed: string; started: string }>;
   /** SIGTERM every worker (graceful) and forget them. */
   stopWorkers(): Promise<void>;
@@ -175,7 +175,9 @@ export async function startSoakStack(options: StackOptions): Promise<SoakStack> 
       retired,
       startWorker,
       async killWorker() {
-        const victim = workers.shift();
+        // The reconciler's leader when one is known (the hardest case: its sweeps stop too), else the oldest.
+        const leader = workers.findIndex((w) => w.logs().some((l) => l.msg === 'reconciler: this process is the leader'));
+        const [victim] = workers.splice(Math.max(0, leader), 1);
         if (!victim) throw new Error('no worker to kill');
         await victim.kill();
         running.delete(victim);

@@ -50,7 +50,7 @@ export interface RequestCard {
 }
 
 /** Provider modes that mint a credential of their own, by provider type (what "Reveal credentials" can show). */
-const MINTING_MODES: Readonly<Record<string, readonly string[]>> = { postgres: ['ephemeral'] };
+const MINTING_MODES: Readonly<Record<string, readonly string[]>> = { postgres: ['ephemeral'], aws: ['iam-role'] };
 
 /**
  * `viewer`: the person the card is rendered for. Without one (a channel), the actions are all those the state

@@ -9,10 +9,10 @@ import { describe, expect, it } from 'vitest';
 import { runSoak, type SoakResult } from '../../bench/load/run-soak.ts';
 import { soakConfig } from '../../bench/load/soak-config.ts';
 
-// The two faults apart: a worker is SIGKILLed at 8 s and Redis restarts at 38 s, meant to come after the
-// replacement is up (a start-up takes 10–60 s on a busy 2-core machine, so they may still meet). As of this
-// commit the product fails this test here: grants ending while a SIGKILLed leader is replaced are revoked 20–45 s
-// late, because the new leader's first sweep takes a minute under load (see the soak report in issue 11).
+// The two faults apart: the reconciler's leader is SIGKILLed at 8 s and Redis restarts at 38 s, meant to come
+// after the replacement is up (a start-up takes 10–60 s on a busy 2-core machine, so they may still meet). This
+// test found grants revoked 20–45 s late while a SIGKILLed leader was replaced (the successor waited for its next
+// 15 s tick and then ran a minute of provider checks first); jobs/reconciler.ts now fails over within seconds.
 const config = soakConfig(
   {},
   {
