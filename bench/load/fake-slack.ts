@@ -5,9 +5,8 @@
  * error), counts calls per method and hands each response_url post to whoever waits for its id. Unlike
  * test/fakes/slack-api.ts it keeps no call history, so a long run does not grow this process.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { parse as parseQuery } from 'node:querystring';
-import { checkBlocks } from '../../test/fakes/slack-api.ts';
+import { createServer, type Server } from 'node:http';
+import { checkBlocks, parseArgs, readBody } from '../../test/fakes/slack-api.ts';
 
 export const SLACK_TOKEN = 'xoxb-soak-token';
 
@@ -118,22 +117,4 @@ export async function startSoakSlack(): Promise<SoakSlack> {
         server.close(() => resolve());
       }),
   };
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let body = '';
-    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    req.on('end', () => resolve(body));
-    req.on('error', reject);
-  });
-}
-
-function parseArgs(raw: string, contentType: string | undefined): Record<string, unknown> {
-  if (!raw) return {};
-  const args: Record<string, unknown> = contentType?.includes('application/json') ? (JSON.parse(raw) as Record<string, unknown>) : { ...parseQuery(raw) };
-  for (const key of ['blocks', 'view', 'attachments']) {
-    if (typeof args[key] === 'string') args[key] = JSON.parse(args[key]);
-  }
-  return args;
 }

@@ -4,12 +4,8 @@
  * is the Redis restart fault (same port, same directory, so the append-only file brings the timers back).
  * `commandsProcessed()` reads INFO stats; the counter starts again from 0 after a restart (the caller adds up).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort, redisAnswers } from '../../src/jobs/redis.ts';
+import { startTestRedis } from '../../test/support/test-redis.ts';
 
 export interface ProductionRedis {
   url: string;
@@ -24,31 +20,11 @@ export interface ProductionRedis {
 }
 
 export async function startProductionRedis(): Promise<ProductionRedis> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'stint-soak-redis-'));
-  const url = `redis://127.0.0.1:${port}`;
-  let child: ChildProcess | undefined;
+  const redis = await startTestRedis({ appendOnly: true, extraArgs: ['--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction'] });
   let client: Redis | undefined;
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction'];
-
-  const start = async () => {
-    child = spawn('redis-server', args, { stdio: 'ignore' });
-    for (let i = 0; i < 200; i++) {
-      if (await redisAnswers(url, 300)) return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`soak redis-server on ${port} did not answer`);
-  };
-  const stop = async () => {
-    const c = child;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    const exited = new Promise((r) => c.once('exit', r));
-    c.kill('SIGTERM');
-    await exited;
-  };
   const info = async (section: string, field: string): Promise<number | null> => {
     if (!client) {
-      client = new Redis(url, { maxRetriesPerRequest: 0, enableOfflineQueue: false });
+      client = new Redis(redis.url, { maxRetriesPerRequest: 0, enableOfflineQueue: false });
       client.on('error', () => undefined);
     }
     try {
@@ -59,12 +35,10 @@ export async function startProductionRedis(): Promise<ProductionRedis> {
       return null;
     }
   };
-
-  await start();
   return {
-    url,
-    stop,
-    start,
+    url: redis.url,
+    stop: redis.stop,
+    start: redis.start,
     commandsProcessed: () => info('stats', 'total_commands_processed'),
     usedMemoryMb: async () => {
       const bytes = await info('memory', 'used_memory');
@@ -72,8 +46,7 @@ export async function startProductionRedis(): Promise<ProductionRedis> {
     },
     async close() {
       client?.disconnect();
-      await stop();
-      rmSync(dir, { recursive: true, force: true });
+      await redis.close();
     },
   };
 }

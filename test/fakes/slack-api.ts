@@ -168,7 +168,8 @@ export async function startFakeSlackApi(options: { token?: string; users?: Slack
   };
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+/** The whole body of a request, as text. */
+export function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));
@@ -177,7 +178,8 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-function parseArgs(raw: string, contentType: string | undefined): Record<string, any> {
+/** A Web API call's arguments, form-encoded or JSON, with the JSON-valued form fields (blocks, view, attachments) parsed. */
+export function parseArgs(raw: string, contentType: string | undefined): Record<string, any> {
   if (!raw) return {};
   const args: Record<string, any> = contentType?.includes('application/json') ? JSON.parse(raw) : { ...parseQuery(raw) };
   for (const key of ['blocks', 'view', 'attachments']) {

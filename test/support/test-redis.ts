@@ -26,13 +26,14 @@ export interface TestRedis {
   close(): Promise<void>;
 }
 
-export async function startTestRedis(options: { appendOnly?: boolean } = {}): Promise<TestRedis> {
+/** `appendOnly`: keep an append-only file (a restart keeps the timers); `extraArgs`: more redis-server settings. */
+export async function startTestRedis(options: { appendOnly?: boolean; extraArgs?: string[] } = {}): Promise<TestRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'stint-redis-'));
   const url = `redis://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
   const start = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', options.appendOnly ? 'yes' : 'no'], { stdio: 'ignore' });
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', options.appendOnly ? 'yes' : 'no', ...(options.extraArgs ?? [])], { stdio: 'ignore' });
     for (let i = 0; i < 100; i++) {
       if (await redisAnswers(url, 300)) return;
       await new Promise((r) => setTimeout(r, 50));
