@@ -1,8 +1,8 @@
 /**
  * The reconciler loop: at start-up and every interval (default 15 s), the leader sweeps every request whose
  * next action is due (core/reconcile-due.ts) and re-sets the timers of grants ending soon. Not a BullMQ
- * repeatable job on purpose: FLUSHALL would delete it. Non-leaders try to take the lock at each tick, so a dead
- * leader is replaced within one interval. A sweep that met rows leased by a worker looks again every second until
+ * repeatable job on purpose: FLUSHALL would delete it. Non-leaders try to take the lock every 2 s, so a dead
+ * leader is replaced within seconds. A sweep that met rows leased by a worker looks again every second until
  * they are free, so a worker killed mid-revoke costs its lease's remaining seconds, not a whole interval. Every minute the leader
  * also runs the drift and orphan sweeps (core/sweep-drift.ts, core/sweep-orphans.ts), once a day the approvers' digest (core/send-digest.ts), and each
  * sweep reminds the reviewers of break-glass uses left unacknowledged for a day (core/remind-reviews.ts).
