@@ -344,28 +344,6 @@ export async function expectAllRevoked(rig: FaultRig, ids: string[], timeoutMs: 
   return rows;
 }
 
-/** The worker's /healthz, /readyz and /metrics base URL, from its start-up banner. */
-export function metricsUrl(worker: StintProcess): string {
-  const found = /metrics on (http:\/\/\S+)/.exec(worker.output());
-  if (!found) throw new Error(`${worker.name} printed no metrics URL`);
-  return found[1]!;
-}
-
-/** The value of one Prometheus sample of the worker's /metrics (0 when absent). */
-export async function metricValue(worker: StintProcess, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await fetch(`${metricsUrl(worker)}/metrics`)).text();
-  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  let total = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const m = /^(\w+)(?:\{([^}]*)\})?\s+(\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have = (m[2] ?? '').split(',');
-    if (wanted.every((w) => have.includes(w))) total += Number(m[3]);
-  }
-  return total;
-}
-
 function policyYaml(role: string, accounts: string[]): string {
   const people = accounts.map((account, i) => `  - { id: p${i}, email: p${i}@example.com, groups: [eng], accounts: { postgres: ${account} } }`).join('\n');
   return `version: 1

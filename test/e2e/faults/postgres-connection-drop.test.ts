@@ -7,7 +7,8 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXPIRY_BOUND_MS, expectAllRevoked, metricsUrl, openFaultRig, waitFor, type FaultRig } from '../../support/fault-rig.ts';
+import { EXPIRY_BOUND_MS, expectAllRevoked, openFaultRig, waitFor, type FaultRig } from '../../support/fault-rig.ts';
+import { metricsUrl } from '../../support/worker-metrics.ts';
 import type { StintProcess } from '../../support/stint-process.ts';
 
 const WORKER = 'w1';

@@ -9,7 +9,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXPIRY_BOUND_MS, expectAllRevoked, metricsUrl, openFaultRig, waitFor, type FaultRig } from '../../support/fault-rig.ts';
+import { EXPIRY_BOUND_MS, expectAllRevoked, openFaultRig, waitFor, type FaultRig } from '../../support/fault-rig.ts';
+import { metricsUrl } from '../../support/worker-metrics.ts';
 import { privatePostgresAvailable, startPrivatePostgres, type PrivatePostgres } from '../../support/private-postgres.ts';
 import type { StintProcess } from '../../support/stint-process.ts';
 

@@ -4,7 +4,8 @@
  * reconcile interval of its expiry, and the worker keeps processing new jobs afterwards.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXPIRY_BOUND_MS, expectAllRevoked, metricValue, openFaultRig, waitFor, type FaultRig } from '../../support/fault-rig.ts';
+import { EXPIRY_BOUND_MS, expectAllRevoked, openFaultRig, waitFor, type FaultRig } from '../../support/fault-rig.ts';
+import { metricValue } from '../../support/worker-metrics.ts';
 import type { StintProcess } from '../../support/stint-process.ts';
 
 let rig: FaultRig;

@@ -5,7 +5,8 @@
  * process survives, reports not-ready while Redis is away, and its queues work again once Redis is back.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXPIRY_BOUND_MS, expectAllRevoked, metricValue, metricsUrl, openFaultRig, waitFor, type FaultRig } from '../../support/fault-rig.ts';
+import { EXPIRY_BOUND_MS, expectAllRevoked, openFaultRig, waitFor, type FaultRig } from '../../support/fault-rig.ts';
+import { metricValue, metricsUrl } from '../../support/worker-metrics.ts';
 import type { StintProcess } from '../../support/stint-process.ts';
 
 const OUTAGE_MS = 30_000;

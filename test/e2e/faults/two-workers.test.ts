@@ -6,7 +6,8 @@
  * `grant.scope_granted` and one `grant.scope_revoked`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXPIRY_BOUND_MS, expectAllRevoked, metricValue, openFaultRig, waitFor, type FaultRig } from '../../support/fault-rig.ts';
+import { EXPIRY_BOUND_MS, expectAllRevoked, openFaultRig, waitFor, type FaultRig } from '../../support/fault-rig.ts';
+import { metricValue } from '../../support/worker-metrics.ts';
 import type { StintProcess } from '../../support/stint-process.ts';
 
 const EARLY = 10;
