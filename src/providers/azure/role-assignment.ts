@@ -57,7 +57,9 @@ export async function grantAssignment(session: ArmSession, grantee: Grantee, tar
 
 /**
  * When the create gave up (throttled or failing), it may still have happened on Azure with its answer lost: look
- * for our name before reporting failure, so a failed grant never leaves an assignment nobody will delete.
+ * for our name before reporting failure. Still unknown, nothing is deleted here — a blind delete could remove the
+ * assignment an earlier attempt of this request made and Stint still counts on; if the request ends without it,
+ * the orphan sweep (listGranted) removes what is left (a property test found the blind delete doing that).
  */
 async function createOrRescue(session: ArmSession, handle: AssignmentHandle, create: () => Promise<boolean>): Promise<boolean> {
   try {
@@ -66,8 +68,6 @@ async function createOrRescue(session: ArmSession, handle: AssignmentHandle, cre
     if (!isStintError(error) || error.code !== 'UNAVAILABLE' || error.details?.token) throw error;
     const found = await checkAssignment(session, handle).catch(() => 'unknown');
     if (found === 'present') return true;
-    // Still unknown: a best-effort delete of our name (a grant retry recreates it; the orphan sweep finds the rest).
-    if (found === 'unknown') await revokeAssignment(session, handle, false).catch(() => undefined);
     throw error;
   }
 }
