@@ -42,7 +42,8 @@ describe('Redis FLUSHALL after grants are scheduled', () => {
     const before = await metricValue(worker, 'stint_jobs_total', { queue: 'grant', outcome: 'activated' });
     const [fresh] = await rig.createRequests(1, '5s');
     await waitFor('the new grant to be ACTIVE or done', async () => ['ACTIVE', 'REVOKING', 'REVOKED'].includes((await rig.rows([fresh!]))[0]!.status), 10_000);
-    expect(await metricValue(worker, 'stint_jobs_total', { queue: 'grant', outcome: 'activated' })).toBe(before + 1);
+    // The job counts its outcome after advanceRequest returns, a moment after the row is ACTIVE: wait for the count.
+    await waitFor('the grant job to count the activation', async () => (await metricValue(worker, 'stint_jobs_total', { queue: 'grant', outcome: 'activated' })) === before + 1, 5_000);
     await expectAllRevoked(rig, [fresh!], 30_000);
     expect(worker.running()).toBe(true);
   }, 120_000);
