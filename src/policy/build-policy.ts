@@ -19,6 +19,7 @@ export const DEFAULTS = {
   approvalWindowSec: 2 * 3600,
   minDurationSec: 30,
   onGuardrail: 'revoke',
+  aiMaxRisk: 50,
 } as const;
 
 export function buildPolicy(file: PolicyFile, meta: { source: string; fingerprint: string }): Policy {
@@ -90,7 +91,8 @@ export function buildPolicy(file: PolicyFile, meta: { source: string; fingerprin
         addApprovers: [...(s.addApprovers ?? [])],
       })),
       channels: { slack: [...(w.channels?.slack ?? [])], teams: [...(w.channels?.teams ?? [])] },
-      ...(w.approverTier !== undefined && { approverTier: w.approverTier }),
+      approverTier: w.approverTier ?? 'human',
+      ...(w.aiReview && { aiReview: { reviewers: [...w.aiReview.reviewers], maxRisk: w.aiReview.maxRisk ?? DEFAULTS.aiMaxRisk } }),
     });
   }
 
@@ -138,6 +140,7 @@ export function buildPolicy(file: PolicyFile, meta: { source: string; fingerprin
     }),
     digest: file.digest === false ? null : { at: file.digest?.at ?? DEFAULTS.digestAt, weekends: file.digest?.weekends ?? false },
     serviceAccounts,
+    guardrails: (file.guardrails ?? []).map((g) => ({ id: g.id, when: g.when, serviceAccounts: [...(g.serviceAccounts ?? ['*'])] })),
     risk: { ...DEFAULT_RISK_WEIGHTS, ...definedOnly(file.risk ?? {}) },
   };
 }

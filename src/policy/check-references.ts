@@ -105,6 +105,11 @@ export function checkReferences(file: PolicyFile, policy: Policy): PolicyIssue[]
       }
       previous = after;
     });
+    if (w.approverTier === 'ai_review' && !w.aiReview) report(at('aiReview'), 'is required with approverTier: ai_review: name the service accounts in aiReview.reviewers');
+    if (w.aiReview && w.approverTier !== 'ai_review') report(at('approverTier'), 'must be ai_review for aiReview to apply');
+    (w.aiReview?.reviewers ?? []).forEach((id, i) => {
+      if (!accounts.some((s) => s.id === id)) report(at('aiReview', 'reviewers', i), `"${id}" is not a service account${didYouMean(id, accounts.map((s) => s.id))}`);
+    });
     if (model.approvers.length > 0 && issues.length === issuesBefore) {
       // Escalation may add approvers, so they count; an external on-call schedule makes the number unknowable.
       const possible = possiblePrincipals(policy, [...model.approvers, ...model.escalation.flatMap((s) => s.addApprovers)]);

@@ -89,7 +89,25 @@ export interface PolicyWorkflow {
   autoApprove?: AutoApprove;
   escalation: EscalationStep[];
   channels: { slack: string[]; teams: string[] };
-  approverTier?: string;
+  /** `human` unless the file says `ai_review`: then `aiReview.reviewers` (service accounts) may decide too. */
+  approverTier: 'human' | 'ai_review';
+  aiReview?: AiReview;
+}
+
+export interface AiReview {
+  /** Service-account ids that may approve, deny or escalate to a human over MCP or REST. */
+  reviewers: string[];
+  /** Agents decide only requests whose risk score is below this. */
+  maxRisk: number;
+}
+
+/** A rule evaluated on each introspection of an agent's credential; a match trips the guardrail. */
+export interface PolicyGuardrail {
+  id: string;
+  /** CEL over `introspection.*`, `credential.*`, `request.*`, `serviceAccount`. */
+  when: string;
+  /** Service-account ids or globs it watches. */
+  serviceAccounts: string[];
 }
 
 export interface BreakGlass {
@@ -162,6 +180,7 @@ export interface Policy {
   /** The daily approver digest, or null when the policy says `digest: false`. */
   digest: DigestSchedule | null;
   serviceAccounts: ReadonlyMap<string, PolicyServiceAccount>;
+  guardrails: PolicyGuardrail[];
   risk: RiskWeights;
 }
 

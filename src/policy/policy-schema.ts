@@ -178,7 +178,16 @@ const workflow = z.strictObject({
   channels: z
     .strictObject({ slack: z.array(z.string().min(1)).optional(), teams: z.array(z.string().min(1)).optional() })
     .optional(),
-  approverTier: z.string().optional(),
+  approverTier: z
+    .enum(['human', 'ai_review'])
+    .optional()
+    .describe('human (default): only people decide; ai_review: the service accounts in aiReview.reviewers may decide too (over MCP or REST)'),
+  aiReview: z
+    .strictObject({
+      reviewers: z.array(name('a service account id')).min(1).describe('Service accounts that may approve, deny or escalate to a human'),
+      maxRisk: z.number().int().min(0).max(100).optional().describe('Agents decide only requests whose risk score is below this; default 50'),
+    })
+    .optional(),
 });
 
 const weight = z.number().min(0).max(100);
@@ -226,6 +235,16 @@ export const policyFileSchema = z
         }),
       )
       .optional(),
+    guardrails: z
+      .array(
+        z.strictObject({
+          id: name('a guardrail id'),
+          when: z.string().min(1).describe('CEL over introspection.scope, credential.scopes, request.reason, request.ticket, request.hour, request.weekday, serviceAccount'),
+          serviceAccounts: z.array(z.string().min(1)).optional().describe('Service account ids or globs it watches; default all'),
+        }),
+      )
+      .optional()
+      .describe('Rules evaluated on each introspection of an agent credential; a match trips the guardrail (revoke, and suspend where onGuardrail: suspend)'),
     risk: z
       .strictObject({
         breakGlass: weight.optional(),

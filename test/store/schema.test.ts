@@ -126,6 +126,7 @@ describe.each(TEST_STORE_KINDS)('schema on %s', (kind) => {
       'ChatMessage',
       'ConversationRef',
       'ServiceAccount',
+      'JitCredential',
       'ApiToken',
       'AuditEvent',
       'AuditHead',
