@@ -24,10 +24,10 @@ const errors = Object.fromEntries(
     ]),
 );
 const idParam = [{ name: 'id', in: 'path', required: true, schema: { type: 'string', example: 'jit_01J…' } }];
-const decide = (summary: string) => ({
+const decide = (summary: string, schema: z.ZodType = S.CommentBody) => ({
   summary,
   parameters: idParam,
-  requestBody: { required: false, content: { 'application/json': { schema: json(S.CommentBody, 'input') } } },
+  requestBody: { required: false, content: { 'application/json': { schema: json(schema, 'input') } } },
   responses: { '200': answer('The request view', S.RequestView), ...errors },
 });
 
@@ -44,8 +44,18 @@ export function openApiDocument(version: string): Record<string, unknown> {
       '/api/v1/credentials/jit/{id}': {
         get: { summary: 'One request', parameters: idParam, responses: { '200': answer('The request view', S.RequestView), ...errors } },
       },
-      '/api/v1/credentials/jit/{id}/approve': { post: decide('Approve (idempotent per approver)') },
-      '/api/v1/credentials/jit/{id}/deny': { post: decide('Deny (comment required)') },
+      '/api/v1/credentials/jit/{id}/approve': { post: decide('Approve (idempotent per approver; agent approvers give reasoning)', S.DecisionBody) },
+      '/api/v1/credentials/jit/{id}/deny': { post: decide('Deny (comment or, for agents, reasoning required)', S.DecisionBody) },
+      '/api/v1/credentials/jit/{id}/escalate': {
+        post: {
+          summary: 'Hand a pending request to people: no agent may decide it any more (MCP escalate_to_human)',
+          description:
+            'Idempotent. Errors: COMMENT_REQUIRED (no reasoning), NOT_ELIGIBLE (not an approver, or an agent outside aiReview), SELF_APPROVAL, NOT_PENDING.',
+          parameters: idParam,
+          requestBody: body(S.EscalateBody),
+          responses: { '200': answer('The request view (humanOnly)', S.RequestView), ...errors },
+        },
+      },
       '/api/v1/credentials/jit/{id}/cancel': { post: decide('Cancel a pending request (requester or admin)') },
       '/api/v1/credentials/jit/{id}/done': { post: decide('End your access early (requester)') },
       '/api/v1/credentials/jit/{id}/revoke': { post: decide('Take access back (admin or approver)') },

@@ -8,13 +8,14 @@ import { createRequest } from '../core/create-request.ts';
 import { decideRequest } from '../core/decide-request.ts';
 import { getRequest, listRequests } from '../core/list-requests.ts';
 import { endGrant } from '../core/end-grant.ts';
+import { escalateToHuman } from '../core/escalate-to-human.ts';
 import { extendGrant } from '../core/extend-grant.ts';
 import type { CorePorts, GrantPorts } from '../core/ports.ts';
 import { presentRequest } from '../core/present-request.ts';
 import { revealCredential } from '../core/reveal-credential.ts';
 import type { AccessRequest } from '../domain/request.ts';
 import { parseWith } from './parse.ts';
-import { CommentBody, CreateRequestBody, ExtendBody, ListQuery, RevealBody, ReviewBody } from './schemas.ts';
+import { CommentBody, CreateRequestBody, DecisionBody, EscalateBody, ExtendBody, ListQuery, RevealBody, ReviewBody } from './schemas.ts';
 
 export interface ApiDeps {
   core: CorePorts;
@@ -31,8 +32,8 @@ export function registerRequestRoutes(server: FastifyInstance, deps: ApiDeps): v
 
   server.post(BASE, async (req, reply) => {
     const actor = await deps.authenticate(req);
-    const body = parseWith(CreateRequestBody, req.body);
-    const result = await createRequest(actor, { ...body, identityId: body.identityId ?? actor.id }, core);
+    const { reasoning, ...body } = parseWith(CreateRequestBody, req.body);
+    const result = await createRequest(actor, { ...body, identityId: body.identityId ?? actor.id, agentReasoning: reasoning ?? null }, core);
     // Break-glass is granted inline, in this call: it must work when Redis or the workers are down (the
     // queued activation then finds it done; the lease keeps the provider call single).
     const created = result.request.breakGlass && result.request.status === 'APPROVED' ? ((await activateGrant(result.request.id, deps.grants)).request ?? result.request) : result.request;
@@ -52,11 +53,18 @@ export function registerRequestRoutes(server: FastifyInstance, deps: ApiDeps): v
   for (const verdict of ['approve', 'deny'] as const) {
     server.post<{ Params: { id: string } }>(`${BASE}/:id/${verdict}`, async (req) => {
       const actor = await deps.authenticate(req);
-      const body = parseWith(CommentBody, req.body);
-      const result = await decideRequest(actor, { requestId: req.params.id, verdict, comment: body.comment }, core);
+      const body = parseWith(DecisionBody, req.body);
+      const result = await decideRequest(actor, { requestId: req.params.id, verdict, comment: body.comment, reasoning: body.reasoning ?? null }, core);
       return presentRequest(result.request, result.decisions, core.policy.current(), core.clock.now());
     });
   }
+
+  // An agent approver (or a person) hands the request to people: only they decide it from now on.
+  server.post<{ Params: { id: string } }>(`${BASE}/:id/escalate`, async (req) => {
+    const actor = await deps.authenticate(req);
+    const body = parseWith(EscalateBody, req.body);
+    return view((await escalateToHuman(actor, { requestId: req.params.id, reasoning: body.reasoning }, core)).request);
+  });
 
   server.post<{ Params: { id: string } }>(`${BASE}/:id/cancel`, async (req) => {
     const actor = await deps.authenticate(req);

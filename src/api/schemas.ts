@@ -15,8 +15,18 @@ export const CreateRequestBody = z
     ticket: z.string().max(64).optional(),
     notifyChannels: z.array(z.enum(['slack', 'teams', 'email'])).max(3).optional(),
     breakGlass: z.boolean().optional(),
+    reasoning: z.string().max(4000).optional().describe("an agent's model reasoning for asking; shown on the card and audited"),
   })
   .strict();
+
+export const DecisionBody = z
+  .object({
+    comment: z.string().max(2000).optional(),
+    reasoning: z.string().max(4000).optional().describe('required from agent approvers (service accounts): why; audited'),
+  })
+  .strict();
+
+export const EscalateBody = z.object({ reasoning: z.string().min(1).max(4000).describe('why a person should decide; shown on the card and audited') }).strict();
 
 export const CommentBody = z.object({ comment: z.string().max(2000).optional() }).strict();
 
@@ -77,7 +87,10 @@ export const RequestView = z.object({
   expiresAt: timestamp,
   revokedAt: timestamp,
   revokeCause: z.string().nullable(),
-  statusReason: z.string().nullable().describe("why the request is in its state: GRANT_FAILED's reason, a revoke being retried"),
+  statusReason: z.string().nullable().describe("why the request is in its state: GRANT_FAILED's reason, a revoke being retried, an escalation to a human"),
+  requesterKind: z.enum(['person', 'service']).describe('service: a service account or AI agent; its reason is the task context'),
+  agentReasoning: z.string().nullable().describe("the agent's model reasoning for asking"),
+  humanOnly: z.boolean().describe('an agent approver escalated it to people: no agent may decide it'),
   breakGlass: z.boolean(),
   riskScore: z.number(),
   riskSignals: z.array(z.string()),

@@ -33,6 +33,8 @@ export interface CreateRequestInput {
   ticket?: string | null;
   breakGlass?: boolean;
   notifyChannels?: string[];
+  /** An agent's model reasoning (MCP); recorded on the request and in its audit event. */
+  agentReasoning?: string | null;
 }
 
 export interface CreateRequestResult {
@@ -136,6 +138,8 @@ export async function createRequest(actor: Actor, input: CreateRequestInput, por
     reviewedAt: null,
     reviewComment: null,
     reviewRemindedAt: null,
+    agentReasoning: input.agentReasoning?.trim() || null,
+    humanOnly: false,
   };
   const facts = breakGlass ? await breakGlassFacts(policy, owner, now, ports.oncall) : undefined;
 
@@ -153,6 +157,7 @@ export async function createRequest(actor: Actor, input: CreateRequestInput, por
       via: actor.via,
     };
     if (actor.id !== input.identityId) data.onBehalfOf = input.identityId;
+    if (request.agentReasoning) data.agentReasoning = request.agentReasoning;
     // Break-glass events stand on their own in a SIEM: what, why, how risky, who was told, who reviews, who was on call.
     const breakGlassData = facts ? { reason, ticket, riskScore: risk.score, durationSec, notify: facts.notify, reviewers: facts.reviewers, reviewerIds: facts.reviewerIds, onCall: facts.onCall } : {};
     tx.appendAudit({ actor: actor.id, action: 'request.created', requestId: request.id, data: { ...data, ...breakGlassData }, at: now });

@@ -9,6 +9,7 @@ import { StintError } from '../domain/errors.ts';
 import { nextStatus, type AccessRequest, type Decision, type Verdict } from '../domain/request.ts';
 import { ownerOf } from '../policy/index.ts';
 import { requireScope, type Actor } from './actor.ts';
+import { agentRefusal } from './agent-review.ts';
 import type { CorePorts } from './ports.ts';
 import { externalApproverRotationsExist, onCallNow, onCallUnavailable } from './on-call-now.ts';
 import { canSee, currentApprovers, notFound } from './visibility.ts';
@@ -17,6 +18,8 @@ export interface DecideRequestInput {
   requestId: string;
   verdict: Verdict;
   comment?: string | null;
+  /** An agent approver's reasoning (MCP tools require it, so does REST for service accounts); audited. */
+  reasoning?: string | null;
 }
 
 export interface DecideRequestResult {
@@ -30,7 +33,13 @@ export async function decideRequest(actor: Actor, input: DecideRequestInput, por
   const policy = ports.policy.current();
   const now = ports.clock.now();
   requireScope(actor, 'approve');
-  const comment = input.comment?.trim() || null;
+  const reasoning = input.reasoning?.trim() || null;
+  const agent = actor.kind === 'service';
+  if (agent && !reasoning) {
+    throw new StintError('COMMENT_REQUIRED', 'An agent must give its reasoning for a decision (the `reasoning` field); it goes into the audit log');
+  }
+  // An agent's reasoning is what the requester and the card see as the comment when it gives none.
+  const comment = input.comment?.trim() || (agent ? reasoning : null);
   // Asked before the row lock is taken (I/O), for this click: an approver who went off call may no longer approve.
   // Only this request's workflow's rotations (its workflow never changes), so another team's pager cannot slow it.
   const workflow = externalApproverRotationsExist(policy) ? (await ports.store.getRequest(input.requestId))?.workflow : undefined;
@@ -53,8 +62,11 @@ export async function decideRequest(actor: Actor, input: DecideRequestInput, por
     if (actor.kind === 'person' && ownerOf(policy, locked.requesterId) === actor.id) {
       throw new StintError('SELF_APPROVAL', 'You cannot decide your own request; another approver must');
     }
+    // Asked before the status: "agents never decide break-glass" is the answer, not "already approved".
+    const agentRefused = agent ? agentRefusal(policy, actor, locked) : null;
+    if (agentRefused) throw agentRefused;
     if (locked.status !== 'PENDING') throw notPending(locked);
-    if (actor.kind !== 'person' || !currentApprovers(policy, locked, now, onCall.people).includes(actor.id)) {
+    if (!agent && (actor.kind !== 'person' || !currentApprovers(policy, locked, now, onCall.people).includes(actor.id))) {
       throw refuse(locked, new StintError('NOT_ELIGIBLE', `${actor.id} is not an approver of workflow ${locked.workflow} under the current policy`, {
         workflow: locked.workflow,
       }));
@@ -75,7 +87,8 @@ export async function decideRequest(actor: Actor, input: DecideRequestInput, por
     if (final) {
       const to = nextStatus(locked.status, input.verdict);
       // An approved request's next action is its activation, due now (the reconciler's backstop for the kick).
-      const patch = { decidedAt: now, decidedBy: actor.id, nextActionAt: to === 'APPROVED' ? now : null };
+      // statusReason cleared: an escalation to a human said why it was waiting, which no longer holds.
+      const patch = { decidedAt: now, decidedBy: actor.id, nextActionAt: to === 'APPROVED' ? now : null, statusReason: null };
       if (!(await tx.transition(locked.id, locked.status, to, patch))) {
         throw new StintError('NOT_PENDING', 'This request was decided by someone else a moment ago', { status: locked.status });
       }
@@ -85,7 +98,7 @@ export async function decideRequest(actor: Actor, input: DecideRequestInput, por
       actor: actor.id,
       action: input.verdict === 'approve' ? 'decision.approved' : 'decision.denied',
       requestId: locked.id,
-      data: { comment, via: actor.via, approvals, required: locked.required },
+      data: { comment, via: actor.via, approvals, required: locked.required, ...(agent ? { agent: true, reasoning } : {}) },
       at: now,
     });
     if (final) {

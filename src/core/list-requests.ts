@@ -3,6 +3,7 @@ import type { RequestStatus, ReviewStatus } from '../domain/request.ts';
 import { approversFor, expandPrincipals, reviewerRefs } from '../policy/index.ts';
 import type { Policy } from '../policy/model.ts';
 import { actsAsAdmin, type Actor } from './actor.ts';
+import { agentRefusal, isAiReviewer } from './agent-review.ts';
 import { onCallNow, visibleNow } from './on-call-now.ts';
 import type { CorePorts, RequestFilter } from './ports.ts';
 import { presentRequest, type RequestView } from './present-request.ts';
@@ -37,7 +38,7 @@ export async function listRequests(actor: Actor, input: ListRequestsInput, ports
   const view = input.view ?? 'all';
   // Workflows the caller may approve at some escalation level (levels add approvers; canSee checks each request's own).
   const approverOf = [...policy.workflows.values()]
-    .filter((w) => approversFor(policy, w, now, w.escalation.length, onCall).includes(actor.id))
+    .filter((w) => approversFor(policy, w, now, w.escalation.length, onCall).includes(actor.id) || isAiReviewer(policy, actor, w.id))
     .map((w) => w.id);
   const review = input.review ? { reviewStatus: input.review } : {};
   const filters: RequestFilter[] =
@@ -56,7 +57,11 @@ export async function listRequests(actor: Actor, input: ListRequestsInput, ports
       if (seen.has(request.id) || !canSee(policy, actor, request, now, onCall)) continue;
       const decisions = await ports.store.listDecisions(request.id);
       if (view === 'awaiting') {
-        const decides = request.status === 'PENDING' && request.requesterId !== actor.id && !decisions.some((d) => d.approverId === actor.id);
+        const decides =
+          request.status === 'PENDING' &&
+          request.requesterId !== actor.id &&
+          !decisions.some((d) => d.approverId === actor.id) &&
+          (actor.kind !== 'service' || agentRefusal(policy, actor, request) === null);
         const reviews = request.reviewStatus === 'PENDING' && currentReviewers(policy, request, now).includes(actor.id);
         if (!(filter.reviewStatus ? reviews : decides)) continue;
       }

@@ -52,6 +52,7 @@ export type RequestPatch = Partial<
     | 'generation'
     | 'autoApproved'
     | 'statusReason'
+    | 'humanOnly'
   >
 >;
 

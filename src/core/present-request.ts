@@ -2,7 +2,7 @@
  * The request view of DESIGN.md section 6 (REST answers, CLI output): one place that turns a row, its
  * decisions and the current policy into what callers see.
  */
-import type { AccessRequest, Decision, RequestStatus, RevokeCause } from '../domain/request.ts';
+import type { AccessRequest, Decision, RequesterKind, RequestStatus, RevokeCause } from '../domain/request.ts';
 import type { Policy } from '../policy/model.ts';
 import { ownerOf, type ExternalOnCall } from '../policy/index.ts';
 import { currentApprovers, currentReviewers } from './visibility.ts';
@@ -31,6 +31,11 @@ export interface RequestView {
   revokeCause: RevokeCause | null;
   /** Why the request is in its state when that needs saying: GRANT_FAILED's reason, a revoke being retried. */
   statusReason: string | null;
+  /** `service` for a service account or agent: its reason is the task context, `agentReasoning` its model's why. */
+  requesterKind: RequesterKind;
+  agentReasoning: string | null;
+  /** An agent approver escalated it to people: only people decide it now. */
+  humanOnly: boolean;
   breakGlass: boolean;
   riskScore: number;
   riskSignals: string[];
@@ -85,6 +90,9 @@ export function presentRequest(request: AccessRequest, decisions: Decision[], po
     revokedAt: iso(request.revokedAt),
     revokeCause: request.revokeCause,
     statusReason: request.statusReason,
+    requesterKind: request.requesterKind,
+    agentReasoning: request.agentReasoning,
+    humanOnly: request.humanOnly,
     breakGlass: request.breakGlass,
     riskScore: request.riskScore,
     riskSignals: request.riskSignals,

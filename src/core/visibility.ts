@@ -4,6 +4,7 @@ import type { AccessRequest } from '../domain/request.ts';
 import type { Policy } from '../policy/model.ts';
 import { approversFor, expandPrincipals, ownerOf, reviewerRefs, type ExternalOnCall } from '../policy/index.ts';
 import { actsAsAdmin, type Actor } from './actor.ts';
+import { isAiReviewer } from './agent-review.ts';
 
 /**
  * The people who may decide this request now: its workflow's approvers at its escalation level, under the current
@@ -21,6 +22,7 @@ export function speaksForRequester(policy: Policy, actor: Actor, request: Access
 
 export function canSee(policy: Policy, actor: Actor, request: AccessRequest, now: Date, external?: ExternalOnCall): boolean {
   if (actsAsAdmin(policy, actor) || speaksForRequester(policy, actor, request) || actor.id === request.createdBy) return true;
+  if (isAiReviewer(policy, actor, request.workflow)) return true;
   return currentApprovers(policy, request, now, external).includes(actor.id) || currentReviewers(policy, request, now).includes(actor.id);
 }
 

@@ -118,6 +118,10 @@ export interface AccessRequest {
   reviewComment: string | null;
   /** When the reviewers were last reminded (once a day while PENDING). */
   reviewRemindedAt: Date | null;
+  /** An agent's model reasoning for asking (MCP `request_access`); shown on the card beside the reason (the task). */
+  agentReasoning: string | null;
+  /** An agent approver handed it to people (`escalate_to_human`): no agent may decide it any more. */
+  humanOnly: boolean;
 }
 
 export const REVIEW_STATUSES = ['PENDING', 'ACKNOWLEDGED'] as const;

@@ -63,19 +63,22 @@ export function buildRequestCard(request: AccessRequest, decisions: Decision[], 
   const approvals = view.approvers.flatMap((a): CardApproval[] =>
     a.status === 'pending' ? [] : [{ personId: a.id, email: a.email, verdict: a.status === 'approved' ? 'approve' : 'deny', at: a.decidedAt!, comment: a.comment ?? null }],
   );
+  const agent = request.requesterKind === 'service';
   const facts: CardFact[] = [
-    { label: 'Requester', value: requesterLabel(policy, request.requesterId) },
+    { label: agent ? 'Agent' : 'Requester', value: requesterLabel(policy, request.requesterId) },
     { label: request.scopes.length > 1 ? 'Resources' : 'Resource', value: request.scopes.join(', ') },
     ...accessFacts(policy, request.scopes),
     { label: 'Duration', value: formatDuration(request.durationSec) },
-    { label: 'Reason', value: request.reason },
+    // An agent's reason is the task it was given; its model's reasoning is shown beside it, as the agent said it.
+    { label: agent ? 'Task' : 'Reason', value: request.reason },
+    ...(request.agentReasoning ? [{ label: 'Model reasoning', value: request.agentReasoning }] : []),
     ...(request.ticket ? [{ label: 'Ticket', value: request.ticket }] : []),
     { label: 'Risk', value: `${request.riskScore}/100${request.riskSignals.length > 0 ? ` (${request.riskSignals.join(', ')})` : ''}` },
   ];
   return {
     requestId: request.id,
     status: request.status,
-    title: `${request.breakGlass ? 'Break-glass access' : 'Access request'}: ${request.scopes.join(', ')}`,
+    title: `${request.breakGlass ? 'Break-glass access' : agent ? 'Agent access request' : 'Access request'}: ${request.scopes.join(', ')}`,
     facts,
     stateLine: stateLine(request, approvals, policy, now),
     ...(request.breakGlass ? { banner: `Break-glass: ${request.requesterId} took this access without approval; it is flagged for review` } : {}),
@@ -156,6 +159,8 @@ function stateLine(request: AccessRequest, approvals: CardApproval[], policy: Po
       const missing = Math.max(1, request.required - approvedBy.length);
       const so = `${approvedBy.length}/${request.required}${approvedBy.length > 0 ? `: ${approvedBy.join(', ')}` : ''}`;
       const escalated = request.escalationLevel > 0 ? ` · escalated (step ${request.escalationLevel})` : '';
+      // statusReason on a PENDING request is an agent approver's hand-over: "Escalated to a human by …: why".
+      if (request.humanOnly && request.statusReason) return `${request.statusReason} · waiting for ${missing} more approval${missing === 1 ? '' : 's'} from ${approverLabel(policy, request)} (${so})${escalated}`;
       return `Waiting for ${missing} more approval${missing === 1 ? '' : 's'} from ${approverLabel(policy, request)} (${so})${escalated}`;
     }
     case 'APPROVED':

@@ -56,6 +56,8 @@ export const REQUEST_COLUMNS = [
   'reviewedAt',
   'reviewComment',
   'reviewRemindedAt',
+  'agentReasoning',
+  'humanOnly',
 ] as const satisfies ReadonlyArray<keyof RequestRow & keyof AccessRequest>;
 
 function stringArray(value: unknown): string[] {
@@ -99,6 +101,8 @@ export function toAccessRequest(row: RequestRow): AccessRequest {
     reviewedAt: row.reviewedAt,
     reviewComment: row.reviewComment,
     reviewRemindedAt: row.reviewRemindedAt,
+    agentReasoning: row.agentReasoning,
+    humanOnly: row.humanOnly,
   };
 }
 

@@ -97,8 +97,13 @@ describe('the facts', () => {
     expect(card(request({ ticket: null })).facts.map((f) => f.label)).not.toContain('Ticket');
   });
 
-  it('names a service account and its owner as the requester', () => {
-    expect(card(request({ requesterId: 'svc-bot', requesterKind: 'service' })).facts[0]).toEqual({ label: 'Requester', value: 'svc-bot (service account of carol)' });
+  it('names a service account and its owner as the agent, its reason as the task and its model reasoning', () => {
+    const agent = card(request({ requesterId: 'svc-bot', requesterKind: 'service', agentReasoning: 'the deploy job needs the schema' }));
+    expect(agent.title).toMatch(/^Agent access request: /);
+    expect(agent.facts[0]).toEqual({ label: 'Agent', value: 'svc-bot (service account of carol)' });
+    expect(agent.facts.map((f) => f.label)).toEqual(expect.arrayContaining(['Task', 'Model reasoning']));
+    expect(agent.facts.map((f) => f.label)).not.toContain('Reason');
+    expect(agent.facts.find((f) => f.label === 'Model reasoning')?.value).toBe('the deploy job needs the schema');
   });
 
   it('raises a banner for break-glass only', () => {

@@ -46,6 +46,8 @@ export function makeRequest(overrides: Partial<AccessRequest> = {}): AccessReque
     reviewedAt: null,
     reviewComment: null,
     reviewRemindedAt: null,
+    agentReasoning: null,
+    humanOnly: false,
     ...overrides,
   };
 }
