@@ -50,6 +50,7 @@ function describeResource(policy: Policy, r: PolicyResource): string[] {
     `  workflow:     ${w.id}`,
     `  may request:  ${refs(policy, w.eligible)}${accounts.length > 0 ? `; service accounts ${accounts.join(', ')}` : ''}`,
     `  approvers:    ${approvers(policy, w)}`,
+    ...(w.aiReview ? [`  ai review:    ${w.aiReview.reviewers.join(', ')} may decide below risk ${w.aiReview.maxRisk} (never break-glass)`] : []),
     `  auto-approve: ${w.autoApprove ? autoSummary(w.autoApprove) : 'no'}`,
     `  escalation:   ${escalation(policy, w)}`,
   );

@@ -8,7 +8,9 @@ import { EXAMPLE_YAML, exampleWith, examplePolicy, lineOfText, minimalYaml, poli
 describe('parsePolicy: valid files', () => {
   it('loads the example policy', () => {
     const policy = examplePolicy();
-    expect(policy.resources.map((r) => r.id)).toEqual(['prod-orders-db', 'dev-*', 'data:write']);
+    expect(policy.resources.map((r) => r.id)).toEqual(['prod-orders-db', 'dev-*', 'data:write', 'integrations:write']);
+    expect(policy.workflows.get('agent-review')).toMatchObject({ approverTier: 'ai_review', aiReview: { reviewers: ['svc-access-reviewer'], maxRisk: 40 } });
+    expect(policy.workflows.get('two-dba')?.approverTier).toBe('human');
     expect(policy.timezone).toBe('Europe/Berlin');
   });
 
@@ -149,6 +151,22 @@ describe('parsePolicy: problems are named with file, line and key path', () => {
   it('reports a CEL when expression that calls an unknown function', () => {
     const text = exampleWith('request.hour < 20', 'hourOf(request) < 20');
     expect(policyError(text).message).toContain('unknown function hourOf()');
+  });
+
+  it('refuses aiReview reviewers that are not service accounts, naming the closest one', () => {
+    const text = exampleWith('reviewers: [svc-access-reviewer]', 'reviewers: [svc-acess-reviewer]');
+    expect(policyError(text).message).toContain(`stint.yaml:${lineOfText(text, 'svc-acess-reviewer')}: workflows.agent-review.aiReview.reviewers[0]: "svc-acess-reviewer" is not a service account (did you mean "svc-access-reviewer"?)`);
+  });
+
+  it('refuses approverTier ai_review without aiReview, and aiReview without ai_review', () => {
+    expect(policyError(minimalYaml('    approverTier: ai_review\n')).message).toContain('workflows.review.aiReview: is required with approverTier: ai_review');
+    const noTier = minimalYaml('    aiReview: { reviewers: [svc-a] }\nserviceAccounts:\n  - { id: svc-a, owner: alice, maxJitDuration: 15m, resources: [db] }\n');
+    expect(policyError(noTier).message).toContain('workflows.review.approverTier: must be ai_review for aiReview to apply');
+  });
+
+  it('defaults aiReview.maxRisk to 50', () => {
+    const yaml = minimalYaml('    approverTier: ai_review\n    aiReview: { reviewers: [svc-a] }\nserviceAccounts:\n  - { id: svc-a, owner: alice, maxJitDuration: 15m, resources: [db] }\n');
+    expect(parsePolicy(yaml, 'p.yaml').workflows.get('review')?.aiReview).toEqual({ reviewers: ['svc-a'], maxRisk: 50 });
   });
 
   it('refuses a YAML key that is a list or a map', () => {
