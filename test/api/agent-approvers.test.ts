@@ -22,7 +22,14 @@ resources:
   - { id: dev-db, provider: { type: postgres, connection: "env:X", role: r }, maxDuration: 4h, workflow: ai }
   - { id: prod-db, provider: { type: postgres, connection: "env:X", role: r }, maxDuration: 4h, workflow: ai, tier: prod }
   - { id: other-db, provider: { type: postgres, connection: "env:X", role: r }, maxDuration: 4h, workflow: people-only }
+  - { id: cache-db, provider: { type: postgres, connection: "env:X", role: r }, maxDuration: 4h, workflow: agent-auto }
 workflows:
+  agent-auto:
+    eligible: [group:dev]
+    autoApprove:
+      conditions: [{ type: RISK_SCORE, operator: LESS_THAN, value: 30 }, { type: DURATION, operator: LESS_THAN, value: 30m }]
+      when: 'request.hour >= 8 && request.hour < 20 && request.requester.startsWith("svc-")'
+    approvers: [group:ops]
   ai:
     eligible: [group:dev]
     approvers: [group:ops]
@@ -34,7 +41,7 @@ breakGlass: { eligible: [group:dev], maxDuration: 1h, notify: [group:security] }
 serviceAccounts:
   - { id: svc-reviewer, owner: erin, maxJitDuration: 1h, resources: [dev-db] }
   - { id: svc-alice-reviewer, owner: alice, maxJitDuration: 1h, resources: [dev-db] }
-  - { id: svc-builder, owner: bob, maxJitDuration: 1h, resources: [dev-db] }
+  - { id: svc-builder, owner: bob, maxJitDuration: 1h, resources: [dev-db, cache-db] }
 `;
 
 let h: ApiHarness;
@@ -161,6 +168,21 @@ describe('escalating to a human', () => {
 });
 
 describe('an agent request', () => {
+  it('is approved by the policy alone when the CEL conditions over time, risk and requester hold, and waits for a person otherwise', async () => {
+    const quick = await h.call('svc-builder', 'POST', BASE, { reason: 'flush stale cache', scopes: ['cache-db'], duration: '10m', reasoning: 'stale prices' });
+    expect(quick.status).toBe(201);
+    expect(quick.body).toMatchObject({ autoApproved: true, decidedBy: 'policy:agent-auto', approvers: [] });
+    const long = await h.call('svc-builder', 'POST', BASE, { reason: 'rebuild the cache', scopes: ['cache-db'], duration: '45m' });
+    expect(long.body).toMatchObject({ status: 'PENDING', autoApproved: false });
+    h.clock.set(new Date('2026-11-25T22:00:00Z'));
+    try {
+      const night = await h.call('svc-builder', 'POST', BASE, { reason: 'flush stale cache', scopes: ['cache-db'], duration: '10m' });
+      expect(night.body).toMatchObject({ status: 'PENDING', autoApproved: false });
+    } finally {
+      h.clock.set(new Date('2026-11-25T10:00:00Z'));
+    }
+  });
+
   it('shows the agent, its task and its model reasoning, distinctly from a person request', async () => {
     const id = await request('svc-builder', 'dev-db', { reason: 'rebuild the price index for job 42', reasoning: 'the index job failed with permission denied on dev-db' });
     const view = (await h.call('svc-builder', 'GET', `${BASE}/${id}`)).body;
