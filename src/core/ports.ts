@@ -348,6 +348,11 @@ export interface Provider {
    * types whose grants carry such a marker.
    */
   listGranted?(config: Record<string, unknown>): Promise<Array<{ requestId: string; handle: GrantHandleData }>>;
+  /**
+   * How the grantee uses the access now, for idle revocation (`idleTimeout`): `active` while they run something,
+   * else the last moment they did (null: no session). Only for types that can see sessions.
+   */
+  activity?(config: Record<string, unknown>, handle: GrantHandleData): Promise<{ active: boolean; lastAt: Date | null }>;
   /** Mints (or rotates) a credential on demand; only for types that have one. The caller never stores it. */
   credential?(config: Record<string, unknown>, handle: GrantHandleData): Promise<MintedCredential>;
   close?(): Promise<void>;

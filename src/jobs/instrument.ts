@@ -5,7 +5,7 @@
 import type { Notification, Notifier, Provider } from '../core/ports.ts';
 import type { JobMetrics } from './metrics.ts';
 
-const OPERATIONS = ['grant', 'extend', 'revoke', 'check', 'credential'] as const;
+const OPERATIONS = ['grant', 'extend', 'revoke', 'check', 'credential', 'activity'] as const;
 
 /** The provider with its calls timed and counted; everything else (its own extras, `close`) passes through. */
 export function instrumentProvider(provider: Provider, metrics: JobMetrics): Provider {

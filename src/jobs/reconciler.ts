@@ -5,7 +5,8 @@
  * leader is replaced within seconds. A sweep that met rows leased by a worker looks again every second until
  * they are free, so a worker killed mid-revoke costs its lease's remaining seconds, not a whole interval. Every minute the leader
  * also runs the drift and orphan sweeps (core/sweep-drift.ts, core/sweep-orphans.ts), once a day the approvers' digest (core/send-digest.ts), and each
- * sweep reminds the reviewers of break-glass uses left unacknowledged for a day (core/remind-reviews.ts).
+ * sweep reminds the reviewers of break-glass uses left unacknowledged for a day (core/remind-reviews.ts) and
+ * revokes grants idle past their resource's idleTimeout (core/sweep-idle.ts, beside the tick).
  */
 import type { Logger } from 'pino';
 import type { DigestSender, GrantPorts } from '../core/ports.ts';
@@ -14,6 +15,7 @@ import { reconcileDue } from '../core/reconcile-due.ts';
 import { remindReviews } from '../core/remind-reviews.ts';
 import { sweepDrift } from '../core/sweep-drift.ts';
 import type { SqlDriver } from '../store/sql-driver.ts';
+import { sweepIdle } from '../core/sweep-idle.ts';
 import { sweepOrphans } from '../core/sweep-orphans.ts';
 import { leaderCandidate, type Leadership } from './leader-lock.ts';
 import type { JobMetrics } from './metrics.ts';
@@ -58,6 +60,8 @@ export function startReconciler(options: ReconcilerOptions): Reconciler {
   let lastDrift = 0;
   /** The drift and orphan sweeps run beside the ticks (they call every provider; sweeps must not wait for them). */
   let drifting: Promise<void> | null = null;
+  /** The idle sweep (providers' activity()), also beside the ticks; one at a time. */
+  let idling: Promise<void> | null = null;
   /** The day whose digest this process sent or found sent: later ticks that day cost nothing. */
   let digestDay: string | undefined;
 
@@ -94,6 +98,11 @@ export function startReconciler(options: ReconcilerOptions): Reconciler {
         drifting = null;
       });
     }
+    if (!stopped && !idling) {
+      idling = idle().finally(() => {
+        idling = null;
+      });
+    }
     if (options.digest && !stopped) await digest(options.digest);
     // Look again every second while rows are leased: a dead worker's lease (renewed up to LEASE_MS before its
     // death) lapses at a moment we do not know, and invariant 1 leaves no room to wait a whole interval.
@@ -113,6 +122,16 @@ export function startReconciler(options: ReconcilerOptions): Reconciler {
       if (reminded.length > 0) logger.info({ reminded }, 'reminded reviewers of unacknowledged break-glass uses');
     } catch (err) {
       logger.error({ err }, 'break-glass review reminders failed; retrying at the next sweep');
+    }
+  };
+
+  const idle = async () => {
+    try {
+      const found = await sweepIdle(ports);
+      if (found.revoked.length > 0) logger.info({ revoked: found.revoked }, 'idle sweep: revoked grants unused for their idleTimeout');
+      if (found.errors.length > 0) logger.warn({ errors: found.errors.slice(0, 20) }, 'idle sweep: some activity could not be read');
+    } catch (err) {
+      logger.error({ err }, 'idle sweep failed; retrying at the next sweep');
     }
   };
 
@@ -170,6 +189,7 @@ export function startReconciler(options: ReconcilerOptions): Reconciler {
       clearTimeout(retick);
       await running;
       await drifting;
+      await idling;
       await candidate.close();
       await leadership?.release();
       leadership = null;

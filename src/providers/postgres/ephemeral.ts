@@ -8,6 +8,7 @@ import { StintError } from '../../domain/errors.ts';
 import type { GrantHandleData, GrantTarget, MintedCredential } from '../../core/ports.ts';
 import { inTransaction, lockPair, roleExists, terminateSessions } from './postgres-connection.ts';
 import { lockKey, quoteIdent, quoteLiteral, randomPassword, scramVerifier, shortGrantId } from './postgres-sql.ts';
+import { setStatementLog } from './session-watch.ts';
 
 export interface EphemeralHandle extends GrantHandleData {
   mode: 'ephemeral';
@@ -17,13 +18,15 @@ export interface EphemeralHandle extends GrantHandleData {
   login: string;
 }
 
-export async function grantEphemeral(client: pg.Client, role: string, target: GrantTarget): Promise<EphemeralHandle> {
+export async function grantEphemeral(client: pg.Client, role: string, target: GrantTarget, options: { logStatements?: boolean } = {}): Promise<EphemeralHandle> {
   const login = `stint_${shortGrantId(target.requestId, target.resourceId)}`;
   await inTransaction(client, async () => {
     await lockPair(client, lockKey(role, login));
     if (await roleExists(client, login)) return;
     await client.query(`CREATE ROLE ${quoteIdent(login)} LOGIN INHERIT VALID UNTIL ${quoteLiteral(target.expiresAt.toISOString())}`);
     await client.query(`GRANT ${quoteIdent(role)} TO ${quoteIdent(login)}`);
+    // The role is the request's alone: the setting goes with it when it is dropped.
+    if (options.logStatements) await setStatementLog(client, login);
     const note = `stint ephemeral login: request ${target.requestId}, resource ${target.resourceId}, for ${target.principalId}`;
     await client.query(`COMMENT ON ROLE ${quoteIdent(login)} IS ${quoteLiteral(note)}`);
   });

@@ -12,6 +12,17 @@ import type pg from 'pg';
 import type { GrantHandleData, GrantTarget } from '../../core/ports.ts';
 import { inTransaction, lockPair, roleExists, terminateSessions } from './postgres-connection.ts';
 import { lockKey, quoteIdent, quoteLiteral, shortGrantId } from './postgres-sql.ts';
+import { restoreStatementLog, setStatementLog, statementLogSetting } from './session-watch.ts';
+
+/**
+ * Statement logging of the account for this grant: `stint` set it (the last of Stint's grants puts `previous` back)
+ * or it was already `all` before Stint (left alone).
+ */
+export interface StatementLog {
+  setBy: 'stint' | 'preexisting';
+  /** The account's log_statement setting before Stint changed it; null: none. */
+  previous: string | null;
+}
 
 export interface MembershipHandle extends GrantHandleData {
   mode: 'membership';
@@ -19,6 +30,8 @@ export interface MembershipHandle extends GrantHandleData {
   account: string;
   marker: string;
   preexisting: boolean;
+  /** Present when the resource says `logStatements: true`. */
+  logStatements?: StatementLog;
 }
 
 interface MarkerNote {
@@ -26,6 +39,7 @@ interface MarkerNote {
   role: string;
   account: string;
   preexisting: boolean;
+  logStatements?: StatementLog;
 }
 
 async function isDirectMember(client: pg.Client, role: string, account: string): Promise<boolean> {
@@ -37,34 +51,49 @@ async function isDirectMember(client: pg.Client, role: string, account: string):
   return (result.rowCount ?? 0) > 0;
 }
 
-/** Marker notes for this (role, account) pair, keyed by marker name. */
-async function markersOf(client: pg.Client, role: string, account: string): Promise<Map<string, MarkerNote>> {
+/** Marker notes for this (role, account) pair — or, without a role, for every role of the account — keyed by marker name. */
+async function markersOf(client: pg.Client, role: string | null, account: string): Promise<Map<string, MarkerNote>> {
   const result = await client.query(
     `SELECT r.rolname AS name, d.description AS note FROM pg_roles r
        JOIN pg_shdescription d ON d.objoid = r.oid AND d.classoid = 'pg_authid'::regclass
       WHERE r.rolname LIKE 'stint\\_m\\_%' AND d.description LIKE '{%'
-        AND d.description::jsonb ->> 'role' = $1 AND d.description::jsonb ->> 'account' = $2`,
+        AND ($1::text IS NULL OR d.description::jsonb ->> 'role' = $1) AND d.description::jsonb ->> 'account' = $2`,
     [role, account],
   );
   return new Map(result.rows.map((row: { name: string; note: string }) => [row.name, JSON.parse(row.note) as MarkerNote]));
 }
 
-export async function grantMembership(client: pg.Client, role: string, target: GrantTarget & { account: string }): Promise<MembershipHandle> {
+/**
+ * Turns statement logging on for the account unless it is on already. Stint's own earlier grant of the account
+ * (a marker saying `stint`) means the setting is Stint's too, so the last of them resets it.
+ */
+async function startStatementLog(client: pg.Client, account: string): Promise<StatementLog> {
+  const current = await statementLogSetting(client, account);
+  if (current === 'all') {
+    const ours = [...(await markersOf(client, null, account)).values()].find((note) => note.logStatements?.setBy === 'stint');
+    return ours?.logStatements ?? { setBy: 'preexisting', previous: current };
+  }
+  await setStatementLog(client, account);
+  return { setBy: 'stint', previous: current };
+}
+
+export async function grantMembership(client: pg.Client, role: string, target: GrantTarget & { account: string }, options: { logStatements?: boolean } = {}): Promise<MembershipHandle> {
   const { account } = target;
   const marker = `stint_m_${shortGrantId(target.requestId, target.resourceId)}`;
   return inTransaction(client, async () => {
     await lockPair(client, lockKey(role, account));
     const markers = await markersOf(client, role, account);
     const own = markers.get(marker);
-    if (own) return { mode: 'membership', role, account, marker, preexisting: own.preexisting };
+    if (own) return { mode: 'membership', role, account, marker, preexisting: own.preexisting, ...(own.logStatements ? { logStatements: own.logStatements } : {}) };
     const member = await isDirectMember(client, role, account);
     // Another Stint request's membership is Stint's, not preexisting: inherit what its marker recorded.
     const preexisting = member && (markers.size === 0 || [...markers.values()].some((note) => note.preexisting));
-    const note: MarkerNote = { stint: 'membership', role, account, preexisting };
+    const logStatements = options.logStatements ? await startStatementLog(client, account) : undefined;
+    const note: MarkerNote = { stint: 'membership', role, account, preexisting, ...(logStatements ? { logStatements } : {}) };
     await client.query(`CREATE ROLE ${quoteIdent(marker)} NOLOGIN`);
     await client.query(`COMMENT ON ROLE ${quoteIdent(marker)} IS ${quoteLiteral(JSON.stringify(note))}`);
     if (!member) await client.query(`GRANT ${quoteIdent(role)} TO ${quoteIdent(account)}`);
-    return { mode: 'membership', role, account, marker, preexisting };
+    return { mode: 'membership', role, account, marker, preexisting, ...(logStatements ? { logStatements } : {}) };
   });
 }
 
@@ -73,6 +102,11 @@ export async function revokeMembership(client: pg.Client, handle: MembershipHand
   const removed = await inTransaction(client, async () => {
     await lockPair(client, lockKey(handle.role, handle.account));
     await client.query(`DROP ROLE IF EXISTS ${quoteIdent(handle.marker)}`);
+    // The last of Stint's grants that turned statement logging on turns it off (whatever the membership does).
+    if (handle.logStatements?.setBy === 'stint' && (await roleExists(client, handle.account))) {
+      const others = await markersOf(client, null, handle.account);
+      if (![...others.values()].some((note) => note.logStatements?.setBy === 'stint')) await restoreStatementLog(client, handle.account, handle.logStatements.previous);
+    }
     if (!remove || !(await roleExists(client, handle.account)) || !(await roleExists(client, handle.role))) return false;
     // The target's own count as well: another request's marker for this pair means it still holds the role,
     // even when the caller could not ask Stint's store (a rollback while the store is unreachable).

@@ -20,6 +20,11 @@ export const postgresConfigSchema = z.strictObject({
     .string({ error: 'required: the existing role to grant' })
     .regex(PLAIN_IDENTIFIER, { error: 'must be a plain identifier ([A-Za-z_][A-Za-z0-9_$]*, at most 63 characters)' }),
   mode: z.enum(POSTGRES_MODES, { error: 'must be membership or ephemeral' }).default('membership'),
+  /**
+   * Log every statement the grantee runs while the grant lasts (`ALTER ROLE … SET log_statement = 'all'`, reverted
+   * on revoke; a setting the login already had is left alone). Needs an admin allowed to set log_statement.
+   */
+  logStatements: z.boolean().optional(),
   /** @defaultValue 5 */
   connectTimeoutSec: z.number().int().min(1).max(60).optional(),
 });

@@ -10,6 +10,7 @@ import { resolveSecret } from '../secrets.ts';
 import { parsePostgresConfig, type PostgresConfig } from './postgres-config.ts';
 import { withTarget } from './postgres-connection.ts';
 import { checkMembership, grantMembership, revokeMembership, type MembershipHandle } from './membership.ts';
+import { activityOf } from './session-watch.ts';
 import { checkEphemeral, extendEphemeral, grantEphemeral, mintEphemeralCredential, revokeEphemeral, type EphemeralHandle } from './ephemeral.ts';
 
 export interface PostgresProviderOptions {
@@ -49,12 +50,13 @@ export function createPostgresProvider(options: PostgresProviderOptions = {}): P
     },
     async grant(raw, target: GrantTarget) {
       const config = parsePostgresConfig(raw);
-      if (config.mode === 'ephemeral') return connect(config, (client) => grantEphemeral(client, config.role, target));
+      const options = { logStatements: config.logStatements === true };
+      if (config.mode === 'ephemeral') return connect(config, (client) => grantEphemeral(client, config.role, target, options));
       const account = target.account;
       if (!account) {
         throw new StintError('POLICY_INVALID', `resource ${target.resourceId}: ${target.principalId} has no postgres account; add accounts.postgres for them in the policy`);
       }
-      return connect(config, (client) => grantMembership(client, config.role, { ...target, account }));
+      return connect(config, (client) => grantMembership(client, config.role, { ...target, account }, options));
     },
     async extend(raw, data, newExpiry) {
       const handle = parseHandle(data);
@@ -78,9 +80,12 @@ export function createPostgresProvider(options: PostgresProviderOptions = {}): P
     },
     describe(raw) {
       const config = parsePostgresConfig(raw);
-      return config.mode === 'ephemeral'
-        ? `PostgreSQL: a temporary login role holding ${config.role}`
-        : `PostgreSQL: membership in role ${config.role} for your own login`;
+      const access = config.mode === 'ephemeral' ? `PostgreSQL: a temporary login role holding ${config.role}` : `PostgreSQL: membership in role ${config.role} for your own login`;
+      return config.logStatements ? `${access}; every statement logged` : access;
+    },
+    async activity(raw, data) {
+      const handle = parseHandle(data);
+      return connect(parsePostgresConfig(raw), (client) => activityOf(client, handle.mode === 'membership' ? handle.account : handle.login));
     },
     async credential(raw, data) {
       const handle = parseHandle(data);
