@@ -128,3 +128,19 @@ describe('token provider', () => {
     expect(token().describe({ type: 'token' })).toContain('stint_jit_ credential');
   });
 });
+
+describe('token provider on embedded PGlite', () => {
+  let p: TokenHarness;
+  beforeAll(async () => {
+    p = await tokenHarness({ pglite: true });
+  }, 60_000);
+  afterAll(async () => p?.close());
+
+  it('grants, reveals, introspects and revokes the same way', async () => {
+    const id = await p.activeRequest('svc-agent', ['data:write', 'data:read']);
+    const value = await p.reveal('svc-agent', id);
+    expect(await p.introspect(value)).toMatchObject({ active: true, scope: 'data:read data:write', request_id: id, client_id: 'svc-agent' });
+    await p.call('svc-agent', 'POST', `/api/v1/credentials/jit/${id}/done`, {});
+    expect(await p.introspect(value)).toEqual({ active: false });
+  });
+});
