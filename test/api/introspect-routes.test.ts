@@ -3,6 +3,7 @@
  * answered from a cache that is at most 1 s old and forgets at once what this process revokes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issueToken } from '../../src/core/manage-tokens.ts';
 import { tokenHarness, type TokenHarness } from '../support/token-harness.ts';
 
 let h: TokenHarness;
@@ -63,6 +64,16 @@ describe('POST /api/v1/introspect', () => {
     expect([none.statusCode, JSON.parse(none.body).error.code]).toEqual([401, 'UNAUTHENTICATED']);
     const jit = await post({ authorization: `Bearer ${value}`, 'content-type': 'application/json' }, JSON.stringify({ token: value }));
     expect(jit.statusCode).toBe(401);
+  });
+
+  it("stops answering a resource server whose token was revoked, within the 1 s its authentication is remembered", async () => {
+    const { value } = await live('alice');
+    const { token, record } = await issueToken({ ownerId: 'svc-orders-api', issuedBy: 'test', scopes: ['introspect'] }, { tokens: h.app.store, clock: h.clock, policy: h.policy });
+    const ask = () => post({ authorization: `Bearer ${token}`, 'content-type': 'application/json' }, JSON.stringify({ token: value }));
+    expect((await ask()).statusCode).toBe(200);
+    await h.app.store.revokeToken(record.prefix, { actor: 'test', action: 'token.revoked', data: { prefix: record.prefix }, at: h.clock.now() });
+    await sleep(1_050);
+    expect((await ask()).statusCode).toBe(401);
   });
 
   it('refuses a token without the introspect scope with 403 FORBIDDEN, and lets an admin ask', async () => {
