@@ -8,12 +8,15 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { registerAdminRoutes } from './api/admin-routes.ts';
 import { registerAuditRoutes } from './api/audit-routes.ts';
+import { registerIntrospectRoutes } from './api/introspect-routes.ts';
 import { loadSigningKey } from './audit/anchors.ts';
 import { bearerToken, createHttpServer } from './api/http-server.ts';
 import { openApiDocument } from './api/openapi.ts';
 import { registerRequestRoutes } from './api/request-routes.ts';
 import { loadConfig, type Config } from './config.ts';
 import { applyPolicy } from './core/apply-policy.ts';
+import type { IntrospectionPorts } from './core/introspect-credential.ts';
+import { IntrospectionCache } from './core/introspection-cache.ts';
 import { authenticateToken, hashToken } from './core/manage-tokens.ts';
 import type { Clock, CorePorts, DigestSender, GrantPorts, Notifier, Provider } from './core/ports.ts';
 import { StintError } from './domain/errors.ts';
@@ -37,6 +40,7 @@ import type { Policy } from './policy/model.ts';
 import { PolicyHolder } from './policy/policy-holder.ts';
 import { defaultProviders } from './providers/default-providers.ts';
 import { createProviderRegistry, type ProviderRegistry } from './providers/registry.ts';
+import { createTokenProvider } from './providers/token/token-provider.ts';
 import { openStore, type Store } from './store/open-store.ts';
 
 export interface AppOverrides {
@@ -70,6 +74,8 @@ export interface App {
   teams: TeamsSurface | undefined;
   /** PagerDuty / Opsgenie: on-call look-ups and pages (escalation, break-glass), where configured. */
   pagers: Pagers;
+  /** What `POST /api/v1/introspect` answers with; `guardrail` plugs the policy's guardrails in. */
+  introspection: IntrospectionPorts;
   listen(): Promise<string>;
   /**
    * Connects the queues (timers are set from then on) and, with `workers`, runs the workers and the reconciler
@@ -99,7 +105,14 @@ export async function createApp(options: { env?: Record<string, string | undefin
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const metrics = createJobMetrics();
   metrics.sources.requestsByStatus = () => store.countRequestsByStatus();
-  const providers = createProviderRegistry((o.providers ?? defaultProviders(options.env ?? process.env)).map((p) => instrumentProvider(p, metrics)));
+  // stint_jit_ credentials live in the store; introspection lookups are cached ≤ 1 s and forgotten at once when
+  // this process changes a credential. The token provider needs nothing outside Stint, so test overrides get it too.
+  const introspectionCache = new IntrospectionCache({ now: () => performance.now() });
+  const tokenOptions = { credentials: store, clock, onChange: (requestId: string) => introspectionCache.forget(requestId) };
+  const chosen = o.providers
+    ? [...o.providers, ...(o.providers.some((p) => p.type === 'token') ? [] : [createTokenProvider(tokenOptions)])]
+    : defaultProviders(options.env ?? process.env, tokenOptions);
+  const providers = createProviderRegistry(chosen.map((p) => instrumentProvider(p, metrics)));
   // Every notifier is told on its own, and none of their errors reaches a use case; chat surfaces join below.
   const notifier = new FanOutNotifier([o.notifier ?? new LogNotifier(logger), new MetricsNotifier(metrics)], logger);
   const notifications = new NotifyQueue(logger);
@@ -184,6 +197,14 @@ export async function createApp(options: { env?: Record<string, string | undefin
   };
   server.get('/readyz', async () => ({ status: 'ready', ...(await readiness()) }));
   registerRequestRoutes(server, { core, grants, authenticate });
+  const introspection: IntrospectionPorts = {
+    credentials: store,
+    policy,
+    clock,
+    cache: introspectionCache,
+    onAnswer: (active) => metrics.introspections.inc({ active: String(active) }),
+  };
+  registerIntrospectRoutes(server, { ports: introspection, authenticate });
   const slack = config.slack.enabled
     ? createSlackSurface({
         settings: { botToken: config.slack.botToken!, signingSecret: config.slack.signingSecret, appToken: config.slack.appToken, apiUrl: config.slack.apiUrl },
@@ -235,6 +256,7 @@ export async function createApp(options: { env?: Record<string, string | undefin
     slack,
     teams,
     pagers,
+    introspection,
     async listen() {
       const address = await server.listen({ port: config.port, host: config.host });
       await slack?.start();

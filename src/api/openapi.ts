@@ -131,6 +131,20 @@ export function openApiDocument(version: string): Record<string, unknown> {
           responses: { '200': { description: 'NDJSON (json) or one line per event (syslog, cef)', content: { 'application/x-ndjson': {}, 'text/plain': {} } }, ...errors },
         },
       },
+      '/api/v1/introspect': {
+        post: {
+          summary: 'Is this stint_jit_ credential live, and for which scopes? (RFC 7662; the `introspect` scope or admin)',
+          description:
+            'For resource servers (policy enforcement points). Active only while the credential is unrevoked and unexpired, its request ACTIVE, ' +
+            'its principal neither disabled nor suspended, and no guardrail trips; otherwise just {"active": false}. Answers may be up to 1 s old ' +
+            'across replicas. Errors: INVALID_BODY (no token), UNAUTHENTICATED, FORBIDDEN (no introspect scope).',
+          requestBody: {
+            required: true,
+            content: { 'application/x-www-form-urlencoded': { schema: json(S.IntrospectBody, 'input') }, 'application/json': { schema: json(S.IntrospectBody, 'input') } },
+          },
+          responses: { '200': answer('The RFC 7662 answer', S.IntrospectionAnswer), ...errors },
+        },
+      },
       '/api/v1/audit/verify': { get: { summary: 'Walk the hash chain (audit:read)', responses: { '200': answer('Result'), ...errors } } },
       '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': answer('Alive') } } },
       '/readyz': { get: { summary: 'Readiness: store and policy answer', security: [], responses: { '200': answer('Ready'), '503': answer('Not ready', S.ErrorBody) } } },

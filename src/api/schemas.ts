@@ -148,3 +148,23 @@ export const AuditQuery = z
     follow: z.enum(['true', 'false']).default('false').transform((v) => v === 'true').describe('keep the response open and stream new events as they are appended'),
   })
   .strict();
+
+/** `POST /api/v1/introspect`, as a form or JSON (RFC 7662; `token_type_hint` is accepted and ignored). */
+export const IntrospectBody = z
+  .object({
+    token: z.string().min(1).max(512).describe('the stint_jit_ credential presented to the resource server'),
+    scope: z.string().min(1).max(200).optional().describe('the scope the resource server is about to allow (guardrail context)'),
+    token_type_hint: z.string().max(64).optional(),
+  })
+  .strict();
+
+export const IntrospectionAnswer = z.object({
+  active: z.boolean(),
+  scope: z.string().optional().describe('space-separated resource ids the credential carries'),
+  exp: z.number().optional().describe('expiry, seconds since the epoch'),
+  iat: z.number().optional().describe('issued (granted) at, seconds since the epoch'),
+  sub: z.string().optional().describe('the policy person or service account holding it'),
+  request_id: z.string().optional(),
+  token_type: z.literal('stint_jit').optional(),
+  client_id: z.string().optional().describe('the service account, for an agent'),
+});

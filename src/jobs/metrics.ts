@@ -21,6 +21,8 @@ export interface JobMetrics {
   providerCallSeconds: Histogram<'provider' | 'op'>;
   /** HTTP 429 answers from Slack or Teams (each waited out as Retry-After says). */
   chatRateLimited: Counter<'platform'>;
+  /** Introspections answered (POST /api/v1/introspect), by whether the credential was active. */
+  introspections: Counter<'active'>;
   /** Read at scrape time: what the gauges show. Set once the app has its store and queues. */
   sources: GaugeSources;
 }
@@ -98,6 +100,7 @@ export function createJobMetrics(): JobMetrics {
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     }),
+    introspections: new Counter({ name: 'stint_introspections_total', help: 'Introspections answered, by whether the credential was active', labelNames: ['active'], registers: [registry] }),
     chatRateLimited: new Counter({ name: 'stint_chat_rate_limited_total', help: 'HTTP 429 answers from the chat platforms, by platform', labelNames: ['platform'], registers: [registry] }),
   };
 }

@@ -1,5 +1,6 @@
 /** The providers this build ships, as the composition root registers them. More types arrive with their issues. */
 import type { Provider } from '../core/ports.ts';
+import { createTokenProvider, type TokenProviderOptions } from './token/token-provider.ts';
 import { createAwsProvider } from './aws/aws-provider.ts';
 import { createAzureProvider } from './azure/azure-provider.ts';
 import { createGcpProvider } from './gcp/gcp-provider.ts';
@@ -7,6 +8,7 @@ import { createKubernetesProvider } from './kubernetes/kubernetes-provider.ts';
 import { createPostgresProvider } from './postgres/postgres-provider.ts';
 import { createWebhookProvider } from './webhook/webhook-provider.ts';
 
-export function defaultProviders(env: Record<string, string | undefined> = process.env): Provider[] {
-  return [createPostgresProvider({ env }), createAwsProvider({ env }), createAzureProvider({ env }), createGcpProvider({ env }), createKubernetesProvider({ env }), createWebhookProvider({ env })];
+/** `token`: its credential store where one is open (the app); without it (`stint policy check`) it only validates. */
+export function defaultProviders(env: Record<string, string | undefined> = process.env, token: TokenProviderOptions = {}): Provider[] {
+  return [createPostgresProvider({ env }), createAwsProvider({ env }), createAzureProvider({ env }), createGcpProvider({ env }), createKubernetesProvider({ env }), createWebhookProvider({ env }), createTokenProvider(token)];
 }

@@ -14,6 +14,8 @@ import type {
   RequestFilter,
   StoreTx,
   GrantHandleRecord,
+  JitCredentialLookup,
+  JitCredentialRecord,
 } from '../core/ports.ts';
 import type { AccessRequest, Decision } from '../domain/request.ts';
 import type { PrismaClient } from '../generated/prisma/client.ts';
@@ -22,6 +24,7 @@ import * as chatMessages from './chat-message-store.ts';
 import type { Store } from './open-store.ts';
 import { syncPeople } from './person-store.ts';
 import * as grants from './grant-store.ts';
+import * as jitCredentials from './jit-credential-store.ts';
 import * as requests from './request-store.ts';
 import * as teams from './teams-store.ts';
 import type { SqlDriver } from './sql-driver.ts';
@@ -222,6 +225,32 @@ export class PrismaStore implements Store {
   close(): Promise<void> {
     this.closing ??= this.prisma.$disconnect().finally(() => this.release());
     return this.closing;
+  }
+
+  // stint_jit_ credentials (the `token` provider and introspection, issue 10)
+  addJitScope(input: { requestId: string; principalId: string; scope: string; expiresAt: Date; at: Date }): Promise<void> {
+    return jitCredentials.addJitScope(this.outside('addJitScope'), input);
+  }
+
+  removeJitScope(requestId: string, scope: string, at: Date): Promise<void> {
+    return jitCredentials.removeJitScope(this.outside('removeJitScope'), requestId, scope, at);
+  }
+
+  extendJitCredential(requestId: string, expiresAt: Date, at: Date): Promise<void> {
+    return jitCredentials.extendJitCredential(this.outside('extendJitCredential'), requestId, expiresAt, at);
+  }
+
+  getJitCredential(requestId: string): Promise<JitCredentialRecord | null> {
+    return jitCredentials.getJitCredential(this.outside('getJitCredential'), requestId);
+  }
+
+  rotateJitCredential(requestId: string, secret: { hash: string; prefix: string }, at: Date): Promise<boolean> {
+    return jitCredentials.rotateJitCredential(this.outside('rotateJitCredential'), requestId, secret, at);
+  }
+
+  findJitCredentialByHash(hash: string): Promise<JitCredentialLookup | null> {
+    assertOutsideTransaction(this, 'findJitCredentialByHash');
+    return jitCredentials.findJitCredentialByHash(this.reader.sql, hash);
   }
 
   private outside(method: string): PrismaClient {
