@@ -51,6 +51,8 @@ export interface RequestCard {
 
 /** Provider modes that mint a credential of their own, by provider type (what "Reveal credentials" can show). */
 const MINTING_MODES: Readonly<Record<string, readonly string[]>> = { postgres: ['ephemeral'], aws: ['iam-role'] };
+/** Types whose every grant mints a credential, whatever the mode (a `token` scope's stint_jit_ credential). */
+const MINTING_TYPES: ReadonlySet<string> = new Set(['token']);
 
 /**
  * `viewer`: the person the card is rendered for. Without one (a channel), the actions are all those the state
@@ -143,6 +145,7 @@ function lifecycleActions(request: AccessRequest, approvals: CardApproval[], pol
 export function mintsCredential(policy: Policy, request: AccessRequest): boolean {
   return request.scopes.some((scope) => {
     const provider = resolveScope(policy, scope)?.resource.provider;
+    if (provider !== undefined && MINTING_TYPES.has(provider.type)) return true;
     return provider !== undefined && provider.mode !== undefined && (MINTING_MODES[provider.type] ?? []).includes(provider.mode);
   });
 }

@@ -150,6 +150,10 @@ describe('the actions', () => {
     expect(card(active(), [], 'alice', ephemeral).actions).toEqual(['done', 'extend', 'reveal']);
   });
 
+  it('adds reveal on a token scope: its grant is a stint_jit_ credential', () => {
+    expect(card(active({ scopes: ['sandbox'], workflow: 'auto-only' }), [], 'alice').actions).toEqual(['done', 'extend', 'reveal']);
+  });
+
   it('offers the owner of a service account what its requester gets', () => {
     expect(card(active({ requesterId: 'svc-bot', requesterKind: 'service', scopes: ['prod-billing-db'], workflow: 'one-sre' }), [], 'carol').actions).toEqual(['done', 'extend']);
   });
