@@ -4,6 +4,8 @@
  * with the CEL message), like an auto-approval's `when` (cel-when.ts).
  */
 import { celEnv, isCelError, parse, plan, type CelEnv, type CelInput } from '@bufbuild/cel';
+import { globMatch } from './glob.ts';
+import type { PolicyGuardrail } from './model.ts';
 
 /** What a guardrail sees. Strings are "" rather than null so a rule compares them without a null check. */
 export interface GuardrailFacts {
@@ -160,4 +162,21 @@ function checkExpr(expr: Expr | undefined, locals: ReadonlySet<string>, problems
     default:
       return;
   }
+}
+
+/** Whether a guardrail watches this service account (its `serviceAccounts` ids or globs). */
+export function watches(guardrail: PolicyGuardrail, serviceAccountId: string): boolean {
+  return guardrail.serviceAccounts.some((pattern) => pattern === serviceAccountId || globMatch(pattern, serviceAccountId));
+}
+
+const compiled = new WeakMap<PolicyGuardrail, { program: GuardrailProgram } | { error: string }>();
+
+/** A guardrail's rule, compiled once per loaded policy (the policy holds each guardrail object until it reloads). */
+export function guardrailProgram(guardrail: PolicyGuardrail): { program: GuardrailProgram } | { error: string } {
+  let entry = compiled.get(guardrail);
+  if (!entry) {
+    entry = compileGuardrail(guardrail.when);
+    compiled.set(guardrail, entry);
+  }
+  return entry;
 }
