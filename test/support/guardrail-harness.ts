@@ -1,7 +1,7 @@
 /**
  * A real app on a private PostgreSQL database with two service accounts (one suspended by a guardrail, one only
  * revoked), the in-memory postgres provider, a recording notifier, and tokens: people (erin is the admin), the
- * agents, and `orders-api`, a resource server's token (bob with the `introspect` scope).
+ * agents, `orders-api`, a resource server's token (bob with the `introspect` scope), and `root` (erin with the `admin` scope).
  */
 import { createApp, type App } from '../../src/app.ts';
 import { activateGrant } from '../../src/core/activate-grant.ts';
@@ -63,6 +63,7 @@ export async function guardrailHarness(databaseUrl: string): Promise<GuardrailHa
   for (const id of ['alice', 'bob', 'carol', 'svc-bot', 'svc-lite']) await issue(id, id);
   await issue('erin', 'erin', ['request', 'approve', 'audit:read']);
   await issue('orders-api', 'bob', ['introspect']);
+  await issue('root', 'erin', ['admin']);
   const call: GuardrailHarness['call'] = async (who, method, url, body) => {
     const response = await app.server.inject({
       method: method as 'POST',
