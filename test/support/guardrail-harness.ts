@@ -47,13 +47,13 @@ export interface GuardrailHarness {
   close(): Promise<void>;
 }
 
-export async function guardrailHarness(databaseUrl: string): Promise<GuardrailHarness> {
+export async function guardrailHarness(databaseUrl: string, env: Record<string, string> = {}): Promise<GuardrailHarness> {
   const clock = new FixedClock(new Date('2026-12-02T10:00:00Z'));
   const provider = createFakePostgresProvider();
   const notifier = new RecordingNotifier();
   const policy = parsePolicy(GUARDRAIL_POLICY_YAML, 'guardrails.yaml');
   const app = await createApp({
-    env: { DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent' },
+    env: { DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', ...env },
     overrides: { clock, policy, notifier, providers: [provider], logger: createLogger('silent') },
   });
   const tokens: Record<string, string> = {};
