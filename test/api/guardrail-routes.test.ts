@@ -119,6 +119,13 @@ describe('POST /api/v1/guardrails/trip (PostgreSQL)', () => {
     expect(blank.body.error.code).toBe('COMMENT_REQUIRED');
   });
 
+  it('documents the guardrail, service-account and token-rotation routes in /openapi.json', async () => {
+    const paths = Object.keys((await h.call('', 'GET', '/openapi.json')).body.paths);
+    for (const path of ['/api/v1/guardrails/trip', '/api/v1/service-accounts', '/api/v1/service-accounts/{id}/suspend', '/api/v1/service-accounts/{id}/unsuspend', '/api/v1/tokens/{prefix}/rotate']) {
+      expect(paths).toContain(path);
+    }
+  });
+
   it('lets only admins list, suspend and unsuspend service accounts', async () => {
     expect((await h.call('alice', 'GET', '/api/v1/service-accounts')).status).toBe(403);
     expect((await h.call('orders-api', 'POST', '/api/v1/service-accounts/svc-bot/suspend', { comment: 'x' })).status).toBe(403);
