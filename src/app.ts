@@ -9,6 +9,8 @@ import type { Logger } from 'pino';
 import { registerAdminRoutes } from './api/admin-routes.ts';
 import { registerAuditRoutes } from './api/audit-routes.ts';
 import { registerIntrospectRoutes } from './api/introspect-routes.ts';
+import { registerGuardrailRoutes } from './api/guardrail-routes.ts';
+import { checkGuardrails } from './core/check-guardrails.ts';
 import { loadSigningKey } from './audit/anchors.ts';
 import { bearerToken, createHttpServer } from './api/http-server.ts';
 import { openApiDocument } from './api/openapi.ts';
@@ -18,7 +20,7 @@ import { applyPolicy } from './core/apply-policy.ts';
 import type { IntrospectionPorts } from './core/introspect-credential.ts';
 import { IntrospectionCache } from './core/introspection-cache.ts';
 import { authenticateToken, hashToken } from './core/manage-tokens.ts';
-import type { Clock, CorePorts, DigestSender, GrantPorts, Notifier, Provider } from './core/ports.ts';
+import type { Clock, CorePorts, DigestSender, GrantPorts, GuardrailCheck, Notifier, Provider } from './core/ports.ts';
 import { StintError } from './domain/errors.ts';
 import { Redis } from 'ioredis';
 import { BullmqScheduler, SwitchableScheduler } from './jobs/bullmq-scheduler.ts';
@@ -76,6 +78,8 @@ export interface App {
   pagers: Pagers;
   /** What `POST /api/v1/introspect` answers with; `guardrail` plugs the policy's guardrails in. */
   introspection: IntrospectionPorts;
+  /** The policy's guardrails, for introspection to ask on each use of a service account's credential. */
+  guardrailCheck: GuardrailCheck;
   listen(): Promise<string>;
   /**
    * Connects the queues (timers are set from then on) and, with `workers`, runs the workers and the reconciler
@@ -125,6 +129,9 @@ export async function createApp(options: { env?: Record<string, string | undefin
   const oncall = pagers.lookup({ policy, clock });
   const core: CorePorts = { store, policy, clock, notifier, scheduler, channels, oncall };
   const grants: GrantPorts = { store, policy, clock, notifier, scheduler, providers, oncall };
+  core.accounts = store; // a suspended service account may not request
+  const guardrailPorts = { ...grants, accounts: store, audit: store };
+  const guardrailCheck = checkGuardrails({ ...guardrailPorts, warn: (data, message) => logger.warn(data, message) });
   const policyPorts = { ...core, people: store, audit: store };
   // A resource config a provider refuses stops the load (and a reload keeps the last good policy).
   // Each resource also learns what its grants give, in the provider's words, for the cards.
@@ -202,6 +209,7 @@ export async function createApp(options: { env?: Record<string, string | undefin
     policy,
     clock,
     cache: introspectionCache,
+    guardrail: guardrailCheck,
     onAnswer: (active) => metrics.introspections.inc({ active: String(active) }),
   };
   registerIntrospectRoutes(server, { ports: introspection, authenticate });
@@ -243,6 +251,7 @@ export async function createApp(options: { env?: Record<string, string | undefin
     : undefined;
   registerAdminRoutes(server, { tokens: store, clock, policy, authenticate });
   registerAuditRoutes(server, { audit: store, authenticate, ...(auditAnchors && { anchors: auditAnchors }) });
+  registerGuardrailRoutes(server, { ports: guardrailPorts, authenticate });
 
   return {
     config,
@@ -257,6 +266,7 @@ export async function createApp(options: { env?: Record<string, string | undefin
     teams,
     pagers,
     introspection,
+    guardrailCheck,
     async listen() {
       const address = await server.listen({ port: config.port, host: config.host });
       await slack?.start();

@@ -1,6 +1,7 @@
 /** `/openapi.json`, generated from the zod schemas in schemas.ts so it cannot drift from what the code accepts. */
 import { z } from 'zod';
 import { ERROR_CODES } from '../domain/errors.ts';
+import * as G from './guardrail-schemas.ts';
 import * as S from './schemas.ts';
 
 const json = (schema: z.ZodType, io: 'input' | 'output' = 'output') => z.toJSONSchema(schema, { io, unrepresentable: 'any' });
@@ -119,6 +120,24 @@ export function openApiDocument(version: string): Record<string, unknown> {
         },
       },
       '/api/v1/tokens/{prefix}': { delete: { summary: 'Revoke a token (admin)', responses: { '200': answer('Revoked'), ...errors } } },
+      '/api/v1/tokens/{prefix}/rotate': {
+        post: { summary: 'Replace a token with a new one of the same owner, scopes and expiry; the old one is revoked at once (admin)', responses: { '200': answer('The new token, shown once', S.TokenCreated), ...errors } },
+      },
+      '/api/v1/guardrails/trip': {
+        post: {
+          summary: 'Trip a guardrail on a service account (admin, or a resource server\'s token with the introspect scope)',
+          description: 'Revokes every grant of the account, cancels its pending requests, and suspends it where the policy says onGuardrail: suspend. Errors: NOT_FOUND (unknown account), COMMENT_REQUIRED (no reason), FORBIDDEN.',
+          requestBody: body(G.TripGuardrailBody),
+          responses: { '200': answer('What the trip did', G.TripGuardrailAnswer), ...errors },
+        },
+      },
+      '/api/v1/service-accounts': { get: { summary: 'Service accounts with their suspension (admin)', responses: { '200': answer('Service accounts', G.ServiceAccountList), ...errors } } },
+      '/api/v1/service-accounts/{id}/suspend': {
+        post: { summary: 'Suspend a service account: its tokens are refused until unsuspended (admin)', parameters: idParam, requestBody: body(G.SuspendBody), responses: { '200': answer('The account', G.ServiceAccountView), ...errors } },
+      },
+      '/api/v1/service-accounts/{id}/unsuspend': {
+        post: { summary: 'Lift a service account\'s suspension (admin)', parameters: idParam, requestBody: { required: false, content: { 'application/json': { schema: json(G.UnsuspendBody, 'input') } } }, responses: { '200': answer('The account', G.ServiceAccountView), ...errors } },
+      },
       '/api/v1/audit': {
         get: {
           summary: 'Audit events after a sequence number (audit:read); with follow=true a stream that stays open and carries each new event, plus signed anchors when the server has STINT_AUDIT_SIGNING_KEY',

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { isStintError } from '../domain/errors.ts';
 import { registerClientCommands, type CliIo } from './client-commands.ts';
+import { registerGuardrailCommands } from './guardrail-commands.ts';
 import { registerOncallCommands } from './oncall-command.ts';
 import { registerServerCommands } from './server-commands.ts';
 
@@ -16,6 +17,7 @@ export function buildProgram(io: CliIo): Command {
   registerServerCommands(program, io);
   registerClientCommands(program, io);
   registerOncallCommands(program, io);
+  registerGuardrailCommands(program, io);
   for (const command of program.commands) {
     command.exitOverride();
     for (const sub of command.commands) sub.exitOverride();

@@ -12,7 +12,7 @@ import { followAudit } from '../audit/follow-audit.ts';
 import { openSyslogSink } from '../audit/syslog-sink.ts';
 import type { AuditRecord } from '../core/ports.ts';
 import { verifyChain } from '../audit/verify-chain.ts';
-import { describeToken, issueToken, revokeToken, type TokenListing } from '../core/manage-tokens.ts';
+import { describeToken, issueToken, revokeToken, rotateToken, type TokenListing } from '../core/manage-tokens.ts';
 import { parseDuration } from '../domain/duration.ts';
 import { StintError } from '../domain/errors.ts';
 import { describePolicy, loadPolicyFile, policyJsonSchema } from '../policy/index.ts';
@@ -229,5 +229,15 @@ export function registerServerCommands(program: Command, io: CliIo): void {
       if (viaApi(io)) await apiClientFromEnv(io.env).call('DELETE', `/api/v1/tokens/${encodeURIComponent(prefix)}`);
       else await withStore(io, (store) => revokeToken(prefix, 'cli', { tokens: store, clock: { now: () => new Date() } }));
       io.out(`Revoked ${prefix}`);
+    });
+  token
+    .command('rotate')
+    .description('Replace a token with a new one (same owner, scopes, label, expiry) and print it once; the old one stops working at once')
+    .argument('<prefix>', 'the token to replace (stint_live_XXXXXXXX)')
+    .action(async (prefix: string) => {
+      const raw = viaApi(io)
+        ? (await apiClientFromEnv(io.env).call<{ token: string }>('POST', `/api/v1/tokens/${encodeURIComponent(prefix)}/rotate`)).token
+        : (await withStore(io, (store) => rotateToken(prefix, 'cli', { tokens: store, clock: { now: () => new Date() } }))).token;
+      io.out(raw);
     });
 }

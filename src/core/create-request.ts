@@ -57,6 +57,7 @@ export async function createRequest(actor: Actor, input: CreateRequestInput, por
     });
   }
   const requesterKind = requesterKindOf(policy, input.identityId);
+  if (requesterKind === 'service') await refuseSuspended(input.identityId, ports);
   const reason = input.reason.trim();
   if (!reason) throw new StintError('COMMENT_REQUIRED', 'Say why you need access: a reason is required');
   const scopes = resolveScopes(policy, input.scopes);
@@ -193,6 +194,16 @@ export async function createRequest(actor: Actor, input: CreateRequestInput, por
     .filter((channel) => !ports.channels.has(channel))
     .map((channel) => `notification channel "${channel}" is not configured on this Stint; nothing will be sent there`);
   return { request, warnings, ...(deniedBecause ? { deniedBecause } : {}) };
+}
+
+/** A suspended service account asks for nothing, not even through an admin acting for it (issue 10). */
+async function refuseSuspended(serviceAccountId: string, ports: CorePorts): Promise<void> {
+  const account = await ports.accounts?.getServiceAccount(serviceAccountId);
+  if (account?.suspended) {
+    throw new StintError('NOT_ELIGIBLE', `Service account ${serviceAccountId} is suspended (${account.suspendedReason ?? 'no reason given'}); an admin lifts it with \`stint service-account unsuspend ${serviceAccountId}\``, {
+      identityId: serviceAccountId,
+    });
+  }
 }
 
 function requesterKindOf(policy: Policy, identityId: string): 'person' | 'service' {

@@ -36,18 +36,13 @@ export async function issueToken(input: IssueTokenInput, ports: { tokens: TokenS
   if (unknown.length > 0) {
     throw new StintError('INVALID_BODY', `Unknown token scope ${unknown.join(', ')}; use ${TOKEN_SCOPES.join(', ')}`, { field: 'scopes' });
   }
-  const secret = randomBytes(24).toString('base64url');
-  const token = `${LIVE_TOKEN_PREFIX}${secret}`;
+  const { token, fresh } = mintToken(now);
   const record: ApiTokenRecord = {
-    id: ulid(now.getTime()),
-    // The prefix names the token in listings and `token revoke`; it is not enough to use it.
-    prefix: token.slice(0, LIVE_TOKEN_PREFIX.length + 8),
-    hash: hashToken(token),
+    ...fresh,
     ownerId: input.ownerId,
     ownerKind: kind,
     scopes: scopes as TokenScope[],
     label: input.label ?? null,
-    createdAt: now,
     expiresAt: input.expiresInSec ? new Date(now.getTime() + input.expiresInSec * 1000) : null,
     revokedAt: null,
   };
@@ -65,6 +60,25 @@ export async function revokeToken(prefix: string, actorId: string, ports: { toke
   const revoked = await ports.tokens.revokeToken(prefix, { actor: actorId, action: 'token.revoked', data: { prefix }, at: now });
   if (!revoked) throw new StintError('NOT_FOUND', `No live token with prefix ${prefix}; \`stint token list\` shows them`, { prefix });
   return revoked;
+}
+
+/**
+ * Replaces a live token with a new one of the same owner, scopes, label and expiry; the old one is revoked in the
+ * same transaction (audited `token.rotated` with both prefixes). The raw new token is returned here only.
+ */
+export async function rotateToken(prefix: string, actorId: string, ports: { tokens: TokenStore; clock: Clock }): Promise<{ token: string; record: ApiTokenRecord; previous: ApiTokenRecord }> {
+  const now = ports.clock.now();
+  const { token, fresh } = mintToken(now);
+  const rotated = await ports.tokens.rotateToken(prefix, fresh, { actor: actorId, action: 'token.rotated', data: { prefix, newPrefix: fresh.prefix }, at: now });
+  if (!rotated) throw new StintError('NOT_FOUND', `No live token with prefix ${prefix}; \`stint token list\` shows them`, { prefix });
+  return { token, ...rotated };
+}
+
+/** A fresh secret and what is stored of it (its hash and the prefix that names it). */
+function mintToken(now: Date): { token: string; fresh: Pick<ApiTokenRecord, 'id' | 'prefix' | 'hash' | 'createdAt'> } {
+  const token = `${LIVE_TOKEN_PREFIX}${randomBytes(24).toString('base64url')}`;
+  // The prefix names the token in listings and `token revoke`; it is not enough to use it.
+  return { token, fresh: { id: ulid(now.getTime()), prefix: token.slice(0, LIVE_TOKEN_PREFIX.length + 8), hash: hashToken(token), createdAt: now } };
 }
 
 export interface AuthPorts {
@@ -94,6 +108,14 @@ export async function authenticateToken(token: string | undefined, via: Via, por
       ? ports.policy.people.get(record.ownerId)?.disabled === false
       : ports.policy.serviceAccounts.has(record.ownerId);
   if (!live) throw unauthenticated(`The owner of this token (${record.ownerId}) is no longer in the policy`);
+  if (record.ownerSuspension) {
+    const why = record.ownerSuspension.reason ? ` (${record.ownerSuspension.reason})` : '';
+    throw new StintError(
+      'UNAUTHENTICATED',
+      `Service account ${record.ownerId} is suspended since ${record.ownerSuspension.at.toISOString()}${why}: its tokens are refused until an admin lifts it with \`stint service-account unsuspend ${record.ownerId} <comment>\``,
+      { serviceAccountId: record.ownerId },
+    );
+  }
   return { id: record.ownerId, kind: record.ownerKind, scopes: record.scopes, via };
 }
 

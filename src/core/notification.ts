@@ -39,7 +39,27 @@ export type Notification =
   /** The grant ends soon (the requester may say done or extend). */
   | { kind: 'grant.expiring'; request: AccessRequest; minutesLeft: number }
   /** A revoke attempt failed: the access may still be there; the request stays REVOKING and is retried. */
-  | { kind: 'grant.revoke_failed'; request: AccessRequest; reason: string; attempt: number };
+  | { kind: 'grant.revoke_failed'; request: AccessRequest; reason: string; attempt: number }
+  /**
+   * A guardrail tripped on a service account (issue 10): its grants were revoked (`revoked`: revocation started)
+   * and pending requests cancelled, and it was suspended where the policy says `onGuardrail: suspend`. Loud: to
+   * the account's owner and the admins.
+   */
+  | GuardrailTripped;
+
+export interface GuardrailTripped {
+  kind: 'guardrail.tripped';
+  serviceAccountId: string;
+  ownerId: string;
+  reason: string;
+  /** The policy guardrail that matched; null for a trip by hand (`POST /api/v1/guardrails/trip`). */
+  rule: string | null;
+  actorId: string;
+  suspended: boolean;
+  revoked: string[];
+  cancelled: string[];
+  at: Date;
+}
 
 export interface Notifier {
   notify(notification: Notification): Promise<void>;

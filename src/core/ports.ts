@@ -187,10 +187,20 @@ export interface ApiTokenRecord {
 
 export interface TokenStore {
   insertToken(token: ApiTokenRecord, audit: AuditInput): Promise<void>;
-  findTokenByHash(hash: string): Promise<ApiTokenRecord | null>;
+  /** The token, and for a service account's token whether the account is suspended (its tokens are then refused). */
+  findTokenByHash(hash: string): Promise<(ApiTokenRecord & { ownerSuspension: { at: Date; reason: string | null } | null }) | null>;
   /** Marks revoked; returns the token, or null when no live token has this prefix. */
   revokeToken(prefix: string, audit: AuditInput): Promise<ApiTokenRecord | null>;
   listTokens(ownerId?: string): Promise<ApiTokenRecord[]>;
+  /**
+   * Revokes the live token `prefix` and inserts `fresh` with its owner, scopes, label and expiry, in one transaction
+   * with `audit`; returns both, or null when no live token has this prefix (nothing inserted).
+   */
+  rotateToken(
+    prefix: string,
+    fresh: Pick<ApiTokenRecord, 'id' | 'prefix' | 'hash' | 'createdAt'>,
+    audit: AuditInput,
+  ): Promise<{ previous: ApiTokenRecord; record: ApiTokenRecord } | null>;
 }
 
 /** One posted copy of a request's card on a chat platform (a Slack message `ts`, a Teams activity id). */
@@ -301,6 +311,8 @@ export interface CorePorts {
   oncall?: OnCallPort;
   /** Notification channels this deployment has configured (`slack`, `teams`, `email`). */
   channels: ReadonlySet<string>;
+  /** Service accounts' suspension (a suspended one may not request); the composition root always gives it. */
+  accounts?: Pick<ServiceAccountStore, 'getServiceAccount'>;
 }
 
 /** What a provider is asked to grant: one scope of one request, for one person's account on that system. */
@@ -420,6 +432,25 @@ export interface JitCredentialStore {
   /** Replaces the stored hash (the earlier value stops working); false when the credential is absent or revoked. */
   rotateJitCredential(requestId: string, secret: { hash: string; prefix: string }, at: Date): Promise<boolean>;
   findJitCredentialByHash(hash: string): Promise<JitCredentialLookup | null>;
+}
+
+/** A service account's row: who owns it and whether a guardrail (or an admin) suspended it (issue 10). */
+export interface ServiceAccountRecord {
+  id: string;
+  ownerId: string;
+  suspended: boolean;
+  suspendedAt: Date | null;
+  suspendedReason: string | null;
+}
+
+export interface ServiceAccountStore {
+  getServiceAccount(id: string): Promise<ServiceAccountRecord | null>;
+  listServiceAccounts(): Promise<ServiceAccountRecord[]>;
+  /**
+   * Suspends (`suspension` given) or lifts the suspension (null) of an account, creating its row for `ownerId` when
+   * the policy sync has not yet; `audit` events commit in the same transaction (invariant 4).
+   */
+  setSuspension(id: string, ownerId: string, suspension: { at: Date; reason: string } | null, audit: AuditInput[]): Promise<ServiceAccountRecord>;
 }
 
 /**

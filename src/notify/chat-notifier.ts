@@ -13,12 +13,14 @@
  */
 import type { Actor } from '../core/actor.ts';
 import { onCallOf } from '../core/on-call-now.ts';
+import type { GuardrailTripped } from '../core/notification.ts';
 import type { ChatMessageRecord, DigestItem, DigestSender, Notification, Notifier } from '../core/ports.ts';
 import { currentApprovers, currentReviewers, speaksForRequester } from '../core/visibility.ts';
 import { escalationRefs, expandPrincipals, ownerOf } from '../policy/index.ts';
 import { parseNotifyRef } from '../policy/principal-ref.ts';
 import type { ApprovalMessageOptions, ChatNotifierDeps, ChatPlatform, ChatSnapshot, ChatTarget } from './chat-platform.ts';
 import { buildDigest } from './digest-view.ts';
+import { buildGuardrailAlert, guardrailRecipients } from './guardrail-view.ts';
 import { notifyJobOf, type NotifyJob } from './notify-outbox.ts';
 import { buildRequestCard, type RequestCard } from './request-view.ts';
 
@@ -47,6 +49,7 @@ export class ChatNotifier<M> implements Notifier, DigestSender {
   }
 
   async notify(notification: Notification): Promise<void> {
+    if (notification.kind === 'guardrail.tripped') return this.alertGuardrail(notification);
     const found = notifyJobOf(notification);
     if (found) await this.deps.outbox.dispatch(this.platform.name, found.job, found.key);
   }
@@ -70,6 +73,23 @@ export class ChatNotifier<M> implements Notifier, DigestSender {
     } catch (err) {
       this.deps.logger.warn({ err, personId }, `${this.platform.name}: the digest to ${personId} was not delivered`);
     }
+  }
+
+  /**
+   * The guardrail alert, posted at once to the owner and each admin directly. Not through the `notify` queue: its
+   * jobs are about one request's card, read back from the store, and this is about an account; nor recorded, as
+   * there is no card to update later. A refusal is logged; a failure reaches the fan-out, which logs it.
+   */
+  private async alertGuardrail(n: GuardrailTripped): Promise<void> {
+    const policy = this.deps.policy.current();
+    const targets = await this.platform.directTargets(policy, guardrailRecipients(policy, n, this.deps.clock.now()));
+    const message = this.platform.alertMessage(buildGuardrailAlert(n));
+    await settleAll(
+      targets.map(async (target) => {
+        const sent = await this.platform.post(target, message);
+        if (!sent.ok) this.deps.logger.error({ serviceAccountId: n.serviceAccountId, channel: target.channel, error: sent.error }, `${this.platform.name} refused the guardrail alert to ${target.recipientId} (${sent.error}): ${this.platform.hint(sent.error)}`);
+      }),
+    );
   }
 
   /** One job: what the queue's worker and the inline path run. */

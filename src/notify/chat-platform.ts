@@ -10,6 +10,7 @@ import type { AccessRequest, Decision } from '../domain/request.ts';
 import type { ExternalOnCall } from '../policy/index.ts';
 import type { Policy } from '../policy/model.ts';
 import type { DigestView } from './digest-view.ts';
+import type { GuardrailAlertView } from './guardrail-view.ts';
 import type { NotifyOutbox } from './notify-outbox.ts';
 import type { RequestCard } from './request-view.ts';
 
@@ -59,6 +60,8 @@ export interface ChatPlatform<M> {
   noteMessage(card: RequestCard, note?: string): M;
   expiringMessage(card: RequestCard, minutesLeft: number): M;
   digestMessage(digest: DigestView): M;
+  /** The loud guardrail alert (a service account's grants revoked, maybe suspended), sent directly to people. */
+  alertMessage(view: GuardrailAlertView): M;
   post(target: ChatTarget, message: M): Promise<ChatSendResult>;
   update(copy: ChatMessageRecord, message: M): Promise<ChatSendResult>;
   /** What an admin should do about a refusal (`channel_not_found` → "check the channel id …"). */

@@ -52,6 +52,12 @@ export class LogNotifier implements Notifier {
       case 'grant.drift':
         this.logger.error({ requestId: n.request.id, resourceId: n.resourceId, found: n.found, fixed: n.fixed }, `request ${n.request.id}: grant.drift (${n.resourceId} ${n.found})`);
         break;
+      case 'guardrail.tripped':
+        this.logger.error(
+          { serviceAccountId: n.serviceAccountId, rule: n.rule, reason: n.reason, by: n.actorId, suspended: n.suspended, revoked: n.revoked, cancelled: n.cancelled },
+          `GUARDRAIL tripped on ${n.serviceAccountId}: ${n.reason}${n.suspended ? ' (account suspended)' : ''}`,
+        );
+        break;
       case 'policy.reload_failed':
         this.logger.error({ reason: n.message }, 'policy reload failed; keeping the last good policy');
         break;

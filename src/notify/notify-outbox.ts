@@ -7,7 +7,7 @@
 import type { Notification } from '../core/ports.ts';
 
 /** Notification kinds about a request, and `sync`: refresh every copy of its card (a refused click). */
-export type NotifyEvent = Exclude<Notification['kind'], 'policy.reload_failed'> | 'sync';
+export type NotifyEvent = Exclude<Notification['kind'], 'policy.reload_failed' | 'guardrail.tripped'> | 'sync';
 
 export const NOTIFY_EVENTS = [
   'request.pending',
@@ -58,8 +58,8 @@ export interface NotifyOutbox {
 
 /** The job and its de-duplication key for a notification; null for what is not about one request. */
 export function notifyJobOf(n: Notification): { job: NotifyJob; key: string } | null {
-  const requestId = 'request' in n ? n.request.id : undefined;
-  if (!requestId || n.kind === 'policy.reload_failed') return null;
+  if (n.kind === 'policy.reload_failed' || n.kind === 'guardrail.tripped') return null;
+  const requestId = n.request.id;
   const job: NotifyJob = { requestId, event: n.kind };
   switch (n.kind) {
     case 'request.pending':

@@ -138,5 +138,13 @@ export function checkReferences(file: PolicyFile, policy: Policy): PolicyIssue[]
       }
     });
   });
+  checkUnique((file.guardrails ?? []).map((g) => g.id), (i) => ['guardrails', i, 'id'], 'guardrail id');
+  (file.guardrails ?? []).forEach((g, i) => {
+    (g.serviceAccounts ?? []).forEach((pattern, j) => {
+      if (!accounts.some((s) => s.id === pattern || globMatch(pattern, s.id))) {
+        report(['guardrails', i, 'serviceAccounts', j], `matches no service account${didYouMean(pattern, accounts.map((s) => s.id))}`);
+      }
+    });
+  });
   return issues;
 }

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { parseDuration } from '../domain/duration.ts';
+import { compileGuardrail } from './cel-guardrail.ts';
 import { compileWhen } from './cel-when.ts';
 import { isLocalDateTime, isValidTimeZone } from './zoned-time.ts';
 
@@ -239,7 +240,14 @@ export const policyFileSchema = z
       .array(
         z.strictObject({
           id: name('a guardrail id'),
-          when: z.string().min(1).describe('CEL over introspection.scope, credential.scopes, request.reason, request.ticket, request.hour, request.weekday, serviceAccount'),
+          when: z
+            .string()
+            .min(1)
+            .superRefine((source, ctx) => {
+              const compiled = compileGuardrail(source);
+              if ('error' in compiled) ctx.addIssue({ code: 'custom', message: compiled.error });
+            })
+            .describe('CEL over introspection.scope, introspection.resourceServer, credential.scopes, request.reason, request.ticket, request.hour, request.weekday, serviceAccount'),
           serviceAccounts: z.array(z.string().min(1)).optional().describe('Service account ids or globs it watches; default all'),
         }),
       )

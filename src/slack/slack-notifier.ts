@@ -8,6 +8,7 @@ import { ChatNotifier, type ApprovalMessageOptions, type ChatNotifierDeps, type 
 import type { RequestCard } from '../notify/request-view.ts';
 import type { Policy } from '../policy/model.ts';
 import { approvalCard, digestMessage, expiringMessage, requesterCard, requesterNote, type SlackMessage } from './blocks.ts';
+import { guardrailMessage } from './guardrail-blocks.ts';
 import type { SendResult, SlackSender } from './slack-sender.ts';
 
 export const SLACK_PLATFORM = 'slack';
@@ -52,6 +53,7 @@ class SlackPlatform implements ChatPlatform<SlackMessage> {
   noteMessage = requesterNote;
   expiringMessage = expiringMessage;
   digestMessage = digestMessage;
+  alertMessage = guardrailMessage;
 
   async post(target: ChatTarget, message: SlackMessage): Promise<ChatSendResult> {
     return sendResult(await this.sender.post(target.channel, message));

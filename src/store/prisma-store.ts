@@ -16,6 +16,7 @@ import type {
   GrantHandleRecord,
   JitCredentialLookup,
   JitCredentialRecord,
+  ServiceAccountRecord,
 } from '../core/ports.ts';
 import type { AccessRequest, Decision } from '../domain/request.ts';
 import type { PrismaClient } from '../generated/prisma/client.ts';
@@ -26,6 +27,7 @@ import { syncPeople } from './person-store.ts';
 import * as grants from './grant-store.ts';
 import * as jitCredentials from './jit-credential-store.ts';
 import * as requests from './request-store.ts';
+import * as serviceAccounts from './service-account-store.ts';
 import * as teams from './teams-store.ts';
 import type { SqlDriver } from './sql-driver.ts';
 import * as tokens from './token-store.ts';
@@ -155,8 +157,24 @@ export class PrismaStore implements Store {
     return tokens.insertToken(this.run, token, audit);
   }
 
-  findTokenByHash(hash: string): Promise<ApiTokenRecord | null> {
+  findTokenByHash(hash: string): ReturnType<Store['findTokenByHash']> {
     return tokens.findTokenByHash(this.outside('findTokenByHash'), hash);
+  }
+
+  rotateToken(prefix: string, fresh: Pick<ApiTokenRecord, 'id' | 'prefix' | 'hash' | 'createdAt'>, audit: AuditInput): ReturnType<Store['rotateToken']> {
+    return tokens.rotateToken(this.run, prefix, fresh, audit);
+  }
+
+  getServiceAccount(id: string): Promise<ServiceAccountRecord | null> {
+    return serviceAccounts.getServiceAccount(this.outside('getServiceAccount'), id);
+  }
+
+  listServiceAccounts(): Promise<ServiceAccountRecord[]> {
+    return serviceAccounts.listServiceAccounts(this.outside('listServiceAccounts'));
+  }
+
+  setSuspension(id: string, ownerId: string, suspension: { at: Date; reason: string } | null, audit: AuditInput[]): Promise<ServiceAccountRecord> {
+    return serviceAccounts.setSuspension(this.run, id, ownerId, suspension, audit);
   }
 
   revokeToken(prefix: string, audit: AuditInput): Promise<ApiTokenRecord | null> {

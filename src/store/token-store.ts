@@ -17,9 +17,13 @@ export function insertToken(run: RunTransaction, token: ApiTokenRecord, audit: A
   });
 }
 
-export async function findTokenByHash(db: PrismaClient, hash: string): Promise<ApiTokenRecord | null> {
+export async function findTokenByHash(db: PrismaClient, hash: string): Promise<(ApiTokenRecord & { ownerSuspension: { at: Date; reason: string | null } | null }) | null> {
   const row = await db.apiToken.findUnique({ where: { hash } });
-  return row ? toApiTokenRecord(row) : null;
+  if (!row) return null;
+  // Only a service account can be suspended: a person's token costs no second read.
+  const account = row.ownerKind === 'service' ? await db.serviceAccount.findUnique({ where: { id: row.ownerId } }) : null;
+  const ownerSuspension = account?.suspended ? { at: account.suspendedAt ?? account.updatedAt, reason: account.suspendedReason } : null;
+  return { ...toApiTokenRecord(row), ownerSuspension };
 }
 
 /** Live = not revoked and not expired at `audit.at`; anything else is left alone and gives null. */
@@ -33,6 +37,27 @@ export function revokeToken(run: RunTransaction, prefix: string, audit: AuditInp
     const row = await tx.apiToken.findUniqueOrThrow({ where: { prefix } });
     await appendAuditIn(tx, audit);
     return toApiTokenRecord(row);
+  });
+}
+
+/** Live as in revokeToken; the new token goes in only when the old one was live, and copies what it was for. */
+export function rotateToken(
+  run: RunTransaction,
+  prefix: string,
+  fresh: Pick<ApiTokenRecord, 'id' | 'prefix' | 'hash' | 'createdAt'>,
+  audit: AuditInput,
+): Promise<{ previous: ApiTokenRecord; record: ApiTokenRecord } | null> {
+  return run(async (tx) => {
+    const { count } = await tx.apiToken.updateMany({
+      where: { prefix, revokedAt: null, OR: [{ expiresAt: null }, { expiresAt: { gt: audit.at } }] },
+      data: { revokedAt: audit.at },
+    });
+    if (count === 0) return null;
+    const old = await tx.apiToken.findUniqueOrThrow({ where: { prefix } });
+    const { ownerId, ownerKind, scopes, label, expiresAt } = old;
+    const row = await tx.apiToken.create({ data: { ...fresh, ownerId, ownerKind, scopes, label, expiresAt, revokedAt: null } });
+    await appendAuditIn(tx, { ...audit, data: { ...audit.data, ownerId, scopes, expiresAt: expiresAt?.toISOString() ?? null } });
+    return { previous: toApiTokenRecord(old), record: toApiTokenRecord(row) };
   });
 }
 

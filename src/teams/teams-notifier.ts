@@ -10,10 +10,12 @@ import type { ChatMessageRecord, TeamsDirectoryStore } from '../core/ports.ts';
 import { currentApprovers, currentReviewers } from '../core/visibility.ts';
 import { ChatNotifier, type ApprovalMessageOptions, type ChatNotifierDeps, type ChatPlatform, type ChatSendResult, type ChatSnapshot, type ChatTarget } from '../notify/chat-notifier.ts';
 import type { DigestView } from '../notify/digest-view.ts';
+import type { GuardrailAlertView } from '../notify/guardrail-view.ts';
 import type { RequestCard } from '../notify/request-view.ts';
 import { ownerOf } from '../policy/index.ts';
 import type { Policy } from '../policy/model.ts';
 import { approvalCard, cardAttachment, digestCard, expiringCard, requesterCard, requesterNote, type AdaptiveCard } from './cards.ts';
+import { guardrailCard } from './guardrail-card.ts';
 import type { TeamsSender, TeamsSendResult } from './teams-sender.ts';
 
 export const TEAMS_PLATFORM = 'teams';
@@ -98,6 +100,10 @@ class TeamsPlatform implements ChatPlatform<TeamsMessage> {
 
   digestMessage(digest: DigestView): TeamsMessage {
     return { card: digestCard(digest) };
+  }
+
+  alertMessage(view: GuardrailAlertView): TeamsMessage {
+    return { card: guardrailCard(view) };
   }
 
   async post(target: ChatTarget, message: TeamsMessage): Promise<ChatSendResult> {

@@ -15,7 +15,7 @@ describe.each(TEST_STORE_KINDS)('token store on %s', (kind) => {
   it('insertToken stores the token and its audit event', async () => {
     const token = makeToken();
     await store().insertToken(token, makeAudit({ action: 'token.issued', data: { prefix: token.prefix } }));
-    expect(await store().findTokenByHash(token.hash)).toEqual(token);
+    expect(await store().findTokenByHash(token.hash)).toEqual({ ...token, ownerSuspension: null });
     expect(await auditActions()).toContain(`token.issued:${token.prefix}`);
   });
 
@@ -42,7 +42,7 @@ describe.each(TEST_STORE_KINDS)('token store on %s', (kind) => {
       makeAudit({ action: 'token.revoked', at: when, data: { prefix: token.prefix } }),
     );
     expect(revoked).toEqual({ ...token, revokedAt: when });
-    expect(await store().findTokenByHash(token.hash)).toEqual({ ...token, revokedAt: when });
+    expect(await store().findTokenByHash(token.hash)).toEqual({ ...token, revokedAt: when, ownerSuspension: null });
     expect(await auditActions()).toContain(`token.revoked:${token.prefix}`);
   });
 
