@@ -16,6 +16,7 @@ export const CreateRequestBody = z
     notifyChannels: z.array(z.enum(['slack', 'teams', 'email'])).max(3).optional(),
     breakGlass: z.boolean().optional(),
     reasoning: z.string().max(4000).optional().describe("an agent's model reasoning for asking; shown on the card and audited"),
+    narrowing: z.string().max(2000).optional().describe('less than the default access, e.g. "SELECT on orders.shipments; SELECT, UPDATE on orders.items" (postgres ephemeral resources)'),
   })
   .strict();
 
@@ -91,6 +92,7 @@ export const RequestView = z.object({
   requesterKind: z.enum(['person', 'service']).describe('service: a service account or AI agent; its reason is the task context'),
   agentReasoning: z.string().nullable().describe("the agent's model reasoning for asking"),
   humanOnly: z.boolean().describe('an agent approver escalated it to people: no agent may decide it'),
+  narrowing: z.string().nullable().describe('what the request was narrowed to ("SELECT on orders.shipments"); null: the default access'),
   breakGlass: z.boolean(),
   riskScore: z.number(),
   riskSignals: z.array(z.string()),

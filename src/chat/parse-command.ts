@@ -7,7 +7,7 @@ export type ChatCommand =
   | { verb: 'help' }
   | { verb: 'list' }
   | { verb: 'pending' }
-  | { verb: 'request' | 'breakglass'; resource: string; duration: string; reason: string }
+  | { verb: 'request' | 'breakglass'; resource: string; duration: string; reason: string; narrowing?: string }
   | { verb: 'approve' | 'deny'; id: string; comment: string }
   | { verb: 'review'; id: string; comment: string }
   | { verb: 'cancel' | 'done' | 'revoke'; id: string }
@@ -18,6 +18,7 @@ export type ParsedCommand = { ok: true; command: ChatCommand } | { ok: false; us
 export const USAGE = [
   '`/jit` — open the request form',
   '`/jit request <resource> <duration> <reason…>` — e.g. `/jit request prod-orders-db 2h INC-1234 stuck orders`',
+  '`/jit request <resource> <duration> <reason…> --narrow "SELECT on orders.shipments"` — ask for less than the whole resource',
   '`/jit list` — your requests · `/jit pending` — requests waiting for you',
   '`/jit approve <id> [comment]` · `/jit deny <id> <reason>`',
   '`/jit cancel <id>` · `/jit done <id>` · `/jit extend <id> <duration>` · `/jit revoke <id>`',
@@ -29,7 +30,13 @@ export const USAGE = [
 const DURATION = /^(?:\d+(?:s|m|h|d)|P(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)?(?:\d+S)?)?)$/i;
 const REQUEST_ID = /^jit_[0-9A-Za-z]{26}$/;
 
-export function parseCommand(text: string): ParsedCommand {
+/** `--narrow "…"` anywhere after the verb; Slack may turn the quotes into typographic ones. */
+const NARROW = /(?:^|\s)--narrow(?:\s+(?:"([^"]*)"|\u201c([^\u201d]*)\u201d|'([^']*)'|(\S+)))?/;
+
+export function parseCommand(input: string): ParsedCommand {
+  const narrow = NARROW.exec(input);
+  const text = narrow ? input.slice(0, narrow.index) + ' ' + input.slice(narrow.index + narrow[0].length) : input;
+  const narrowing = narrow ? (narrow[1] ?? narrow[2] ?? narrow[3] ?? narrow[4] ?? '').trim() : undefined;
   const words = text.trim().split(/\s+/).filter((w) => w.length > 0);
   const [verb, ...rest] = words;
   if (verb === undefined) return { ok: true, command: { verb: 'modal' } };
@@ -54,7 +61,10 @@ export function parseCommand(text: string): ParsedCommand {
       if (!resource || !duration) return usage(`Say what, for how long and why: \`${form}\``);
       if (!DURATION.test(duration)) return usage(`\`${clip(duration)}\` is not a duration: use \`30m\`, \`2h\`, \`1d\` or ISO 8601 like \`PT2H\``);
       if (reason.length === 0) return usage(`A reason is required (a ticket key first is picked up): \`${form}\``);
-      return { ok: true, command: { verb: v, resource, duration, reason: reason.join(' ') } };
+      if (narrowing !== undefined && (v === 'breakglass' || narrowing === '')) {
+        return usage(v === 'breakglass' ? 'Break-glass takes the whole resource: drop `--narrow`' : 'Say what to narrow to: `--narrow "SELECT on orders.shipments"`');
+      }
+      return { ok: true, command: { verb: v, resource, duration, reason: reason.join(' '), ...(narrowing ? { narrowing } : {}) } };
     }
     case 'approve':
     case 'deny': {

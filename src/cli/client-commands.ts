@@ -26,9 +26,10 @@ export function registerClientCommands(program: Command, io: CliIo, client: () =
     .argument('<reason...>', 'why; a ticket key first (INC-1234) becomes the ticket')
     .option('--for <identity>', 'request on behalf of someone (needs the admin scope)')
     .option('--break-glass', 'emergency access: approved at once, security is notified')
+    .option('--narrow <scope>', 'ask for less than the whole resource: "SELECT on orders.shipments; SELECT, UPDATE on orders.items"')
     .option('--wait', 'wait until the request is decided')
     .option('--json', 'print the API JSON')
-    .action(async (resource: string, duration: string, reason: string[], opts: { for?: string; breakGlass?: boolean; wait?: boolean; json?: boolean }) => {
+    .action(async (resource: string, duration: string, reason: string[], opts: { for?: string; breakGlass?: boolean; narrow?: string; wait?: boolean; json?: boolean }) => {
       const api = client();
       let view = await api.call<RequestView>('POST', BASE, {
         scopes: resource.split(',').map((s) => s.trim()),
@@ -36,6 +37,7 @@ export function registerClientCommands(program: Command, io: CliIo, client: () =
         reason: reason.join(' '),
         ...(opts.for ? { identityId: opts.for } : {}),
         ...(opts.breakGlass ? { breakGlass: true } : {}),
+        ...(opts.narrow ? { narrowing: opts.narrow } : {}),
       });
       if (opts.wait && view.status === 'PENDING') {
         io.err(`${view.id} is waiting for approval…`);

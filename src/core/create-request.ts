@@ -6,7 +6,9 @@
 import { ulid } from 'ulid';
 import { parseDuration, formatDuration } from '../domain/duration.ts';
 import { StintError } from '../domain/errors.ts';
+import { formatNarrowing, parseNarrowing, type Narrowing } from '../domain/narrowing.ts';
 import { ticketFromReason, type AccessRequest, type RequestStatus } from '../domain/request.ts';
+import { canNarrow } from '../policy/narrowable.ts';
 import type { Policy, PolicyWorkflow, ResolvedScope } from '../policy/model.ts';
 import {
   approversFor,
@@ -35,6 +37,8 @@ export interface CreateRequestInput {
   notifyChannels?: string[];
   /** An agent's model reasoning (MCP); recorded on the request and in its audit event. */
   agentReasoning?: string | null;
+  /** Less than the resources' default access (`SELECT on orders.shipments`); only where the provider can express it. */
+  narrowing?: string | null;
 }
 
 export interface CreateRequestResult {
@@ -62,6 +66,7 @@ export async function createRequest(actor: Actor, input: CreateRequestInput, por
   if (!reason) throw new StintError('COMMENT_REQUIRED', 'Say why you need access: a reason is required');
   const scopes = resolveScopes(policy, input.scopes);
   const workflow = scopes[0]!.workflow;
+  const narrowing = narrowingFor(input.narrowing, scopes);
   const durationSec = checkDuration(policy, input, scopes, requesterKind);
   const breakGlass = input.breakGlass === true;
 
@@ -141,6 +146,7 @@ export async function createRequest(actor: Actor, input: CreateRequestInput, por
     reviewRemindedAt: null,
     agentReasoning: input.agentReasoning?.trim() || null,
     humanOnly: false,
+    narrowing,
   };
   const facts = breakGlass ? await breakGlassFacts(policy, owner, now, ports.oncall) : undefined;
 
@@ -159,6 +165,7 @@ export async function createRequest(actor: Actor, input: CreateRequestInput, por
     };
     if (actor.id !== input.identityId) data.onBehalfOf = input.identityId;
     if (request.agentReasoning) data.agentReasoning = request.agentReasoning;
+    if (narrowing) data.narrowing = formatNarrowing(narrowing);
     // Break-glass events stand on their own in a SIEM: what, why, how risky, who was told, who reviews, who was on call.
     const breakGlassData = facts ? { reason, ticket, riskScore: risk.score, durationSec, notify: facts.notify, reviewers: facts.reviewers, reviewerIds: facts.reviewerIds, onCall: facts.onCall } : {};
     tx.appendAudit({ actor: actor.id, action: 'request.created', requestId: request.id, data: { ...data, ...breakGlassData }, at: now });
@@ -204,6 +211,20 @@ async function refuseSuspended(serviceAccountId: string, ports: CorePorts): Prom
       identityId: serviceAccountId,
     });
   }
+}
+
+/** The parsed narrowing, refused where a scope's provider cannot express it (the whole resource would be granted). */
+function narrowingFor(text: string | null | undefined, scopes: ResolvedScope[]): Narrowing | null {
+  if (!text?.trim()) return null;
+  const narrowing = parseNarrowing(text);
+  const wide = scopes.filter((s) => !canNarrow(s.resource)).map((s) => s.id);
+  if (wide.length > 0) {
+    throw new StintError('INVALID_BODY', `${wide.join(', ')} cannot be narrowed: only a postgres resource in mode ephemeral grants table by table; request it without --narrow`, {
+      field: 'narrowing',
+      scopes: wide,
+    });
+  }
+  return narrowing;
 }
 
 function requesterKindOf(policy: Policy, identityId: string): 'person' | 'service' {

@@ -2,6 +2,7 @@
  * The small interfaces use cases receive (STYLE.md: ports). Real implementations live in store/, audit/,
  * notify/; fakes for unit tests in test/fakes/. Nothing here names Prisma, Redis or HTTP.
  */
+import type { Narrowing } from '../domain/narrowing.ts';
 import type { Notifier } from './notification.ts';
 import type { AccessRequest, Decision, RequestStatus, ReviewStatus } from '../domain/request.ts';
 import type { Policy } from '../policy/model.ts';
@@ -324,6 +325,8 @@ export interface GrantTarget {
   /** The person's identity on this provider type (`accounts.<type>` in the policy), when the mode needs one. */
   account: string | undefined;
   expiresAt: Date;
+  /** Less than the resource's default access (only for resources policy/narrowable.ts allows). */
+  narrowing?: Narrowing;
 }
 
 /** What revoke needs later, as JSON: ids and names, never a secret. */

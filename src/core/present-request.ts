@@ -2,6 +2,7 @@
  * The request view of DESIGN.md section 6 (REST answers, CLI output): one place that turns a row, its
  * decisions and the current policy into what callers see.
  */
+import { formatNarrowing } from '../domain/narrowing.ts';
 import type { AccessRequest, Decision, RequesterKind, RequestStatus, RevokeCause } from '../domain/request.ts';
 import type { Policy } from '../policy/model.ts';
 import { ownerOf, type ExternalOnCall } from '../policy/index.ts';
@@ -36,6 +37,8 @@ export interface RequestView {
   agentReasoning: string | null;
   /** An agent approver escalated it to people: only people decide it now. */
   humanOnly: boolean;
+  /** What the request was narrowed to, as written back (`SELECT on orders.shipments`); null: the default access. */
+  narrowing: string | null;
   breakGlass: boolean;
   riskScore: number;
   riskSignals: string[];
@@ -93,6 +96,7 @@ export function presentRequest(request: AccessRequest, decisions: Decision[], po
     requesterKind: request.requesterKind,
     agentReasoning: request.agentReasoning,
     humanOnly: request.humanOnly,
+    narrowing: request.narrowing ? formatNarrowing(request.narrowing) : null,
     breakGlass: request.breakGlass,
     riskScore: request.riskScore,
     riskSignals: request.riskSignals,

@@ -1,5 +1,6 @@
 /** The request lifecycle of DESIGN.md section 2 as data and a pure transition function. */
 import { StintError } from './errors.ts';
+import type { Narrowing } from './narrowing.ts';
 
 export const REQUEST_STATUSES = [
   'PENDING',
@@ -122,6 +123,8 @@ export interface AccessRequest {
   agentReasoning: string | null;
   /** An agent approver handed it to people (`escalate_to_human`): no agent may decide it any more. */
   humanOnly: boolean;
+  /** What the request was narrowed to (`SELECT on orders.shipments`); null: the resource's default access. */
+  narrowing: Narrowing | null;
 }
 
 export const REVIEW_STATUSES = ['PENDING', 'ACKNOWLEDGED'] as const;

@@ -8,6 +8,7 @@ import type { Actor } from '../core/actor.ts';
 import { presentRequest } from '../core/present-request.ts';
 import { currentApprovers, currentReviewers, speaksForRequester } from '../core/visibility.ts';
 import { formatDuration } from '../domain/duration.ts';
+import { formatNarrowing } from '../domain/narrowing.ts';
 import type { AccessRequest, Decision, RequestStatus } from '../domain/request.ts';
 import { resolveScope, reviewerRefs, type ExternalOnCall } from '../policy/index.ts';
 import type { Policy } from '../policy/model.ts';
@@ -70,6 +71,8 @@ export function buildRequestCard(request: AccessRequest, decisions: Decision[], 
     { label: agent ? 'Agent' : 'Requester', value: requesterLabel(policy, request.requesterId) },
     { label: request.scopes.length > 1 ? 'Resources' : 'Resource', value: request.scopes.join(', ') },
     ...accessFacts(policy, request.scopes),
+    // The exact scope approvers approve, when the request asks for less than the resource's default.
+    ...(request.narrowing ? [{ label: 'Narrowed to', value: formatNarrowing(request.narrowing) }] : []),
     { label: 'Duration', value: formatDuration(request.durationSec) },
     // An agent's reason is the task it was given; its model's reasoning is shown beside it, as the agent said it.
     { label: agent ? 'Task' : 'Reason', value: request.reason },

@@ -13,12 +13,9 @@ import type {
   Verdict,
   Via,
 } from '../domain/request.ts';
-import type {
-  ApiToken as ApiTokenRow,
-  Decision as DecisionRow,
-  Prisma,
-  Request as RequestRow,
-} from '../generated/prisma/client.ts';
+import { Prisma } from '../generated/prisma/client.ts';
+import type { ApiToken as ApiTokenRow, Decision as DecisionRow, Request as RequestRow } from '../generated/prisma/client.ts';
+import type { Narrowing } from '../domain/narrowing.ts';
 
 /** The Request columns in model order; `SELECT ${REQUEST_COLUMNS}` returns a row `toAccessRequest` maps. */
 export const REQUEST_COLUMNS = [
@@ -58,6 +55,7 @@ export const REQUEST_COLUMNS = [
   'reviewRemindedAt',
   'agentReasoning',
   'humanOnly',
+  'narrowing',
 ] as const satisfies ReadonlyArray<keyof RequestRow & keyof AccessRequest>;
 
 function stringArray(value: unknown): string[] {
@@ -103,13 +101,15 @@ export function toAccessRequest(row: RequestRow): AccessRequest {
     reviewRemindedAt: row.reviewRemindedAt,
     agentReasoning: row.agentReasoning,
     humanOnly: row.humanOnly,
+    narrowing: (row.narrowing as Narrowing | null) ?? null,
   };
 }
 
 /** Only the columns, whatever else the object carries. */
 export function toRequestCreate(request: AccessRequest): Prisma.RequestCreateInput {
   const columns = Object.fromEntries(REQUEST_COLUMNS.map((column) => [column, request[column]]));
-  return { ...(columns as unknown as Prisma.RequestCreateInput), riskSignals: [...request.riskSignals] };
+  // A JSON column takes Prisma's DbNull for SQL NULL, not a JS null.
+  return { ...(columns as unknown as Prisma.RequestCreateInput), riskSignals: [...request.riskSignals], narrowing: request.narrowing ? (request.narrowing as unknown as Prisma.InputJsonValue) : Prisma.DbNull };
 }
 
 export function toDecision(row: DecisionRow): Decision {

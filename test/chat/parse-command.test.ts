@@ -23,6 +23,19 @@ describe('parseCommand', () => {
     expect(parseCommand('help')).toEqual({ ok: true, command: { verb: 'help' } });
   });
 
+  it('takes --narrow "…" out of the reason, in plain or typographic quotes, and refuses it empty or on break-glass', () => {
+    expect(parseCommand('request orders-db 30m INC-1 stuck --narrow "SELECT on orders.shipments; SELECT on orders.items"')).toEqual({
+      ok: true,
+      command: { verb: 'request', resource: 'orders-db', duration: '30m', reason: 'INC-1 stuck', narrowing: 'SELECT on orders.shipments; SELECT on orders.items' },
+    });
+    expect(parseCommand('request orders-db 30m --narrow \u201cSELECT on orders.shipments\u201d INC-1 stuck')).toMatchObject({
+      ok: true,
+      command: { reason: 'INC-1 stuck', narrowing: 'SELECT on orders.shipments' },
+    });
+    expect(parseCommand('request orders-db 30m INC-1 --narrow')).toMatchObject({ ok: false, usage: expect.stringMatching(/^Say what to narrow to/) });
+    expect(parseCommand('breakglass orders-db 30m fire --narrow "SELECT on a"')).toMatchObject({ ok: false, usage: expect.stringMatching(/^Break-glass takes the whole resource/) });
+  });
+
   it('accepts a request id typed in lower case', () => {
     expect(parseCommand(`done ${ID.toLowerCase()}`)).toEqual({ ok: true, command: { verb: 'done', id: ID } });
   });

@@ -87,6 +87,7 @@ describe('App Home', () => {
       requesterKind: 'person',
       agentReasoning: null,
       humanOnly: false,
+      narrowing: null,
       breakGlass: false,
       riskScore: 0,
       riskSignals: [],

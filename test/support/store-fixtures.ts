@@ -48,6 +48,7 @@ export function makeRequest(overrides: Partial<AccessRequest> = {}): AccessReque
     reviewRemindedAt: null,
     agentReasoning: null,
     humanOnly: false,
+    narrowing: null,
     ...overrides,
   };
 }

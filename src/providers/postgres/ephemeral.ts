@@ -5,6 +5,7 @@
  */
 import type pg from 'pg';
 import { StintError } from '../../domain/errors.ts';
+import type { Narrowing } from '../../domain/narrowing.ts';
 import type { GrantHandleData, GrantTarget, MintedCredential } from '../../core/ports.ts';
 import { inTransaction, lockPair, roleExists, terminateSessions } from './postgres-connection.ts';
 import { lockKey, quoteIdent, quoteLiteral, randomPassword, scramVerifier, shortGrantId } from './postgres-sql.ts';
@@ -24,13 +25,37 @@ export async function grantEphemeral(client: pg.Client, role: string, target: Gr
     await lockPair(client, lockKey(role, login));
     if (await roleExists(client, login)) return;
     await client.query(`CREATE ROLE ${quoteIdent(login)} LOGIN INHERIT VALID UNTIL ${quoteLiteral(target.expiresAt.toISOString())}`);
-    await client.query(`GRANT ${quoteIdent(role)} TO ${quoteIdent(login)}`);
+    if (target.narrowing) await grantNarrowed(client, role, login, target.narrowing);
+    else await client.query(`GRANT ${quoteIdent(role)} TO ${quoteIdent(login)}`);
     // The role is the request's alone: the setting goes with it when it is dropped.
     if (options.logStatements) await setStatementLog(client, login);
     const note = `stint ephemeral login: request ${target.requestId}, resource ${target.resourceId}, for ${target.principalId}`;
     await client.query(`COMMENT ON ROLE ${quoteIdent(login)} IS ${quoteLiteral(note)}`);
   });
   return { mode: 'ephemeral', roleName: role, login };
+}
+
+/**
+ * Table-level GRANTs instead of the role: a narrowing only takes away, so the role must hold every privilege
+ * named (else the grant fails, saying which); the login also gets USAGE on each schema the role may use.
+ * DROP OWNED at revoke takes all of it back.
+ */
+async function grantNarrowed(client: pg.Client, role: string, login: string, narrowing: Narrowing): Promise<void> {
+  for (const { table, privileges } of narrowing) {
+    const exists = await client.query('SELECT to_regclass($1) IS NOT NULL AS ok', [table]);
+    if (!(exists.rows[0] as { ok: boolean }).ok) throw new StintError('POLICY_INVALID', `narrowing: there is no table ${table} on this database`);
+    for (const privilege of privileges) {
+      const held = await client.query('SELECT has_table_privilege($1, $2, $3) AS ok', [role, table, privilege]);
+      if (!(held.rows[0] as { ok: boolean }).ok) {
+        throw new StintError('POLICY_INVALID', `narrowing: ${role} has no ${privilege} on ${table}, and a narrowing can only take away; ask for what ${role} allows`);
+      }
+    }
+    const [schema, name] = table.includes('.') ? table.split('.') : [null, table];
+    const usage = schema ? await client.query('SELECT has_schema_privilege($1, $2, $3) AS ok', [role, schema, 'USAGE']) : null;
+    if (schema && (usage!.rows[0] as { ok: boolean }).ok) await client.query(`GRANT USAGE ON SCHEMA ${quoteIdent(schema)} TO ${quoteIdent(login)}`);
+    const qualified = schema ? `${quoteIdent(schema)}.${quoteIdent(name!)}` : quoteIdent(name!);
+    await client.query(`GRANT ${privileges.join(', ')} ON TABLE ${qualified} TO ${quoteIdent(login)}`);
+  }
 }
 
 function notFound(handle: EphemeralHandle): StintError {
