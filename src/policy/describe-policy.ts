@@ -28,6 +28,10 @@ export function describePolicy(policy: Policy): string {
       );
     }
   }
+  if (policy.guardrails.length > 0) {
+    out.push('Guardrails (on each introspection of an agent credential):');
+    for (const g of policy.guardrails) out.push(`  ${g.id}: for ${g.serviceAccounts.join(', ')}, trips when ${g.when}`);
+  }
   if (policy.admins.length > 0) out.push(`Admins: ${refs(policy, policy.admins)}`);
   return out.join('\n');
 }

@@ -23,6 +23,11 @@ describe('describePolicy', () => {
     expect(section('prod-orders-db')).toContain('approvers:    group:dba (carol, dave); 2 required within 30m');
   });
 
+  it('names the agent reviewers of an ai_review workflow, and the guardrails', () => {
+    expect(section('integrations:write')).toContain('ai review:    svc-access-reviewer may decide below risk 40 (never break-glass)');
+    expect(text).toContain('  outside-task: for svc-*, trips when introspection.scope != "" && !(introspection.scope in credential.scopes)');
+  });
+
   it('summarises auto-approval', () => {
     expect(section('dev-*')).toContain('auto-approve: if RESOURCE STARTS_WITH dev- and DURATION LESS_THAN 2h');
     expect(section('dev-*')).toContain('at most 100 per requester per 30 days');
