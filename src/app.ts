@@ -15,6 +15,7 @@ import { loadSigningKey } from './audit/anchors.ts';
 import { bearerToken, createHttpServer } from './api/http-server.ts';
 import { openApiDocument } from './api/openapi.ts';
 import { registerRequestRoutes } from './api/request-routes.ts';
+import { registerWaitRoute } from './api/wait-routes.ts';
 import { loadConfig, type Config } from './config.ts';
 import { applyPolicy } from './core/apply-policy.ts';
 import type { IntrospectionPorts } from './core/introspect-credential.ts';
@@ -213,6 +214,7 @@ export async function createApp(options: { env?: Record<string, string | undefin
     onAnswer: (active) => metrics.introspections.inc({ active: String(active) }),
   };
   registerIntrospectRoutes(server, { ports: introspection, authenticate });
+  registerWaitRoute(server, { core, authenticate });
   const slack = config.slack.enabled
     ? createSlackSurface({
         settings: { botToken: config.slack.botToken!, signingSecret: config.slack.signingSecret, appToken: config.slack.appToken, apiUrl: config.slack.apiUrl },

@@ -45,6 +45,19 @@ export function openApiDocument(version: string): Record<string, unknown> {
       '/api/v1/credentials/jit/{id}': {
         get: { summary: 'One request', parameters: idParam, responses: { '200': answer('The request view', S.RequestView), ...errors } },
       },
+      '/api/v1/credentials/jit/{id}/wait': {
+        get: {
+          summary: 'Long poll: answers as soon as the request is decided and applied (or denied, failed, …), or when the timeout passes',
+          description:
+            'For agents that block on approval. Answers 200 with the request view and settled: true once the request left PENDING and APPROVED, ' +
+            'or settled: false at the timeout (call again). Errors: INVALID_DURATION (422, unparseable timeout or above 60s), NOT_FOUND (404, unknown or not visible).',
+          parameters: [
+            ...idParam,
+            { name: 'timeout', in: 'query', schema: { type: 'string', default: '30s', example: '45s' }, description: '30s, 1m or plain seconds; at most 60s' },
+          ],
+          responses: { '200': answer('The request view and whether it settled', S.WaitAnswer), ...errors },
+        },
+      },
       '/api/v1/credentials/jit/{id}/approve': { post: decide('Approve (idempotent per approver; agent approvers give reasoning)', S.DecisionBody) },
       '/api/v1/credentials/jit/{id}/deny': { post: decide('Deny (comment or, for agents, reasoning required)', S.DecisionBody) },
       '/api/v1/credentials/jit/{id}/escalate': {

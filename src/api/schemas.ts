@@ -170,3 +170,10 @@ export const IntrospectionAnswer = z.object({
   token_type: z.literal('stint_jit').optional(),
   client_id: z.string().optional().describe('the service account, for an agent'),
 });
+
+/** The long poll's query: `timeout` as `30s`, `1m` or plain seconds (default 30 s, at most 60 s). */
+export const WaitQuery = z.object({ timeout: z.string().max(32).optional() }).strict();
+
+export const WaitAnswer = RequestView.extend({
+  settled: z.boolean().describe('true once the request left PENDING and APPROVED (ACTIVE, DENIED, GRANT_FAILED, …); false when the timeout came first: call again'),
+});

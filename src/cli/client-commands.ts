@@ -13,7 +13,8 @@ export interface CliIo {
 }
 
 const BASE = '/api/v1/credentials/jit';
-const WAIT_POLL_MS = 2000;
+// Below the client's 30 s network timeout (api-client.ts): each long poll answers before it fires.
+const WAIT_TIMEOUT = '25s';
 
 export function registerClientCommands(program: Command, io: CliIo, client: () => ApiClient = () => apiClientFromEnv(io.env)): void {
   const show = (json: boolean | undefined, view: RequestView) => io.out(json ? JSON.stringify(view, null, 2) : renderRequest(view));
@@ -39,13 +40,7 @@ export function registerClientCommands(program: Command, io: CliIo, client: () =
         ...(opts.breakGlass ? { breakGlass: true } : {}),
         ...(opts.narrow ? { narrowing: opts.narrow } : {}),
       });
-      if (opts.wait && view.status === 'PENDING') {
-        io.err(`${view.id} is waiting for approval…`);
-        while (view.status === 'PENDING') {
-          await new Promise((r) => setTimeout(r, WAIT_POLL_MS));
-          view = await api.call<RequestView>('GET', `${BASE}/${view.id}`);
-        }
-      }
+      if (opts.wait) view = await waitUntilSettled(api, view, io);
       show(opts.json, view);
     });
 
@@ -123,4 +118,21 @@ export function registerClientCommands(program: Command, io: CliIo, client: () =
       const answer = await client().call<CredentialsAnswer>('POST', `${BASE}/${id}/credential`, {});
       io.out(opts.json ? JSON.stringify(answer, null, 2) : renderCredentials(answer));
     });
+}
+
+/**
+ * Blocks on the server's long poll (`GET …/:id/wait`) until the request is decided and applied, saying what
+ * it waits for whenever that changes (approval, then the grant being applied).
+ */
+async function waitUntilSettled(api: ApiClient, created: RequestView, io: CliIo): Promise<RequestView> {
+  let view = created;
+  let said: string | undefined;
+  while (view.status === 'PENDING' || view.status === 'APPROVED') {
+    if (said !== view.status) io.err(view.status === 'PENDING' ? `${view.id} is waiting for approval…` : `${view.id} is approved; applying the grant…`);
+    said = view.status;
+    // `settled` only says whether to ask again; the loop reads the status itself, and --json prints the plain view.
+    const { settled: _settled, ...next } = await api.call<RequestView & { settled: boolean }>('GET', `${BASE}/${encodeURIComponent(view.id)}/wait?timeout=${WAIT_TIMEOUT}`);
+    view = next;
+  }
+  return view;
 }
