@@ -16,6 +16,8 @@ import { bearerToken, createHttpServer } from './api/http-server.ts';
 import { openApiDocument } from './api/openapi.ts';
 import { registerRequestRoutes } from './api/request-routes.ts';
 import { registerWaitRoute } from './api/wait-routes.ts';
+import { registerMcpRoute } from './mcp/mcp-route.ts';
+import { MCP_TOOLS } from './mcp/tools.ts';
 import { loadConfig, type Config } from './config.ts';
 import { applyPolicy } from './core/apply-policy.ts';
 import type { IntrospectionPorts } from './core/introspect-credential.ts';
@@ -215,6 +217,14 @@ export async function createApp(options: { env?: Record<string, string | undefin
   };
   registerIntrospectRoutes(server, { ports: introspection, authenticate });
   registerWaitRoute(server, { core, authenticate });
+  registerMcpRoute(server, {
+    core,
+    grants,
+    tools: MCP_TOOLS,
+    version: VERSION,
+    logger,
+    authenticate: (token) => authenticateToken(token, 'mcp', { tokens: store, clock, policy: policy.current(), bootstrapHash }),
+  });
   const slack = config.slack.enabled
     ? createSlackSurface({
         settings: { botToken: config.slack.botToken!, signingSecret: config.slack.signingSecret, appToken: config.slack.appToken, apiUrl: config.slack.apiUrl },

@@ -1,0 +1,5 @@
+/** Every tool the MCP server lists, in the order clients show them. */
+import { requesterTools } from './requester-tools.ts';
+import type { StintTool } from './tool.ts';
+
+export const MCP_TOOLS: readonly StintTool[] = [...requesterTools];
