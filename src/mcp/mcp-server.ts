@@ -25,7 +25,7 @@ export function errorResult(code: string, message: string, details?: Record<stri
 }
 
 function answerResult(answer: ToolAnswer): CallToolResult {
-  return { content: [...(answer.note ? [{ type: 'text' as const, text: answer.note }] : []), { type: 'text', text: json(answer.data) }] };
+  return { content: [{ type: 'text', text: json(answer.data) }] };
 }
 
 /** `context` minus the signal: each tool call gets the abort signal of its own JSON-RPC request. */

@@ -62,7 +62,7 @@ export const requesterTools = [
     title: 'Wait for a decision',
     description:
       `Blocks until the request is decided and its grant applied (ACTIVE), or refused (DENIED, GRANT_FAILED, …), for at most timeoutSeconds (default ${WAIT_DEFAULT_SEC}, at most ${WAIT_MAX_SEC}). ` +
-      'When it answers "still pending", call it again with the same id.',
+      'Answers {settled, request}; while settled is false (message: "Still pending … call again"), call it again with the same id.',
     input: z
       .object({
         id: requestId,
@@ -77,10 +77,10 @@ export const requesterTools = [
         { requestId: args.id, timeoutMs: timeoutSec * 1000, signal: context.signal },
         { ...context.core, ...(context.sleeper && { sleeper: context.sleeper }) },
       );
-      const data = { ...result.request, settled: result.settled };
-      if (result.settled) return { data };
+      if (result.settled) return { data: { settled: true, request: result.request } };
       const what = result.request.status === 'PENDING' ? 'waiting for approval' : 'approved; the grant is being applied';
-      return { note: `Still pending (${result.request.status}: ${what}) after ${timeoutSec}s: call wait_for_decision again with id ${args.id}.`, data };
+      const message = `Still pending (${result.request.status}: ${what}) after ${timeoutSec}s: call wait_for_decision again with id ${args.id}.`;
+      return { data: { settled: false, message, request: result.request } };
     },
   }),
   defineTool({

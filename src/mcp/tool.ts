@@ -19,9 +19,8 @@ export interface ToolContext {
   sleeper?: Sleeper;
 }
 
-/** What a tool answers: a note for the model (optional) and the JSON it is about. */
+/** What a tool answers: one JSON value, sent as the result's single text block. */
 export interface ToolAnswer {
-  note?: string;
   data: unknown;
 }
 

@@ -46,7 +46,7 @@ describe('MCP requester tools over streamable HTTP', () => {
 
     const waited = await waiting;
     expect(waited.result.isError).toBeFalsy();
-    expect(waited.json).toMatchObject({ id, status: 'ACTIVE', settled: true });
+    expect(waited.json).toMatchObject({ settled: true, request: { id, status: 'ACTIVE' } });
     expect(waited.texts).toHaveLength(1);
 
     const grants = await h.tool(agent, 'list_my_grants');
@@ -67,10 +67,10 @@ describe('MCP requester tools over streamable HTTP', () => {
 
   it('answers "still pending, call again" with the view, not an error, when the wait times out', async () => {
     const id = await requested();
-    const { result, json, texts } = await h.tool(agent, 'wait_for_decision', { id, timeoutSeconds: 1 });
+    const { result, json } = await h.tool(agent, 'wait_for_decision', { id, timeoutSeconds: 1 });
     expect(result.isError).toBeFalsy();
-    expect(texts[0]).toMatch(/^Still pending \(PENDING.*call wait_for_decision again with id jit_/);
-    expect(json).toMatchObject({ id, status: 'PENDING', settled: false });
+    expect(json).toMatchObject({ settled: false, request: { id, status: 'PENDING' } });
+    expect(json.message).toMatch(/^Still pending \(PENDING.*call wait_for_decision again with id jit_/);
   });
 
   it('stops waiting when the MCP client goes away', async () => {
