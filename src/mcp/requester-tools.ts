@@ -15,7 +15,7 @@ import { defineTool, type ToolContext } from './tool.ts';
 export const WAIT_DEFAULT_SEC = 45;
 export const WAIT_MAX_SEC = 50;
 
-const requestId = z.string().min(1).max(64).describe('The request id (jit_…)');
+export const requestId = z.string().min(1).max(64).describe('The request id (jit_…)');
 /** Required wherever an agent acts: it goes into the audit event. */
 export const reasoning = z.string().trim().min(1, 'reasoning is required: say why, it is recorded in the audit log').max(4000);
 
@@ -42,7 +42,7 @@ export const requesterTools = [
     async run(args, context) {
       const result = await createRequest(
         context.actor,
-        { identityId: context.actor.id, scopes: args.resources, duration: args.duration, reason: args.reason, ...(args.ticket && { ticket: args.ticket }) },
+        { identityId: context.actor.id, scopes: args.resources, duration: args.duration, reason: args.reason, ...(args.ticket && { ticket: args.ticket }), agentReasoning: args.reasoning },
         context.core,
       );
       const answer = await view(context, result.request);

@@ -1,5 +1,6 @@
 /**
- * A real app listening on a free port, with service accounts in the policy and the in-memory postgres provider,
+ * A real app listening on a free port, with service accounts (requesters and an agent approver on an
+ * `approverTier: ai_review` workflow) in the policy and the in-memory postgres provider,
  * and a real MCP client (the SDK's `Client` over streamable HTTP) per token. Activation is run by the test
  * (`activateGrant`), as in the other API harnesses: no background workers.
  */
@@ -24,13 +25,24 @@ resources:
     provider: { type: postgres, connection: "env:ORDERS_DB_ADMIN_URL", role: orders_rw, mode: ephemeral }
     maxDuration: 4h
     workflow: one-dba
+  - id: reports-db
+    provider: { type: postgres, connection: "env:REPORTS_DB_ADMIN_URL", role: reports_ro, mode: ephemeral }
+    maxDuration: 4h
+    workflow: agent-review
 workflows:
   one-dba: { eligible: [group:sre], approvers: [group:dba], required: 1 }
+  agent-review:
+    eligible: [group:sre]
+    approvers: [group:dba]
+    required: 1
+    approverTier: ai_review
+    aiReview: { reviewers: [svc-reviewer], maxRisk: 50 }
+breakGlass: { eligible: [group:sre], maxDuration: 1h, notify: [group:dba] }
 serviceAccounts:
-  - { id: svc-agent, owner: alice, maxJitDuration: 30m, resources: [orders-db], onGuardrail: suspend }
+  - { id: svc-agent, owner: alice, maxJitDuration: 30m, resources: [orders-db, reports-db], onGuardrail: suspend }
   - { id: svc-other, owner: mallory, maxJitDuration: 30m, resources: [orders-db], onGuardrail: revoke }
+  - { id: svc-reviewer, owner: carol, maxJitDuration: 15m, resources: [reports-db] }
 `;
-
 export interface McpHarness {
   app: App;
   clock: FixedClock;
@@ -47,7 +59,8 @@ export interface McpHarness {
 }
 
 export async function mcpHarness(): Promise<McpHarness> {
-  const clock = new FixedClock(new Date());
+  // A Wednesday, 10:00 UTC: no off-hours risk, so the agent-review workflow's requests stay below aiReview.maxRisk.
+  const clock = new FixedClock(new Date('2026-11-25T10:00:00Z'));
   const provider = createFakePostgresProvider();
   const policy = parsePolicy(MCP_POLICY_YAML, 'mcp.yaml');
   const app = await createApp({
@@ -55,8 +68,9 @@ export async function mcpHarness(): Promise<McpHarness> {
     overrides: { clock, policy, providers: [provider], logger: createLogger('silent') },
   });
   const tokens: Record<string, string> = {};
-  for (const id of ['alice', 'carol', 'mallory', 'svc-agent', 'svc-other']) {
-    tokens[id] = (await issueToken({ ownerId: id, issuedBy: 'test' }, { tokens: app.store, clock, policy })).token;
+  for (const id of ['alice', 'carol', 'mallory', 'svc-agent', 'svc-other', 'svc-reviewer']) {
+    const scopes = id === 'svc-reviewer' ? ['request', 'approve'] : undefined;
+    tokens[id] = (await issueToken({ ownerId: id, issuedBy: 'test', scopes }, { tokens: app.store, clock, policy })).token;
   }
   const url = await app.listen();
   const clients: Client[] = [];
