@@ -50,8 +50,9 @@ export function registerMcpRoute(server: FastifyInstance, deps: McpRouteDeps): v
   server.post(MCP_PATH, { onRequest: authenticate }, async (req, reply) => {
     const actor = req.mcpActor!;
     const mcp = createMcpServer({ version: deps.version, tools: deps.tools, logger: deps.logger }, { actor, core: deps.core, grants: deps.grants, ...(deps.sleeper && { sleeper: deps.sleeper }) });
-    // Stateless: no session id. The SDK writes the answer (JSON or an SSE stream) on the raw response itself.
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    // Stateless: no session id. Plain JSON answers (no SSE stream): nothing here sends server-initiated messages,
+    // and curl or a load balancer sees an ordinary request/response. The SDK writes on the raw response itself.
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     reply.hijack();
     // The client went away (or the answer is complete): closing aborts in-flight tool calls (a long wait stops).
     reply.raw.on('close', () => {
