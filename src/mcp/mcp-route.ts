@@ -43,7 +43,7 @@ export function registerMcpRoute(server: FastifyInstance, deps: McpRouteDeps): v
       if (!isStintError(err) || err.code !== 'UNAUTHENTICATED') throw err;
       // RFC 6750: name the scheme; say invalid_token when one was presented but refused.
       reply.header('WWW-Authenticate', token ? 'Bearer realm="stint", error="invalid_token"' : 'Bearer realm="stint"');
-      return reply.status(401).send(errorBody(err.code, err.message));
+      return reply.status(401).send(errorBody(err.code, err.message, err.details));
     }
   };
 
