@@ -12,13 +12,15 @@ import type { CorePorts } from './ports.ts';
 import { presentRequest, type RequestView } from './present-request.ts';
 
 export const POLL_INTERVAL_MS = 200;
+/** No wait is longer, whatever a surface asks: proxies and clients give up at about a minute. */
+export const MAX_WAIT_MS = 60_000;
 
 /** Still moving towards an outcome; anything else is settled. */
 const UNSETTLED: ReadonlySet<RequestStatus> = new Set(['PENDING', 'APPROVED']);
 
 export interface WaitForDecisionInput {
   requestId: string;
-  /** Capped by the surface (REST 60 s, MCP 50 s: MCP clients give up at about 60 s). */
+  /** Capped by the surface (REST 60 s, MCP 50 s: MCP clients give up at about 60 s), and here at MAX_WAIT_MS. */
   timeoutMs: number;
   /** Aborted when the caller went away: the wait stops at once. */
   signal?: AbortSignal;
@@ -70,7 +72,7 @@ export async function waitForDecision(actor: Actor, input: WaitForDecisionInput,
   const finished = new AbortController();
   const stop = input.signal ? AbortSignal.any([timedOut.signal, input.signal]) : timedOut.signal;
   const timerStop = input.signal ? AbortSignal.any([finished.signal, input.signal]) : finished.signal;
-  const timer = sleeper.sleep(Math.max(0, input.timeoutMs), timerStop).then(() => timedOut.abort());
+  const timer = sleeper.sleep(Math.min(Math.max(0, input.timeoutMs), MAX_WAIT_MS), timerStop).then(() => timedOut.abort());
   try {
     while (!isSettled(request.status) && !stop.aborted) {
       await sleeper.sleep(POLL_INTERVAL_MS, stop);

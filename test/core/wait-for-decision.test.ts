@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createRequest } from '../../src/core/create-request.ts';
 import { decideRequest } from '../../src/core/decide-request.ts';
-import { isSettled, waitForDecision } from '../../src/core/wait-for-decision.ts';
+import { isSettled, MAX_WAIT_MS, waitForDecision, type Sleeper } from '../../src/core/wait-for-decision.ts';
 import { coreHarness, person } from '../support/core-harness.ts';
 
 async function pending() {
@@ -54,6 +54,16 @@ describe('waitForDecision', () => {
     const { h, id } = await pending();
     await expect(waitForDecision(person('mallory'), { requestId: id, timeoutMs: 3_600_000 }, h.ports)).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(waitForDecision(person('alice'), { requestId: 'jit_nope', timeoutMs: 3_600_000 }, h.ports)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('never sets its deadline beyond a minute, whatever it is asked', async () => {
+    const { h, id } = await pending();
+    const asked: number[] = [];
+    // Pauses end at once: the first one asked for is the deadline, and it ends the wait.
+    const sleeper: Sleeper = { sleep: async (ms) => void asked.push(ms) };
+    const result = await waitForDecision(person('alice'), { requestId: id, timeoutMs: 3_600_000 }, { ...h.ports, sleeper });
+    expect(result.settled).toBe(false);
+    expect(asked[0]).toBe(MAX_WAIT_MS);
   });
 
   it('counts only PENDING and APPROVED as unsettled', () => {
