@@ -35,6 +35,10 @@ export function parseWaitTimeout(text: string | undefined): number {
 }
 
 export function registerWaitRoute(server: FastifyInstance, deps: WaitRouteDeps): void {
+  // Graceful shutdown: waits in flight answer at once (settled: false) instead of holding the close for a minute;
+  // the client asks again, on another replica.
+  const closing = new AbortController();
+  server.addHook('preClose', async () => closing.abort());
   server.get<{ Params: { id: string } }>('/api/v1/credentials/jit/:id/wait', async (req, reply) => {
     const actor = await deps.authenticate(req);
     const timeoutSec = parseWaitTimeout(parseWith(WaitQuery, req.query).timeout);
@@ -45,7 +49,7 @@ export function registerWaitRoute(server: FastifyInstance, deps: WaitRouteDeps):
     };
     reply.raw.on('close', onClose);
     try {
-      const result = await waitForDecision(actor, { requestId: req.params.id, timeoutMs: timeoutSec * 1000, signal: gone.signal }, { ...deps.core, ...(deps.sleeper && { sleeper: deps.sleeper }) });
+      const result = await waitForDecision(actor, { requestId: req.params.id, timeoutMs: timeoutSec * 1000, signal: AbortSignal.any([gone.signal, closing.signal]) }, { ...deps.core, ...(deps.sleeper && { sleeper: deps.sleeper }) });
       return { ...result.request, settled: result.settled };
     } finally {
       reply.raw.off('close', onClose);

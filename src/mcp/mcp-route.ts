@@ -35,6 +35,9 @@ declare module 'fastify' {
 }
 
 export function registerMcpRoute(server: FastifyInstance, deps: McpRouteDeps): void {
+  // Graceful shutdown: a wait_for_decision in flight answers "still pending" at once instead of holding the close.
+  const closing = new AbortController();
+  server.addHook('preClose', async () => closing.abort());
   const authenticate = async (req: FastifyRequest, reply: FastifyReply) => {
     const token = bearerToken(req);
     try {
@@ -49,7 +52,7 @@ export function registerMcpRoute(server: FastifyInstance, deps: McpRouteDeps): v
 
   server.post(MCP_PATH, { onRequest: authenticate }, async (req, reply) => {
     const actor = req.mcpActor!;
-    const mcp = createMcpServer({ version: deps.version, tools: deps.tools, logger: deps.logger }, { actor, core: deps.core, grants: deps.grants, ...(deps.sleeper && { sleeper: deps.sleeper }) });
+    const mcp = createMcpServer({ version: deps.version, tools: deps.tools, logger: deps.logger }, { actor, core: deps.core, grants: deps.grants, closing: closing.signal, ...(deps.sleeper && { sleeper: deps.sleeper }) });
     // Stateless: no session id. Plain JSON answers (no SSE stream): nothing here sends server-initiated messages,
     // and curl or a load balancer sees an ordinary request/response. The SDK writes on the raw response itself.
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });

@@ -28,8 +28,9 @@ function answerResult(answer: ToolAnswer): CallToolResult {
   return { content: [{ type: 'text', text: json(answer.data) }] };
 }
 
-/** `context` minus the signal: each tool call gets the abort signal of its own JSON-RPC request. */
-export function createMcpServer(options: McpServerOptions, context: Omit<ToolContext, 'signal'>): Server {
+/** `context` minus the signal: each tool call gets the abort signal of its own JSON-RPC request (and `closing`). */
+export function createMcpServer(options: McpServerOptions, context: Omit<ToolContext, 'signal'> & { closing: AbortSignal }): Server {
+  const { closing, ...shared } = context;
   const server = new Server(
     { name: 'stint', title: 'Stint just-in-time access', version: options.version },
     {
@@ -58,7 +59,7 @@ export function createMcpServer(options: McpServerOptions, context: Omit<ToolCon
     if (!tool) throw new McpError(ErrorCode.InvalidParams, `Unknown tool ${request.params.name}; tools/list names them`);
     try {
       const args = parseWith(tool.input, request.params.arguments ?? {});
-      return answerResult(await tool.run(args, { ...context, signal: extra.signal }));
+      return answerResult(await tool.run(args, { ...shared, signal: AbortSignal.any([extra.signal, closing]) }));
     } catch (err) {
       if (isStintError(err)) return errorResult(err.code, err.message, err.details);
       const id = `mcp_${Math.random().toString(36).slice(2, 12)}`;

@@ -14,7 +14,7 @@ export interface ToolContext {
   actor: Actor;
   core: CorePorts;
   grants: GrantPorts;
-  /** Aborted when the MCP client went away (its HTTP request closed). */
+  /** Aborted when the MCP client went away (its HTTP request closed) or the server is shutting down. */
   signal: AbortSignal;
   sleeper?: Sleeper;
 }
