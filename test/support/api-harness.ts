@@ -1,5 +1,6 @@
 /** A real app (store, policy, HTTP server) for API tests; tokens minted per person. */
 import { createApp, type App } from '../../src/app.ts';
+import { injectCall } from './inject-call.ts';
 import { issueToken } from '../../src/core/manage-tokens.ts';
 import { createLogger } from '../../src/logger.ts';
 import type { Policy } from '../../src/policy/model.ts';
@@ -35,21 +36,7 @@ export async function apiHarness(options: { databaseUrl?: string; policy?: Polic
     clock,
     notifier,
     tokens,
-    async call(who, method, url, body) {
-      const response = await app.server.inject({
-        method: method as 'GET',
-        url,
-        headers: { ...(tokens[who] ? { authorization: `Bearer ${tokens[who]}` } : who ? { authorization: `Bearer ${who}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        ...(body !== undefined ? { payload: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
-      });
-      let parsed: unknown = response.body;
-      try {
-        parsed = JSON.parse(response.body);
-      } catch {
-        // NDJSON or text
-      }
-      return { status: response.statusCode, body: parsed, headers: response.headers };
-    },
+    call: injectCall(app, tokens, { rawBearer: true }),
     close: () => app.close(),
   };
 }

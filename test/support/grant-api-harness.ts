@@ -3,6 +3,7 @@
  * tests of verbs on ACTIVE grants (extend, credential). Logs are captured at trace level so tests can show a
  * secret never reaches them. Requests are made ACTIVE with `activate` (no background workers).
  */
+import { injectCall } from './inject-call.ts';
 import { Writable } from 'node:stream';
 import { createApp, type App } from '../../src/app.ts';
 import { activateGrant } from '../../src/core/activate-grant.ts';
@@ -67,21 +68,7 @@ export async function grantApiHarness(options: { env?: Record<string, string> } 
   for (const id of ['alice', 'bob', 'carol', 'erin', 'mallory']) {
     tokens[id] = (await issueToken({ ownerId: id, issuedBy: 'test' }, { tokens: app.store, clock, policy })).token;
   }
-  const call: GrantApiHarness['call'] = async (who, method, url, body) => {
-    const response = await app.server.inject({
-      method: method as 'POST',
-      url,
-      headers: { ...(tokens[who] ? { authorization: `Bearer ${tokens[who]}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
-    });
-    let parsed: unknown = response.body;
-    try {
-      parsed = JSON.parse(response.body);
-    } catch {
-      // not JSON
-    }
-    return { status: response.statusCode, body: parsed, headers: response.headers };
-  };
+  const call = injectCall(app, tokens);
   return {
     app,
     clock,

@@ -3,6 +3,7 @@
  * revoked), the in-memory postgres provider, a recording notifier, and tokens: people (erin is the admin), the
  * agents, `orders-api`, a resource server's token (bob with the `introspect` scope), and `root` (erin with the `admin` scope).
  */
+import { injectCall } from './inject-call.ts';
 import { createApp, type App } from '../../src/app.ts';
 import { activateGrant } from '../../src/core/activate-grant.ts';
 import { issueToken } from '../../src/core/manage-tokens.ts';
@@ -64,21 +65,7 @@ export async function guardrailHarness(databaseUrl: string, env: Record<string, 
   await issue('erin', 'erin', ['request', 'approve', 'audit:read']);
   await issue('orders-api', 'bob', ['introspect']);
   await issue('root', 'erin', ['admin']);
-  const call: GuardrailHarness['call'] = async (who, method, url, body) => {
-    const response = await app.server.inject({
-      method: method as 'POST',
-      url,
-      headers: { ...(tokens[who] ? { authorization: `Bearer ${tokens[who]}` } : who ? { authorization: `Bearer ${who}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
-    });
-    let parsed: unknown = response.body;
-    try {
-      parsed = JSON.parse(response.body);
-    } catch {
-      // not JSON
-    }
-    return { status: response.statusCode, body: parsed };
-  };
+  const call = injectCall(app, tokens, { rawBearer: true });
   return {
     app,
     clock,

@@ -5,6 +5,7 @@
  * `pglite` is asked for. Requests are made ACTIVE with `activate` (no background workers); logs are captured at
  * trace level so tests can show a credential never reaches them.
  */
+import { injectCall } from './inject-call.ts';
 import { Writable } from 'node:stream';
 import { createApp, type App } from '../../src/app.ts';
 import { activateGrant } from '../../src/core/activate-grant.ts';
@@ -75,21 +76,7 @@ export async function tokenHarness(options: { pglite?: boolean; database?: TestD
   for (const id of ['alice', 'carol', 'erin', 'mallory', 'svc-agent']) await issue(id, id);
   await issue('rs', 'svc-orders-api', ['introspect']);
 
-  const call: TokenHarness['call'] = async (who, method, url, body) => {
-    const response = await app.server.inject({
-      method: method as 'POST',
-      url,
-      headers: { ...(tokens[who] ? { authorization: `Bearer ${tokens[who]}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
-    });
-    let parsed: unknown = response.body;
-    try {
-      parsed = JSON.parse(response.body);
-    } catch {
-      // not JSON
-    }
-    return { status: response.statusCode, body: parsed, headers: response.headers };
-  };
+  const call = injectCall(app, tokens);
   return {
     app,
     clock,
