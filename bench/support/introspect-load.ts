@@ -5,6 +5,7 @@
  * `{rps, p50, p99, errors, inactive, concurrency}` as JSON on stdout. Every introspection must come back active.
  * Usage: introspect-load.ts hello <baseUrl> | introspect <baseUrl> <introspectToken> <tokensFile>
  */
+import { runLoad } from './run-load.ts';
 import { readFileSync } from 'node:fs';
 
 const [scenario, base, introspectToken, tokensFile] = process.argv.slice(2) as [string, string, string?, string?];
@@ -34,27 +35,14 @@ const scenarios: Record<string, () => Promise<void>> = {
 
 const work = scenarios[scenario];
 if (!work) throw new Error(`unknown scenario ${scenario}`);
-const warmUntil = performance.now() + 1000;
-while (performance.now() < warmUntil) await work();
-const latencies: number[] = [];
-let errors = 0;
-inactive = 0;
-const started = performance.now();
-const end = started + SECONDS * 1000;
-await Promise.all(
-  Array.from({ length: CONCURRENCY }, async () => {
-    while (performance.now() < end) {
-      const t = performance.now();
-      try {
-        await work();
-        latencies.push(performance.now() - t);
-      } catch {
-        errors++;
-      }
-    }
-  }),
-);
-const elapsed = (performance.now() - started) / 1000;
-latencies.sort((a, b) => a - b);
-const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
-process.stdout.write(JSON.stringify({ rps: latencies.length / elapsed, p50: at(0.5), p99: at(0.99), errors, inactive, concurrency: CONCURRENCY }) + '\n');
+let measuring = false;
+const warmEnd = performance.now() + 1000;
+// Warm-up answers are not counted: `inactive` starts at zero with the measured loop.
+const result = await runLoad(async () => {
+  if (!measuring && performance.now() > warmEnd) {
+    measuring = true;
+    inactive = 0;
+  }
+  await work();
+}, { seconds: SECONDS, concurrency: CONCURRENCY });
+process.stdout.write(JSON.stringify({ ...result, inactive }) + '\n');

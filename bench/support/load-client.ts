@@ -1,3 +1,4 @@
+import { runLoad } from './run-load.ts';
 /**
  * A load generator in its own process (so it does not share the server's event loop): runs one scenario from
  * CONCURRENCY loops for SECONDS and prints `{rps, p50, p99, errors}` as JSON on stdout.
@@ -26,26 +27,4 @@ const scenarios: Record<string, () => Promise<void>> = {
 
 const work = scenarios[scenario];
 if (!work) throw new Error(`unknown scenario ${scenario}`);
-const warmUntil = performance.now() + 1000;
-while (performance.now() < warmUntil) await work();
-const latencies: number[] = [];
-let errors = 0;
-const started = performance.now();
-const end = started + SECONDS * 1000;
-await Promise.all(
-  Array.from({ length: CONCURRENCY }, async () => {
-    while (performance.now() < end) {
-      const t = performance.now();
-      try {
-        await work();
-        latencies.push(performance.now() - t);
-      } catch {
-        errors++;
-      }
-    }
-  }),
-);
-const elapsed = (performance.now() - started) / 1000;
-latencies.sort((a, b) => a - b);
-const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
-process.stdout.write(JSON.stringify({ rps: latencies.length / elapsed, p50: at(0.5), p99: at(0.99), errors, concurrency: CONCURRENCY }) + '\n');
+process.stdout.write(JSON.stringify(await runLoad(work, { seconds: SECONDS, concurrency: CONCURRENCY })) + '\n');
