@@ -18,7 +18,7 @@ interface Rule {
 
 export const RULES: Rule[] = [
   { layer: 'domain', layers: ['domain'], packages: [] },
-  { layer: 'policy', layers: ['domain', 'policy'], packages: ['zod', 'yaml', '@bufbuild/cel', 'node:fs', 'node:fs/promises', 'node:path', 'node:crypto'] },
+  { layer: 'policy', layers: ['domain', 'policy'], packages: ['zod', 'yaml', '@bufbuild/cel', 'node:fs', 'node:fs/promises', 'node:path', 'node:crypto', 'node:net'] },
   { layer: 'core', layers: ['domain', 'policy', 'core'], packages: ['ulid', 'node:crypto'] },
   // Providers talk to target systems through their own clients; never to Stint's store, chat or queues.
   {

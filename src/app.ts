@@ -133,6 +133,7 @@ export async function createApp(options: { env?: Record<string, string | undefin
   const core: CorePorts = { store, policy, clock, notifier, scheduler, channels, oncall };
   const grants: GrantPorts = { store, policy, clock, notifier, scheduler, providers, oncall };
   core.accounts = store; // a suspended service account may not request
+  core.devices = store; // device posture an MDM reported (issue 12)
   const guardrailPorts = { ...grants, accounts: store, audit: store };
   const guardrailCheck = checkGuardrails({ ...guardrailPorts, warn: (data, message) => logger.warn(data, message) });
   const policyPorts = { ...core, people: store, audit: store };
@@ -206,7 +207,7 @@ export async function createApp(options: { env?: Record<string, string | undefin
     return { store: store.kind, policy: policy.current().fingerprint, ...(redis === null ? {} : { redis: 'ok' }) };
   };
   server.get('/readyz', async () => ({ status: 'ready', ...(await readiness()) }));
-  registerRequestRoutes(server, { core, grants, authenticate });
+  registerRequestRoutes(server, { core, grants, authenticate, devices: store });
   const introspection: IntrospectionPorts = {
     credentials: store,
     policy,

@@ -10,20 +10,33 @@ import { getRequest, listRequests } from '../core/list-requests.ts';
 import { endGrant } from '../core/end-grant.ts';
 import { escalateToHuman } from '../core/escalate-to-human.ts';
 import { extendGrant } from '../core/extend-grant.ts';
-import type { CorePorts, GrantPorts } from '../core/ports.ts';
+import type { CorePorts, DevicePostureStore, GrantPorts } from '../core/ports.ts';
 import { presentRequest } from '../core/present-request.ts';
 import { revealCredential } from '../core/reveal-credential.ts';
 import type { AccessRequest } from '../domain/request.ts';
+import type { Policy } from '../policy/model.ts';
+import { reportDevicePosture } from '../core/report-device-posture.ts';
 import { parseWith } from './parse.ts';
-import { CommentBody, CreateRequestBody, DecisionBody, EscalateBody, ExtendBody, ListQuery, RevealBody, ReviewBody } from './schemas.ts';
+import { CommentBody, CreateRequestBody, DecisionBody, DevicePostureBody, EscalateBody, ExtendBody, ListQuery, RevealBody, ReviewBody } from './schemas.ts';
 
 export interface ApiDeps {
   core: CorePorts;
   grants: GrantPorts;
   authenticate(request: FastifyRequest): Promise<Actor>;
+  devices: DevicePostureStore;
 }
 
 const BASE = '/api/v1/credentials/jit';
+
+/**
+ * Where a request came from (issue 12): the client's address (behind a proxy, as fastify's `trustProxy` allows) and,
+ * when the policy names the header an identity-aware proxy sets, the device posture it reports.
+ */
+export function requestSource(req: FastifyRequest, policy: Policy): { ip: string; devicePosture: 'compliant' | 'noncompliant' | null } {
+  const header = policy.devicePostureHeader ? req.headers[policy.devicePostureHeader] : undefined;
+  const value = typeof header === 'string' ? header.trim().toLowerCase() : '';
+  return { ip: req.ip, devicePosture: value === 'compliant' || value === 'noncompliant' ? value : null };
+}
 
 export function registerRequestRoutes(server: FastifyInstance, deps: ApiDeps): void {
   const { core } = deps;
@@ -33,7 +46,7 @@ export function registerRequestRoutes(server: FastifyInstance, deps: ApiDeps): v
   server.post(BASE, async (req, reply) => {
     const actor = await deps.authenticate(req);
     const { reasoning, ...body } = parseWith(CreateRequestBody, req.body);
-    const result = await createRequest(actor, { ...body, identityId: body.identityId ?? actor.id, agentReasoning: reasoning ?? null }, core);
+    const result = await createRequest(actor, { ...body, identityId: body.identityId ?? actor.id, agentReasoning: reasoning ?? null, source: requestSource(req, core.policy.current()) }, core);
     // Break-glass is granted inline, in this call: it must work when Redis or the workers are down (the
     // queued activation then finds it done; the lease keeps the provider call single).
     const created = result.request.breakGlass && result.request.status === 'APPROVED' ? ((await activateGrant(result.request.id, deps.grants)).request ?? result.request) : result.request;
@@ -100,6 +113,14 @@ export function registerRequestRoutes(server: FastifyInstance, deps: ApiDeps): v
     const actor = await deps.authenticate(req);
     const query = parseWith(ListQuery, req.query);
     return { requests: await listRequests(actor, { statuses: query.status, view: query.view, review: query.review, limit: query.limit }, core) };
+  });
+
+  // An MDM's webhook: the device posture of a person's device (issue 12), for the context of their next requests.
+  server.post('/api/v1/signals/device', async (req) => {
+    const actor = await deps.authenticate(req);
+    const body = parseWith(DevicePostureBody, req.body);
+    const record = await reportDevicePosture(actor, body, { devices: deps.devices, policy: core.policy, clock: core.clock });
+    return { ...record, reportedAt: record.reportedAt.toISOString() };
   });
 
   // Break-glass follow-up review (issue 7): a reviewer acknowledges; a repeat answers 200 with the unchanged view.

@@ -20,6 +20,15 @@ export const CreateRequestBody = z
   })
   .strict();
 
+export const DevicePostureBody = z
+  .object({
+    personId: z.string().min(1).max(200).describe('The policy person id the device belongs to'),
+    compliant: z.boolean().describe('What the MDM says about the device now'),
+    deviceId: z.string().max(200).optional(),
+    source: z.string().max(200).optional().describe('Which MDM or check said so'),
+  })
+  .strict();
+
 export const DecisionBody = z
   .object({
     comment: z.string().max(2000).optional(),
@@ -93,6 +102,18 @@ export const RequestView = z.object({
   agentReasoning: z.string().nullable().describe("the agent's model reasoning for asking"),
   humanOnly: z.boolean().describe('an agent approver escalated it to people: no agent may decide it'),
   narrowing: z.string().nullable().describe('what the request was narrowed to ("SELECT on orders.shipments"); null: the default access'),
+  context: z
+    .object({
+      sourceIp: z.string().nullable().describe('null for chat requests'),
+      trustedNetwork: z.boolean().nullable().describe('in the policy trustedNetworks; null without an IP or without trustedNetworks'),
+      device: z.enum(['compliant', 'noncompliant', 'unknown']),
+      offHours: z.boolean(),
+      newResource: z.boolean(),
+      unusualHour: z.boolean(),
+      unusualDuration: z.boolean(),
+    })
+    .nullable()
+    .describe('context signals when the request was made (issue 12)'),
   breakGlass: z.boolean(),
   riskScore: z.number(),
   riskSignals: z.array(z.string()),

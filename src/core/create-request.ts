@@ -9,6 +9,7 @@ import { StintError } from '../domain/errors.ts';
 import { formatNarrowing, parseNarrowing, type Narrowing } from '../domain/narrowing.ts';
 import { ticketFromReason, type AccessRequest, type RequestStatus } from '../domain/request.ts';
 import { canNarrow } from '../policy/narrowable.ts';
+import { BASELINE_DAYS, contextSignals, type ContextSignals, type DevicePosture } from '../policy/context-signals.ts';
 import type { Policy, PolicyWorkflow, ResolvedScope } from '../policy/model.ts';
 import {
   approversFor,
@@ -39,6 +40,8 @@ export interface CreateRequestInput {
   agentReasoning?: string | null;
   /** Less than the resources' default access (`SELECT on orders.shipments`); only where the provider can express it. */
   narrowing?: string | null;
+  /** Where it came from (issue 12): the client's IP (API, CLI, MCP; none from chat) and a proxy's device posture. */
+  source?: { ip?: string | null; devicePosture?: 'compliant' | 'noncompliant' | null };
 }
 
 export interface CreateRequestResult {
@@ -82,7 +85,8 @@ export async function createRequest(actor: Actor, input: CreateRequestInput, por
   }
 
   const owner = ownerOf(policy, input.identityId);
-  const risk = await assessRisk(policy, ports.store, { requesterId: input.identityId, scopes, durationSec, breakGlass, at: now });
+  const signals = await gatherSignals(policy, input, scopes, durationSec, now, ports);
+  const risk = await assessRisk(policy, ports.store, { requesterId: input.identityId, scopes, durationSec, breakGlass, at: now, signals });
   const ticket = input.ticket ?? ticketFromReason(reason);
 
   let status: RequestStatus = 'PENDING';
@@ -93,7 +97,7 @@ export async function createRequest(actor: Actor, input: CreateRequestInput, por
     status = 'APPROVED';
     decidedBy = 'break-glass';
   } else {
-    const auto = await autoApproval(policy, workflow, ports.store, { requesterId: input.identityId, scopes, durationSec, riskScore: risk.score, reason, ticket, at: now });
+    const auto = await autoApproval(policy, workflow, ports.store, { requesterId: input.identityId, scopes, durationSec, riskScore: risk.score, reason, ticket, at: now, signals });
     if (auto.approved) {
       status = 'APPROVED';
       decidedBy = `policy:${workflow.id}`;
@@ -147,6 +151,7 @@ export async function createRequest(actor: Actor, input: CreateRequestInput, por
     agentReasoning: input.agentReasoning?.trim() || null,
     humanOnly: false,
     narrowing,
+    context: signals,
   };
   const facts = breakGlass ? await breakGlassFacts(policy, owner, now, ports.oncall) : undefined;
 
@@ -166,6 +171,7 @@ export async function createRequest(actor: Actor, input: CreateRequestInput, por
     if (actor.id !== input.identityId) data.onBehalfOf = input.identityId;
     if (request.agentReasoning) data.agentReasoning = request.agentReasoning;
     if (narrowing) data.narrowing = formatNarrowing(narrowing);
+    data.context = signals;
     // Break-glass events stand on their own in a SIEM: what, why, how risky, who was told, who reviews, who was on call.
     const breakGlassData = facts ? { reason, ticket, riskScore: risk.score, durationSec, notify: facts.notify, reviewers: facts.reviewers, reviewerIds: facts.reviewerIds, onCall: facts.onCall } : {};
     tx.appendAudit({ actor: actor.id, action: 'request.created', requestId: request.id, data: { ...data, ...breakGlassData }, at: now });
@@ -211,6 +217,21 @@ async function refuseSuspended(serviceAccountId: string, ports: CorePorts): Prom
       identityId: serviceAccountId,
     });
   }
+}
+
+/** How long a device posture an MDM reported stays trusted. */
+const POSTURE_FRESH_MS = 86_400_000;
+
+/** The request's context signals: its source, the device, and the requester's last 90 days. */
+async function gatherSignals(policy: Policy, input: CreateRequestInput, scopes: ResolvedScope[], durationSec: number, now: Date, ports: CorePorts): Promise<ContextSignals> {
+  const since = now.getTime() - BASELINE_DAYS * DAY_MS;
+  const history = (await ports.store.listRequests({ requesterId: input.identityId, limit: 500 })).filter((r) => r.createdAt.getTime() >= since);
+  let device: DevicePosture = input.source?.devicePosture ?? 'unknown';
+  if (device === 'unknown' && ports.devices) {
+    const reported = await ports.devices.getDevicePosture(input.identityId);
+    if (reported && now.getTime() - reported.reportedAt.getTime() <= POSTURE_FRESH_MS) device = reported.compliant ? 'compliant' : 'noncompliant';
+  }
+  return contextSignals(policy, { scopes: scopes.map((s) => s.id), durationSec, at: now, sourceIp: input.source?.ip ?? null, device, history });
 }
 
 /** The parsed narrowing, refused where a scope's provider cannot express it (the whole resource would be granted). */
@@ -296,10 +317,10 @@ export function maximumDuration(
 export async function assessRisk(
   policy: Policy,
   store: Pick<RequestStore, 'countDenials'>,
-  subject: { requesterId: string; scopes: ResolvedScope[]; durationSec: number; breakGlass: boolean; at: Date },
+  subject: { requesterId: string; scopes: ResolvedScope[]; durationSec: number; breakGlass: boolean; at: Date; signals?: ContextSignals | null },
 ): Promise<RiskResult> {
   const recentDenials = await store.countDenials(subject.requesterId, new Date(subject.at.getTime() - 7 * DAY_MS));
-  return computeRisk(policy, { scopes: subject.scopes, durationSec: subject.durationSec, breakGlass: subject.breakGlass, at: subject.at, recentDenials });
+  return computeRisk(policy, { scopes: subject.scopes, durationSec: subject.durationSec, breakGlass: subject.breakGlass, at: subject.at, recentDenials, signals: subject.signals ?? null });
 }
 
 /** Whether the workflow approves this access on its own now, counting the requester's 30-day allowance. */
@@ -307,7 +328,7 @@ export async function autoApproval(
   policy: Policy,
   workflow: PolicyWorkflow,
   store: Pick<RequestStore, 'countAutoApprovals'>,
-  subject: { requesterId: string; scopes: ResolvedScope[]; durationSec: number; riskScore: number; reason: string; ticket: string | null; at: Date },
+  subject: { requesterId: string; scopes: ResolvedScope[]; durationSec: number; riskScore: number; reason: string; ticket: string | null; at: Date; signals?: ContextSignals | null },
 ): Promise<AutoApproveResult> {
   const usageCount = workflow.autoApprove?.maxUsage
     ? await store.countAutoApprovals(subject.requesterId, new Date(subject.at.getTime() - 30 * DAY_MS))
@@ -323,6 +344,7 @@ export async function autoApproval(
     breakGlass: false,
     reason: subject.reason,
     ticket: subject.ticket,
+    signals: subject.signals ?? null,
   });
 }
 

@@ -53,8 +53,9 @@ export async function extendGrant(actor: Actor, input: ExtendGrantInput, ports: 
   if (asRequester && !request.breakGlass) {
     const workflow = scopes[0]!.workflow;
     const subject = { requesterId: request.requesterId, scopes, durationSec: totalSec, breakGlass: false, at: now };
-    const risk = await assessRisk(policy, ports.store, subject);
-    const auto = await autoApproval(policy, workflow, ports.store, { ...subject, riskScore: risk.score, reason: request.reason, ticket: request.ticket });
+    // Judged with the context the request was made in (its source and device are not known again here).
+    const risk = await assessRisk(policy, ports.store, { ...subject, signals: request.context });
+    const auto = await autoApproval(policy, workflow, ports.store, { ...subject, riskScore: risk.score, reason: request.reason, ticket: request.ticket, signals: request.context });
     if (!auto.approved) {
       throw new StintError(
         'NOT_ELIGIBLE',

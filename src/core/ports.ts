@@ -314,6 +314,8 @@ export interface CorePorts {
   channels: ReadonlySet<string>;
   /** Service accounts' suspension (a suspended one may not request); the composition root always gives it. */
   accounts?: Pick<ServiceAccountStore, 'getServiceAccount'>;
+  /** Device posture reported by an MDM (issue 12); absent: every device is `unknown` unless a proxy header says. */
+  devices?: Pick<DevicePostureStore, 'getDevicePosture'>;
 }
 
 /** What a provider is asked to grant: one scope of one request, for one person's account on that system. */
@@ -461,3 +463,18 @@ export interface ServiceAccountStore {
  * accounts; `true` means a guardrail tripped and the answer is `{ active: false }`.
  */
 export type GuardrailCheck = (input: { serviceAccountId: string; requestId: string; credentialScopes: string[]; askedScope: string | null; resourceServerId: string }) => Promise<boolean>;
+
+/** The latest device posture an MDM reported for a person (issue 12: `POST /api/v1/signals/device`). */
+export interface DevicePostureRecord {
+  personId: string;
+  compliant: boolean;
+  deviceId: string | null;
+  source: string | null;
+  reportedAt: Date;
+}
+
+export interface DevicePostureStore {
+  getDevicePosture(personId: string): Promise<DevicePostureRecord | null>;
+  /** Replaces the person's posture; its audit event in the same transaction. */
+  saveDevicePosture(record: DevicePostureRecord, audit: AuditInput): Promise<void>;
+}

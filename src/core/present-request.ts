@@ -3,7 +3,7 @@
  * decisions and the current policy into what callers see.
  */
 import { formatNarrowing } from '../domain/narrowing.ts';
-import type { AccessRequest, Decision, RequesterKind, RequestStatus, RevokeCause } from '../domain/request.ts';
+import type { AccessRequest, RequestContext, Decision, RequesterKind, RequestStatus, RevokeCause } from '../domain/request.ts';
 import type { Policy } from '../policy/model.ts';
 import { ownerOf, type ExternalOnCall } from '../policy/index.ts';
 import { currentApprovers, currentReviewers } from './visibility.ts';
@@ -39,6 +39,8 @@ export interface RequestView {
   humanOnly: boolean;
   /** What the request was narrowed to, as written back (`SELECT on orders.shipments`); null: the default access. */
   narrowing: string | null;
+  /** Context signals when it was made (source IP, trusted network, device, baseline); null for older requests. */
+  context: RequestContext | null;
   breakGlass: boolean;
   riskScore: number;
   riskSignals: string[];
@@ -97,6 +99,7 @@ export function presentRequest(request: AccessRequest, decisions: Decision[], po
     agentReasoning: request.agentReasoning,
     humanOnly: request.humanOnly,
     narrowing: request.narrowing ? formatNarrowing(request.narrowing) : null,
+    context: request.context,
     breakGlass: request.breakGlass,
     riskScore: request.riskScore,
     riskSignals: request.riskSignals,

@@ -125,6 +125,19 @@ export interface AccessRequest {
   humanOnly: boolean;
   /** What the request was narrowed to (`SELECT on orders.shipments`); null: the resource's default access. */
   narrowing: Narrowing | null;
+  /** Context signals when it was made (source IP, trusted network, device, baseline); null for older requests. */
+  context: RequestContext | null;
+}
+
+/** The request's context signals as recorded (the shape of policy/context-signals.ts). */
+export interface RequestContext {
+  sourceIp: string | null;
+  trustedNetwork: boolean | null;
+  device: 'compliant' | 'noncompliant' | 'unknown';
+  offHours: boolean;
+  newResource: boolean;
+  unusualHour: boolean;
+  unusualDuration: boolean;
 }
 
 export const REVIEW_STATUSES = ['PENDING', 'ACKNOWLEDGED'] as const;

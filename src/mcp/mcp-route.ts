@@ -7,6 +7,7 @@
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { requestSource } from '../api/request-routes.ts';
 import type { Actor } from '../core/actor.ts';
 import type { CorePorts, GrantPorts } from '../core/ports.ts';
 import type { Sleeper } from '../core/wait-for-decision.ts';
@@ -52,7 +53,7 @@ export function registerMcpRoute(server: FastifyInstance, deps: McpRouteDeps): v
 
   server.post(MCP_PATH, { onRequest: authenticate }, async (req, reply) => {
     const actor = req.mcpActor!;
-    const mcp = createMcpServer({ version: deps.version, tools: deps.tools, logger: deps.logger }, { actor, core: deps.core, grants: deps.grants, closing: closing.signal, ...(deps.sleeper && { sleeper: deps.sleeper }) });
+    const mcp = createMcpServer({ version: deps.version, tools: deps.tools, logger: deps.logger }, { actor, core: deps.core, grants: deps.grants, closing: closing.signal, source: requestSource(req, deps.core.policy.current()), ...(deps.sleeper && { sleeper: deps.sleeper }) });
     // Stateless: no session id. Plain JSON answers (no SSE stream): nothing here sends server-initiated messages,
     // and curl or a load balancer sees an ordinary request/response. The SDK writes on the raw response itself.
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });

@@ -43,7 +43,7 @@ export const requesterTools = [
     async run(args, context) {
       const result = await createRequest(
         context.actor,
-        { identityId: context.actor.id, scopes: args.resources, duration: args.duration, reason: args.reason, ...(args.ticket && { ticket: args.ticket }), ...(args.narrowing && { narrowing: args.narrowing }), agentReasoning: args.reasoning },
+        { identityId: context.actor.id, scopes: args.resources, duration: args.duration, reason: args.reason, ...(args.ticket && { ticket: args.ticket }), ...(args.narrowing && { narrowing: args.narrowing }), agentReasoning: args.reasoning, ...(context.source && { source: context.source }) },
         context.core,
       );
       const answer = await view(context, result.request);

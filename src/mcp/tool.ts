@@ -17,6 +17,8 @@ export interface ToolContext {
   /** Aborted when the MCP client went away (its HTTP request closed) or the server is shutting down. */
   signal: AbortSignal;
   sleeper?: Sleeper;
+  /** Where the MCP client's HTTP request came from (issue 12's source IP signal). */
+  source?: { ip: string; devicePosture: 'compliant' | 'noncompliant' | null };
 }
 
 /** What a tool answers: one JSON value, sent as the result's single text block. */

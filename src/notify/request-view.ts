@@ -9,6 +9,7 @@ import { presentRequest } from '../core/present-request.ts';
 import { currentApprovers, currentReviewers, speaksForRequester } from '../core/visibility.ts';
 import { formatDuration } from '../domain/duration.ts';
 import { formatNarrowing } from '../domain/narrowing.ts';
+import { describeSignals } from '../policy/context-signals.ts';
 import type { AccessRequest, Decision, RequestStatus } from '../domain/request.ts';
 import { resolveScope, reviewerRefs, type ExternalOnCall } from '../policy/index.ts';
 import type { Policy } from '../policy/model.ts';
@@ -78,6 +79,7 @@ export function buildRequestCard(request: AccessRequest, decisions: Decision[], 
     { label: agent ? 'Task' : 'Reason', value: request.reason },
     ...(request.agentReasoning ? [{ label: 'Model reasoning', value: request.agentReasoning }] : []),
     ...(request.ticket ? [{ label: 'Ticket', value: request.ticket }] : []),
+    ...(request.context ? [{ label: 'Context', value: describeSignals(request.context, request.requesterId).join(' · ') }] : []),
     { label: 'Risk', value: `${request.riskScore}/100${request.riskSignals.length > 0 ? ` (${request.riskSignals.join(', ')})` : ''}` },
   ];
   return {

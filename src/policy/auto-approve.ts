@@ -2,6 +2,7 @@
  * Whether a request is approved by the policy alone: every condition passes, then the CEL `when`, then the
  * requester's 30-day allowance (`maxUsage`). Anything that cannot be evaluated fails closed.
  */
+import type { ContextSignals } from './context-signals.ts';
 import { formatDuration } from '../domain/duration.ts';
 import { compileWhen, type WhenProgram } from './cel-when.ts';
 import type { AutoApprove, AutoApproveCondition, Policy, PolicyWorkflow } from './model.ts';
@@ -19,6 +20,8 @@ export interface AutoApproveContext {
   breakGlass: boolean;
   reason: string;
   ticket: string | null;
+  /** Context signals (issue 12) for CEL `request.sourceIp`, `trustedNetwork`, `device`, …; absent: unknown. */
+  signals?: ContextSignals | null;
 }
 
 export type AutoApproveResult = { approved: true } | { approved: false; reason: string };
@@ -46,6 +49,13 @@ export function evaluateAutoApprove(policy: Policy, workflow: PolicyWorkflow, ct
       reason: ctx.reason,
       ticket: ctx.ticket,
       breakGlass: ctx.breakGlass,
+      sourceIp: ctx.signals?.sourceIp ?? '',
+      trustedNetwork: ctx.signals?.trustedNetwork === true,
+      device: ctx.signals?.device ?? 'unknown',
+      offHours: ctx.signals?.offHours ?? false,
+      newResource: ctx.signals?.newResource ?? false,
+      unusualHour: ctx.signals?.unusualHour ?? false,
+      unusualDuration: ctx.signals?.unusualDuration ?? false,
     });
     if ('error' in result) {
       return { approved: false, reason: `when expression could not be evaluated (${result.error}): not auto-approved` };

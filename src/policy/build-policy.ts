@@ -140,6 +140,8 @@ export function buildPolicy(file: PolicyFile, meta: { source: string; fingerprin
     }),
     digest: file.digest === false ? null : { at: file.digest?.at ?? DEFAULTS.digestAt, weekends: file.digest?.weekends ?? false },
     serviceAccounts,
+    trustedNetworks: [...(file.trustedNetworks ?? [])],
+    ...(file.devicePosture && { devicePostureHeader: file.devicePosture.header.toLowerCase() }),
     guardrails: (file.guardrails ?? []).map((g) => ({ id: g.id, when: g.when, serviceAccounts: [...(g.serviceAccounts ?? ['*'])] })),
     risk: { ...DEFAULT_RISK_WEIGHTS, ...definedOnly(file.risk ?? {}) },
   };

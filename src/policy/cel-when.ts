@@ -16,6 +16,14 @@ export interface WhenRequest {
   reason: string;
   ticket: string | null;
   breakGlass: boolean;
+  /** Context signals (issue 12): "" / false / "unknown" when not known. */
+  sourceIp: string;
+  trustedNetwork: boolean;
+  device: string;
+  offHours: boolean;
+  newResource: boolean;
+  unusualHour: boolean;
+  unusualDuration: boolean;
 }
 
 export const WHEN_FIELDS: readonly (keyof WhenRequest)[] = [
@@ -28,6 +36,13 @@ export const WHEN_FIELDS: readonly (keyof WhenRequest)[] = [
   'reason',
   'ticket',
   'breakGlass',
+  'sourceIp',
+  'trustedNetwork',
+  'device',
+  'offHours',
+  'newResource',
+  'unusualHour',
+  'unusualDuration',
 ];
 
 export type WhenProgram = BooleanProgram<WhenRequest>;
@@ -45,9 +60,16 @@ const WHEN_CEL: CelVariables<WhenRequest> = {
       ['reason', request.reason],
       ['ticket', request.ticket],
       ['breakGlass', request.breakGlass],
+      ['sourceIp', request.sourceIp],
+      ['trustedNetwork', request.trustedNetwork],
+      ['device', request.device],
+      ['offHours', request.offHours],
+      ['newResource', request.newResource],
+      ['unusualHour', request.unusualHour],
+      ['unusualDuration', request.unusualDuration],
     ]),
   }),
-  sample: { hour: 10, weekday: 2, duration: 3600, riskScore: 10, scopes: ['example'], requester: 'someone', reason: 'example', ticket: 'INC-1', breakGlass: false },
+  sample: { hour: 10, weekday: 2, duration: 3600, riskScore: 10, scopes: ['example'], requester: 'someone', reason: 'example', ticket: 'INC-1', breakGlass: false, sourceIp: '10.0.0.1', trustedNetwork: true, device: 'compliant', offHours: false, newResource: false, unusualHour: false, unusualDuration: false },
 };
 
 /** Compiles `source`; returns the program or a human message naming what is wrong. */

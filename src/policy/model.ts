@@ -144,6 +144,11 @@ export interface RiskWeights {
   offHours: number;
   longDuration: number;
   recentDenial: number;
+  untrustedNetwork: number;
+  noncompliantDevice: number;
+  newResource: number;
+  unusualHour: number;
+  unusualDuration: number;
 }
 
 export const DEFAULT_RISK_WEIGHTS: RiskWeights = {
@@ -152,6 +157,11 @@ export const DEFAULT_RISK_WEIGHTS: RiskWeights = {
   offHours: 15,
   longDuration: 10,
   recentDenial: 15,
+  untrustedNetwork: 15,
+  noncompliantDevice: 25,
+  newResource: 10,
+  unusualHour: 10,
+  unusualDuration: 5,
 };
 
 export interface DigestSchedule {
@@ -181,6 +191,10 @@ export interface Policy {
   digest: DigestSchedule | null;
   serviceAccounts: ReadonlyMap<string, PolicyServiceAccount>;
   guardrails: PolicyGuardrail[];
+  /** CIDRs requests may come from without the `untrustedNetwork` risk (empty: the signal is off). */
+  trustedNetworks: string[];
+  /** The header an identity-aware proxy sets to `compliant` or `noncompliant` (lower case), if one is trusted. */
+  devicePostureHeader?: string;
   risk: RiskWeights;
 }
 

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { parseDuration } from '../domain/duration.ts';
 import { compileGuardrail } from './cel-guardrail.ts';
 import { compileWhen } from './cel-when.ts';
+import { isCidr } from './context-signals.ts';
 import { isLocalDateTime, isValidTimeZone } from './zoned-time.ts';
 
 /** Person, group, workflow, on-call and service-account names: no `:` (that separates reference kinds). */
@@ -260,7 +261,19 @@ export const policyFileSchema = z
         offHours: weight.optional(),
         longDuration: weight.optional(),
         recentDenial: weight.optional(),
+        untrustedNetwork: weight.optional(),
+        noncompliantDevice: weight.optional(),
+        newResource: weight.optional(),
+        unusualHour: weight.optional(),
+        unusualDuration: weight.optional(),
       })
+      .optional(),
+    trustedNetworks: z
+      .array(z.string().refine(isCidr, { error: 'expected an address or CIDR such as 10.0.0.0/8 or 2001:db8::/32' }))
+      .optional()
+      .describe('Networks requests may come from without the untrustedNetwork risk; API, CLI and MCP requests carry a source IP, chat ones none'),
+    devicePosture: z
+      .strictObject({ header: z.string().regex(/^[A-Za-z0-9-]+$/, { error: 'expected an HTTP header name' }).describe('Set by your identity-aware proxy to compliant or noncompliant') })
       .optional(),
   })
   .describe('Stint policy (stint.yaml)');

@@ -2,6 +2,7 @@
  * The risk score recorded with each request (DESIGN.md section 5): the capped sum of the weights of the
  * signals present, with short human names for each signal.
  */
+import type { ContextSignals } from './context-signals.ts';
 import type { Policy, ResolvedScope } from './model.ts';
 import { localParts } from './zoned-time.ts';
 
@@ -12,6 +13,8 @@ export interface RiskContext {
   at: Date;
   /** Denials of this requester in the last 7 days. */
   recentDenials: number;
+  /** The request's context signals (issue 12), when known. */
+  signals?: ContextSignals | null;
 }
 
 export interface RiskResult {
@@ -35,6 +38,11 @@ export function computeRisk(policy: Policy, ctx: RiskContext): RiskResult {
     [isOffHours(ctx.at, policy.timezone), w.offHours, 'off-hours'],
     [ctx.scopes.some((s) => ctx.durationSec > s.resource.maxDurationSec / 2), w.longDuration, 'long duration'],
     [ctx.recentDenials > 0, w.recentDenial, 'recent denial'],
+    [ctx.signals?.trustedNetwork === false, w.untrustedNetwork, 'untrusted network'],
+    [ctx.signals?.device === 'noncompliant', w.noncompliantDevice, 'noncompliant device'],
+    [ctx.signals?.newResource === true, w.newResource, 'new resource'],
+    [ctx.signals?.unusualHour === true, w.unusualHour, 'unusual hour'],
+    [ctx.signals?.unusualDuration === true, w.unusualDuration, 'unusual duration'],
   ];
   let score = 0;
   const signals: string[] = [];

@@ -17,9 +17,11 @@ import type {
   JitCredentialLookup,
   JitCredentialRecord,
   ServiceAccountRecord,
+  DevicePostureRecord,
 } from '../core/ports.ts';
 import type { AccessRequest, Decision } from '../domain/request.ts';
 import type { PrismaClient } from '../generated/prisma/client.ts';
+import * as devicePostures from './device-posture-store.ts';
 import { appendAuditIn, type AuditSource, readAuditPage, streamAuditPages } from './audit-store.ts';
 import * as chatMessages from './chat-message-store.ts';
 import type { Store } from './open-store.ts';
@@ -163,6 +165,14 @@ export class PrismaStore implements Store {
 
   rotateToken(prefix: string, fresh: Pick<ApiTokenRecord, 'id' | 'prefix' | 'hash' | 'createdAt'>, audit: AuditInput): ReturnType<Store['rotateToken']> {
     return tokens.rotateToken(this.run, prefix, fresh, audit);
+  }
+
+  getDevicePosture(personId: string): Promise<DevicePostureRecord | null> {
+    return devicePostures.getDevicePosture(this.outside('getDevicePosture'), personId);
+  }
+
+  saveDevicePosture(record: DevicePostureRecord, audit: AuditInput): Promise<void> {
+    return devicePostures.saveDevicePosture(this.run, record, audit);
   }
 
   getServiceAccount(id: string): Promise<ServiceAccountRecord | null> {

@@ -7,6 +7,7 @@ import type {
   AccessRequest,
   Decision,
   RequesterKind,
+  RequestContext,
   RequestStatus,
   ReviewStatus,
   RevokeCause,
@@ -56,6 +57,7 @@ export const REQUEST_COLUMNS = [
   'agentReasoning',
   'humanOnly',
   'narrowing',
+  'context',
 ] as const satisfies ReadonlyArray<keyof RequestRow & keyof AccessRequest>;
 
 function stringArray(value: unknown): string[] {
@@ -102,6 +104,7 @@ export function toAccessRequest(row: RequestRow): AccessRequest {
     agentReasoning: row.agentReasoning,
     humanOnly: row.humanOnly,
     narrowing: (row.narrowing as Narrowing | null) ?? null,
+    context: (row.context as RequestContext | null) ?? null,
   };
 }
 
@@ -109,7 +112,9 @@ export function toAccessRequest(row: RequestRow): AccessRequest {
 export function toRequestCreate(request: AccessRequest): Prisma.RequestCreateInput {
   const columns = Object.fromEntries(REQUEST_COLUMNS.map((column) => [column, request[column]]));
   // A JSON column takes Prisma's DbNull for SQL NULL, not a JS null.
-  return { ...(columns as unknown as Prisma.RequestCreateInput), riskSignals: [...request.riskSignals], narrowing: request.narrowing ? (request.narrowing as unknown as Prisma.InputJsonValue) : Prisma.DbNull };
+  return { ...(columns as unknown as Prisma.RequestCreateInput), riskSignals: [...request.riskSignals], narrowing: request.narrowing ? (request.narrowing as unknown as Prisma.InputJsonValue) : Prisma.DbNull,
+    context: request.context ? (request.context as unknown as Prisma.InputJsonValue) : Prisma.DbNull,
+  };
 }
 
 export function toDecision(row: DecisionRow): Decision {

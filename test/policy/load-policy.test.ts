@@ -28,7 +28,19 @@ describe('parsePolicy: valid files', () => {
     expect(workflow.required).toBe(1);
     expect(workflow.approvalWindowSec).toBe(7200);
     expect(policy.timezone).toBe('UTC');
-    expect(policy.risk).toEqual({ breakGlass: 40, prodTier: 20, offHours: 15, longDuration: 10, recentDenial: 15 });
+    expect(policy.risk).toEqual({
+      breakGlass: 40,
+      prodTier: 20,
+      offHours: 15,
+      longDuration: 10,
+      recentDenial: 15,
+      untrustedNetwork: 15,
+      noncompliantDevice: 25,
+      newResource: 10,
+      unusualHour: 10,
+      unusualDuration: 5,
+    });
+    expect(policy.trustedNetworks).toEqual([]);
   });
 
   it('merges the groups map with the groups listed on each person', () => {
@@ -162,6 +174,11 @@ describe('parsePolicy: problems are named with file, line and key path', () => {
     expect(policyError(minimalYaml('    approverTier: ai_review\n')).message).toContain('workflows.review.aiReview: is required with approverTier: ai_review');
     const noTier = minimalYaml('    aiReview: { reviewers: [svc-a] }\nserviceAccounts:\n  - { id: svc-a, owner: alice, maxJitDuration: 15m, resources: [db] }\n');
     expect(policyError(noTier).message).toContain('workflows.review.approverTier: must be ai_review for aiReview to apply');
+  });
+
+  it('refuses a trustedNetworks entry that is not an address or CIDR, with its line', () => {
+    const text = minimalYaml('trustedNetworks: [10.0.0.0/8, 10.0.0.0/33]\n');
+    expect(policyError(text).message).toContain(`stint.yaml:${lineOfText(text, 'trustedNetworks')}: trustedNetworks[1]: expected an address or CIDR`);
   });
 
   it('defaults aiReview.maxRisk to 50', () => {

@@ -88,6 +88,7 @@ describe('App Home', () => {
       agentReasoning: null,
       humanOnly: false,
       narrowing: null,
+      context: null,
       breakGlass: false,
       riskScore: 0,
       riskSignals: [],

@@ -131,6 +131,7 @@ describe.each(TEST_STORE_KINDS)('schema on %s', (kind) => {
       'AuditEvent',
       'AuditHead',
       'PeriodicRun',
+      'DevicePosture',
     ]);
   });
 

@@ -49,6 +49,7 @@ export function makeRequest(overrides: Partial<AccessRequest> = {}): AccessReque
     agentReasoning: null,
     humanOnly: false,
     narrowing: null,
+    context: null,
     ...overrides,
   };
 }
