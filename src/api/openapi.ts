@@ -163,6 +163,14 @@ export function openApiDocument(version: string): Record<string, unknown> {
           responses: { '200': { description: 'NDJSON (json) or one line per event (syslog, cef)', content: { 'application/x-ndjson': {}, 'text/plain': {} } }, ...errors },
         },
       },
+      '/api/v1/signals/device': {
+        post: {
+          summary: "An MDM reports a person's device posture (admin token); the context of their requests for the next 24 h",
+          description: 'Errors: FORBIDDEN (not an admin), NOT_FOUND (no such person in the policy), INVALID_BODY.',
+          requestBody: body(S.DevicePostureBody),
+          responses: { '200': answer('The posture as recorded'), ...errors },
+        },
+      },
       '/api/v1/introspect': {
         post: {
           summary: 'Is this stint_jit_ credential live, and for which scopes? (RFC 7662; the `introspect` scope or admin)',

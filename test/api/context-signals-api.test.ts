@@ -85,6 +85,8 @@ describe('context signals on a REST request', () => {
     } finally {
       h.clock.advance(-25 * 3_600_000);
     }
+    const doc = JSON.parse((await h.app.server.inject({ method: 'GET', url: '/openapi.json' })).body);
+    expect(doc.paths['/api/v1/signals/device'].post.requestBody.content['application/json'].schema.required).toEqual(['personId', 'compliant']);
     const unknown = await h.call('erin', 'POST', '/api/v1/signals/device', { personId: 'nobody', compliant: true });
     expect(unknown.status).toBe(404);
     const events = (await h.app.store.readAudit(0n, 10_000)).filter((e) => e.action === 'signal.device_posture');
