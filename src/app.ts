@@ -186,7 +186,7 @@ export async function createApp(options: { env?: Record<string, string | undefin
   const authenticate = async (req: Parameters<typeof bearerToken>[0]) =>
     authenticateToken(bearerToken(req), 'api', { tokens: store, clock, policy: policy.current(), bootstrapHash });
 
-  const server = createHttpServer({ logger });
+  const server = createHttpServer({ logger, trustProxy: config.trustProxy });
   const openapi = openApiDocument(VERSION);
   server.get('/openapi.json', async () => openapi);
   server.get('/healthz', async () => ({ status: 'ok' }));

@@ -24,6 +24,12 @@ const ENV_SCHEMA = z.object({
     .regex(/^[A-Za-z0-9_{}.-]{1,64}$/, 'letters, digits, _ . - and {} (a Redis Cluster hash tag) only')
     .default('stint'),
   STINT_POLICY: z.string().default('stint.yaml'),
+  STINT_TRUST_PROXY: optionalText.pipe(
+    z
+      .string()
+      .regex(/^(true|\d{1,2}|[0-9A-Fa-f:.\/]+(,\s*[0-9A-Fa-f:.\/]+)*)$/, 'true, a number of proxy hops, or the proxies\' addresses/CIDRs separated by commas')
+      .optional(),
+  ),
   STINT_PUBLIC_URL: url,
   STINT_ADMIN_TOKEN: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   SLACK_SIGNING_SECRET: optionalText,
@@ -64,6 +70,8 @@ export interface Config {
   /** BullMQ key prefix: several Stints (or test runs) can share one Redis; `{stint}` hash-tags it for Redis Cluster. */
   queuePrefix: string;
   policyPath: string;
+  /** fastify's trustProxy: which X-Forwarded-For to believe for the source IP (STINT_TRUST_PROXY). */
+  trustProxy: boolean | number | string[];
   publicUrl?: string;
   adminToken?: string;
   slack: { signingSecret?: string; botToken?: string; appToken?: string; apiUrl?: string; enabled: boolean };
@@ -99,6 +107,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     redisUrl: e.REDIS_URL,
     queuePrefix: e.STINT_QUEUE_PREFIX,
     policyPath: e.STINT_POLICY,
+    trustProxy: trustProxyOf(e.STINT_TRUST_PROXY),
     publicUrl: e.STINT_PUBLIC_URL,
     adminToken: e.STINT_ADMIN_TOKEN,
     slack: {
@@ -126,4 +135,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     auditSigningKey: e.STINT_AUDIT_SIGNING_KEY,
     logLevel: e.LOG_LEVEL,
   };
+}
+
+/**
+ * Whose X-Forwarded-For to believe for a request's source IP (issue 12's trustedNetworks): nobody by default (the
+ * connection's address), every proxy (`true`), the nearest N hops, or only the listed proxies' addresses/CIDRs.
+ */
+function trustProxyOf(value: string | undefined): boolean | number | string[] {
+  if (value === undefined) return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value.split(',').map((v) => v.trim());
 }

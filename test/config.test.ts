@@ -11,6 +11,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ DATABASE_URL: 'not a url' })).toThrowError(/DATABASE_URL/);
   });
 
+  it('trusts no proxy by default, and reads STINT_TRUST_PROXY as true, a hop count or proxy addresses', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ STINT_TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ STINT_TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ STINT_TRUST_PROXY: '10.0.0.1, 192.168.0.0/16' }).trustProxy).toEqual(['10.0.0.1', '192.168.0.0/16']);
+    expect(() => loadConfig({ STINT_TRUST_PROXY: 'the load balancer' })).toThrowError(/STINT_TRUST_PROXY/);
+  });
+
   it('refuses a bootstrap admin token shorter than 16 characters', () => {
     expect(() => loadConfig({ STINT_ADMIN_TOKEN: 'short' })).toThrowError(/STINT_ADMIN_TOKEN/);
   });

@@ -6,11 +6,13 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import type { Logger } from 'pino';
 import { StintError, isStintError } from '../domain/errors.ts';
 
-export function createHttpServer(options: { logger: Logger }): FastifyInstance {
+export function createHttpServer(options: { logger: Logger; trustProxy?: boolean | number | string[] }): FastifyInstance {
   // pino's Logger and fastify's base logger type differ only in optional fields; fastify accepts a pino instance.
   const server = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: 256 * 1024,
+    // A hop count as a function: fastify's types take one (the proxy-addr semantics: trust the nearest N hops).
+    trustProxy: typeof options.trustProxy === 'number' ? ((_address: string, hop: number) => hop < (options.trustProxy as number)) : (options.trustProxy ?? false),
     genReqId: () => `req_${Math.random().toString(36).slice(2, 12)}`,
   });
 

@@ -67,6 +67,24 @@ describe('context signals on a REST request', () => {
     expect(card.facts.find((f) => f.label === 'Context')?.value).toContain('from 203.0.113.9 (untrusted network)');
   });
 
+  it('believes X-Forwarded-For only from a proxy STINT_TRUST_PROXY names', async () => {
+    const forwarded = { 'x-forwarded-for': '203.0.113.50' };
+    expect((await ask('10.1.2.3', {}, forwarded)).context.sourceIp).toBe('10.1.2.3');
+    const behind = await apiHarness({ policy: parsePolicy(POLICY, 'signals.yaml'), people: ['alice'], env: { STINT_TRUST_PROXY: '10.1.2.3' } });
+    try {
+      const response = await behind.app.server.inject({
+        method: 'POST',
+        url: '/api/v1/credentials/jit',
+        remoteAddress: '10.1.2.3',
+        headers: { authorization: `Bearer ${behind.tokens.alice}`, 'content-type': 'application/json', ...forwarded },
+        payload: JSON.stringify({ reason: 'INC-5', duration: '30m', scopes: ['app-db'] }),
+      });
+      expect(JSON.parse(response.body).context).toMatchObject({ sourceIp: '203.0.113.50', trustedNetwork: false });
+    } finally {
+      await behind.close();
+    }
+  });
+
   it('takes the device posture from the proxy header the policy names', async () => {
     const view = await ask('10.1.2.3', {}, { 'x-device-posture': 'NonCompliant' });
     expect(view).toMatchObject({ status: 'PENDING', context: { device: 'noncompliant' } });
