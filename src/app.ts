@@ -130,10 +130,9 @@ export async function createApp(options: { env?: Record<string, string | undefin
   // Who is on call: built-in rotations from the policy, PagerDuty/Opsgenie schedules asked (cached per minute).
   const pagers = createPagers(config.pagers, logger, { policy, clock });
   const oncall = pagers.lookup({ policy, clock });
-  const core: CorePorts = { store, policy, clock, notifier, scheduler, channels, oncall };
+  // accounts: a suspended service account may not request; devices: the posture an MDM reported (issue 12).
+  const core: CorePorts = { store, policy, clock, notifier, scheduler, channels, oncall, accounts: store, devices: store };
   const grants: GrantPorts = { store, policy, clock, notifier, scheduler, providers, oncall };
-  core.accounts = store; // a suspended service account may not request
-  core.devices = store; // device posture an MDM reported (issue 12)
   const guardrailPorts = { ...grants, accounts: store, audit: store };
   const guardrailCheck = checkGuardrails({ ...guardrailPorts, warn: (data, message) => logger.warn(data, message) });
   const policyPorts = { ...core, people: store, audit: store };
