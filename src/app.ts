@@ -47,6 +47,7 @@ import { defaultProviders } from './providers/default-providers.ts';
 import { createProviderRegistry, type ProviderRegistry } from './providers/registry.ts';
 import { createTokenProvider } from './providers/token/token-provider.ts';
 import { openStore, type Store } from './store/open-store.ts';
+import { createTicketSystems } from './tickets/index.ts';
 
 export interface AppOverrides {
   clock?: Clock;
@@ -130,8 +131,10 @@ export async function createApp(options: { env?: Record<string, string | undefin
   // Who is on call: built-in rotations from the policy, PagerDuty/Opsgenie schedules asked (cached per minute).
   const pagers = createPagers(config.pagers, logger, { policy, clock });
   const oncall = pagers.lookup({ policy, clock });
-  const core: CorePorts = { store, policy, clock, notifier, scheduler, channels, oncall };
-  const grants: GrantPorts = { store, policy, clock, notifier, scheduler, providers, oncall };
+  // Jira / ServiceNow for workflows with ticket: (issue 12), from the current policy's tickets: and its env:/file: secrets.
+  const tickets = createTicketSystems({ policy, env: options.env ?? process.env });
+  const core: CorePorts = { store, policy, clock, notifier, scheduler, channels, oncall, tickets };
+  const grants: GrantPorts = { store, policy, clock, notifier, scheduler, providers, oncall, tickets };
   core.accounts = store; // a suspended service account may not request
   core.devices = store; // device posture an MDM reported (issue 12)
   const guardrailPorts = { ...grants, accounts: store, audit: store };

@@ -90,6 +90,7 @@ export const RequestView = z.object({
   scopes: z.array(z.string()),
   reason: z.string(),
   ticket: z.string().nullable(),
+  ticketTitle: z.string().nullable().describe("the ticket's title from Jira or ServiceNow, where the workflow checks tickets"),
   duration: z.number().describe('seconds'),
   requestedAt: z.string(),
   decidedAt: timestamp,

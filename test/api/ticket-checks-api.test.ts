@@ -1,0 +1,113 @@
+/** Ticket checks over REST (issue 12): a workflow with ticket: asks Jira / ServiceNow before anything is created. */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { buildRequestCard } from '../../src/notify/request-view.ts';
+import { parsePolicy } from '../../src/policy/index.ts';
+import { apiHarness, type ApiHarness } from '../support/api-harness.ts';
+import { startFakeJira, type FakeJira } from '../fakes/jira-api.ts';
+import { startFakeServiceNow, type FakeServiceNow } from '../fakes/servicenow-api.ts';
+
+export function ticketPolicyYaml(jiraUrl: string, serviceNowUrl: string): string {
+  return `version: 1
+people:
+  - { id: alice, email: alice@example.com, groups: [sre] }
+  - { id: carol, email: carol@example.com, groups: [dba] }
+  - { id: erin, email: erin@example.com, groups: [security] }
+admins: [group:security]
+timezone: UTC
+tickets:
+  jira: { url: "${jiraUrl}", email: "env:JIRA_EMAIL", token: "env:JIRA_TOKEN" }
+  servicenow: { url: "${serviceNowUrl}", user: "env:SN_USER", password: "env:SN_PASSWORD" }
+resources:
+  - { id: orders-api, provider: { type: token }, maxDuration: 4h, workflow: jira-checked }
+  - { id: plain-api, provider: { type: token }, maxDuration: 4h, workflow: unchecked }
+workflows:
+  jira-checked:
+    eligible: [group:sre]
+    approvers: [group:dba]
+    ticket: { system: jira, required: true, states: [In Progress, Selected for Development] }
+  unchecked:
+    eligible: [group:sre]
+    approvers: [group:dba]
+breakGlass: { eligible: [group:sre], maxDuration: 1h, notify: [group:security] }
+`;
+}
+
+const BASE = '/api/v1/credentials/jit';
+let jira: FakeJira;
+let sn: FakeServiceNow;
+let h: ApiHarness;
+
+beforeAll(async () => {
+  jira = await startFakeJira();
+  sn = await startFakeServiceNow();
+  h = await apiHarness({
+    policy: parsePolicy(ticketPolicyYaml(jira.url, sn.url), 'tickets.yaml'),
+    people: ['alice', 'carol', 'erin'],
+    env: { JIRA_EMAIL: jira.email, JIRA_TOKEN: jira.token, SN_USER: sn.user, SN_PASSWORD: sn.password },
+  });
+}, 60_000);
+afterAll(async () => {
+  await h?.close();
+  await jira?.close();
+  await sn?.close();
+});
+beforeEach(() => {
+  jira.reset();
+  jira.issues.set('INC-1234', { summary: 'Orders stuck in PENDING', status: 'In Progress' });
+  jira.issues.set('INC-77', { summary: 'Old outage', status: 'Done' });
+});
+
+const count = async () => (await h.call('alice', 'GET', '/api/v1/requests?view=mine')).body.requests.length as number;
+
+describe('creating a request in a workflow that checks Jira tickets', () => {
+  it('refuses a request without a ticket with TICKET_INVALID, saying where to put one', async () => {
+    const res = await h.call('alice', 'POST', BASE, { reason: 'stuck orders', scopes: ['orders-api'], duration: '30m' });
+    expect([res.status, res.body.error.code]).toEqual([422, 'TICKET_INVALID']);
+    expect(res.body.error.message).toBe('this workflow needs a ticket key (e.g. INC-1234) as the first word of the reason or in `ticket`');
+  });
+
+  it('refuses an unknown ticket naming the key and the system', async () => {
+    const before = await count();
+    const res = await h.call('alice', 'POST', BASE, { reason: 'INC-9999 stuck orders', scopes: ['orders-api'], duration: '30m' });
+    expect([res.status, res.body.error.code]).toEqual([422, 'TICKET_INVALID']);
+    expect(res.body.error.message).toContain('INC-9999 does not exist in Jira');
+    expect(await count()).toBe(before);
+  });
+
+  it('refuses a ticket in a state the workflow does not accept, naming the state and the allowed ones', async () => {
+    const res = await h.call('alice', 'POST', BASE, { reason: 'look at it again', ticket: 'INC-77', scopes: ['orders-api'], duration: '30m' });
+    expect([res.status, res.body.error.code]).toEqual([422, 'TICKET_INVALID']);
+    expect(res.body.error.message).toContain('"Done"');
+    expect(res.body.error.message).toContain('In Progress, Selected for Development');
+  });
+
+  it('accepts a ticket in an allowed state (any case), with its title on the view, the card and the audit event', async () => {
+    jira.issues.set('INC-1234', { summary: 'Orders stuck in PENDING', status: 'in progress' });
+    const res = await h.call('alice', 'POST', BASE, { reason: 'INC-1234 stuck orders', scopes: ['orders-api'], duration: '30m' });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect([res.body.ticket, res.body.ticketTitle]).toEqual(['INC-1234', 'Orders stuck in PENDING']);
+    const request = (await h.app.store.getRequest(res.body.id))!;
+    expect(request.ticketTitle).toBe('Orders stuck in PENDING');
+    expect(buildRequestCard(request, [], h.app.policy.current(), h.clock.now()).facts).toContainEqual({ label: 'Ticket', value: 'INC-1234 — Orders stuck in PENDING' });
+    const [event] = (await h.app.store.readAudit(0n, 10_000)).filter((e) => e.requestId === request.id && e.action === 'request.created');
+    expect(event?.data).toMatchObject({ ticket: 'INC-1234', ticketTitle: 'Orders stuck in PENDING' });
+    expect((await h.call('alice', 'GET', `${BASE}/${request.id}`)).body.ticketTitle).toBe('Orders stuck in PENDING');
+  });
+
+  it('answers 503 UNAVAILABLE and creates nothing when Jira does not answer', async () => {
+    const before = await count();
+    jira.throttle('/rest/api/3/issue', 1, { status: 503 });
+    const res = await h.call('alice', 'POST', BASE, { reason: 'INC-1234 stuck orders', scopes: ['orders-api'], duration: '30m' });
+    expect([res.status, res.body.error.code]).toEqual([503, 'UNAVAILABLE']);
+    expect(res.body.error.message).toContain('Jira');
+    expect(res.body.error.message).not.toContain(jira.token);
+    expect(await count()).toBe(before);
+  });
+
+  it('leaves workflows without ticket: alone (no call, no title)', async () => {
+    const res = await h.call('alice', 'POST', BASE, { reason: 'INC-9999 unrelated', scopes: ['plain-api'], duration: '30m' });
+    expect(res.status).toBe(201);
+    expect(res.body.ticketTitle).toBeNull();
+    expect(jira.calls).toHaveLength(0);
+  });
+});
