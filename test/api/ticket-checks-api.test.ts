@@ -5,32 +5,7 @@ import { parsePolicy } from '../../src/policy/index.ts';
 import { apiHarness, type ApiHarness } from '../support/api-harness.ts';
 import { startFakeJira, type FakeJira } from '../fakes/jira-api.ts';
 import { startFakeServiceNow, type FakeServiceNow } from '../fakes/servicenow-api.ts';
-
-export function ticketPolicyYaml(jiraUrl: string, serviceNowUrl: string): string {
-  return `version: 1
-people:
-  - { id: alice, email: alice@example.com, groups: [sre] }
-  - { id: carol, email: carol@example.com, groups: [dba] }
-  - { id: erin, email: erin@example.com, groups: [security] }
-admins: [group:security]
-timezone: UTC
-tickets:
-  jira: { url: "${jiraUrl}", email: "env:JIRA_EMAIL", token: "env:JIRA_TOKEN" }
-  servicenow: { url: "${serviceNowUrl}", user: "env:SN_USER", password: "env:SN_PASSWORD" }
-resources:
-  - { id: orders-api, provider: { type: token }, maxDuration: 4h, workflow: jira-checked }
-  - { id: plain-api, provider: { type: token }, maxDuration: 4h, workflow: unchecked }
-workflows:
-  jira-checked:
-    eligible: [group:sre]
-    approvers: [group:dba]
-    ticket: { system: jira, required: true, states: [In Progress, Selected for Development] }
-  unchecked:
-    eligible: [group:sre]
-    approvers: [group:dba]
-breakGlass: { eligible: [group:sre], maxDuration: 1h, notify: [group:security] }
-`;
-}
+import { ticketPolicyYaml } from '../support/ticket-fixture.ts';
 
 const BASE = '/api/v1/credentials/jit';
 let jira: FakeJira;
