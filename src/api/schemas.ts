@@ -12,7 +12,7 @@ export const CreateRequestBody = z
     reason: z.string().max(2000).describe('Why access is needed; a ticket key as first word becomes the ticket'),
     scopes: z.array(z.string().min(1).max(200)).min(1).max(20).describe('Policy resource ids'),
     duration: z.string().min(1).max(32).describe('45s, 15m, 2h, 1d or ISO 8601 (PT2H)'),
-    ticket: z.string().max(64).optional(),
+    ticket: z.string().max(64).optional().describe('a ticket key (INC-1234, INC0012345); checked in Jira / ServiceNow where the workflow has ticket:'),
     notifyChannels: z.array(z.enum(['slack', 'teams', 'email'])).max(3).optional(),
     breakGlass: z.boolean().optional(),
     reasoning: z.string().max(4000).optional().describe("an agent's model reasoning for asking; shown on the card and audited"),

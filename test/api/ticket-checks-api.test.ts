@@ -86,3 +86,27 @@ describe('creating a request in a workflow that checks Jira tickets', () => {
     expect(jira.calls).toHaveLength(0);
   });
 });
+
+describe('creating a request in a workflow that checks ServiceNow tickets (required: false)', () => {
+  beforeEach(() => {
+    sn.reset();
+    sn.records.set('INC0012345', { shortDescription: 'Checkout errors', state: 'In Progress' });
+  });
+
+  it('accepts no ticket at all without asking ServiceNow', async () => {
+    const res = await h.call('alice', 'POST', BASE, { reason: 'checking invoices', scopes: ['billing-api'], duration: '30m' });
+    expect([res.status, res.body.ticketTitle]).toEqual([201, null]);
+    expect(sn.calls).toHaveLength(0);
+  });
+
+  it('checks a given ticket and records its title', async () => {
+    const res = await h.call('alice', 'POST', BASE, { reason: 'checkout errors', ticket: 'INC0012345', scopes: ['billing-api'], duration: '30m' });
+    expect([res.status, res.body.ticketTitle]).toEqual([201, 'Checkout errors']);
+  });
+
+  it('refuses a given ticket ServiceNow does not have', async () => {
+    const res = await h.call('alice', 'POST', BASE, { reason: 'checkout errors', ticket: 'INC0099999', scopes: ['billing-api'], duration: '30m' });
+    expect([res.status, res.body.error.code]).toEqual([422, 'TICKET_INVALID']);
+    expect(res.body.error.message).toContain('INC0099999 does not exist in ServiceNow');
+  });
+});

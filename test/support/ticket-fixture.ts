@@ -1,4 +1,4 @@
-/** A policy whose `orders-api` workflow checks Jira tickets (required, In Progress) and `plain-api` checks none; `token` resources. */
+/** A policy whose `orders-api` workflow checks Jira tickets (required, In Progress), `billing-api` ServiceNow ones (optional) and `plain-api` none; `token` resources. */
 export function ticketPolicyYaml(jiraUrl: string, serviceNowUrl: string): string {
   return `version: 1
 people:
@@ -13,11 +13,16 @@ tickets:
 resources:
   - { id: orders-api, provider: { type: token }, maxDuration: 4h, workflow: jira-checked }
   - { id: plain-api, provider: { type: token }, maxDuration: 4h, workflow: unchecked }
+  - { id: billing-api, provider: { type: token }, maxDuration: 4h, workflow: servicenow-checked }
 workflows:
   jira-checked:
     eligible: [group:sre]
     approvers: [group:dba]
     ticket: { system: jira, required: true, states: [In Progress, Selected for Development] }
+  servicenow-checked:
+    eligible: [group:sre]
+    approvers: [group:dba]
+    ticket: { system: servicenow, required: false, states: [New, In Progress] }
   unchecked:
     eligible: [group:sre]
     approvers: [group:dba]
