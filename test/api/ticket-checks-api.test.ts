@@ -79,6 +79,13 @@ describe('creating a request in a workflow that checks Jira tickets', () => {
     expect(await count()).toBe(before);
   });
 
+  it('lets break-glass through without a ticket and without asking Jira', async () => {
+    const res = await h.call('alice', 'POST', BASE, { reason: 'orders are down and nobody answers the phone', scopes: ['orders-api'], duration: '30m', breakGlass: true });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.body.ticketTitle).toBeNull();
+    expect(jira.calls).toHaveLength(0);
+  });
+
   it('leaves workflows without ticket: alone (no call, no title)', async () => {
     const res = await h.call('alice', 'POST', BASE, { reason: 'INC-9999 unrelated', scopes: ['plain-api'], duration: '30m' });
     expect(res.status).toBe(201);
