@@ -47,6 +47,7 @@ import { defaultProviders } from './providers/default-providers.ts';
 import { createProviderRegistry, type ProviderRegistry } from './providers/registry.ts';
 import { createTokenProvider } from './providers/token/token-provider.ts';
 import { openStore, type Store } from './store/open-store.ts';
+import { createTicketSystems } from './tickets/index.ts';
 
 export interface AppOverrides {
   clock?: Clock;
@@ -130,9 +131,11 @@ export async function createApp(options: { env?: Record<string, string | undefin
   // Who is on call: built-in rotations from the policy, PagerDuty/Opsgenie schedules asked (cached per minute).
   const pagers = createPagers(config.pagers, logger, { policy, clock });
   const oncall = pagers.lookup({ policy, clock });
+  // Jira / ServiceNow for workflows with ticket: (issue 12), from the current policy's tickets: and its env:/file: secrets.
+  const tickets = createTicketSystems({ policy, env: options.env ?? process.env });
   // accounts: a suspended service account may not request; devices: the posture an MDM reported (issue 12).
-  const core: CorePorts = { store, policy, clock, notifier, scheduler, channels, oncall, accounts: store, devices: store };
-  const grants: GrantPorts = { store, policy, clock, notifier, scheduler, providers, oncall };
+  const core: CorePorts = { store, policy, clock, notifier, scheduler, channels, oncall, tickets, accounts: store, devices: store };
+  const grants: GrantPorts = { store, policy, clock, notifier, scheduler, providers, oncall, tickets };
   const guardrailPorts = { ...grants, accounts: store, audit: store };
   const guardrailCheck = checkGuardrails({ ...guardrailPorts, warn: (data, message) => logger.warn(data, message) });
   const policyPorts = { ...core, people: store, audit: store };

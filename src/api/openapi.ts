@@ -40,7 +40,12 @@ export function openApiDocument(version: string): Record<string, unknown> {
     security: [{ bearer: [] }],
     paths: {
       '/api/v1/credentials/jit': {
-        post: { summary: 'Request access', requestBody: body(S.CreateRequestBody), responses: { '201': answer('Created', S.RequestView), ...errors } },
+        post: {
+          summary: 'Request access',
+          description:
+            'Where the workflow has ticket:, the ticket (the `ticket` field or a key as first word of the reason) must exist in Jira / ServiceNow and be in an allowed state: ' +
+            'else TICKET_INVALID (422); a ticket system that does not answer gives UNAVAILABLE (503) and nothing is created. The ticket title is on the view as ticketTitle.',
+          requestBody: body(S.CreateRequestBody), responses: { '201': answer('Created', S.RequestView), ...errors } },
       },
       '/api/v1/credentials/jit/{id}': {
         get: { summary: 'One request', parameters: idParam, responses: { '200': answer('The request view', S.RequestView), ...errors } },

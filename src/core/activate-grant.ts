@@ -8,6 +8,7 @@
 import { StintError, isStintError } from '../domain/errors.ts';
 import type { AccessRequest } from '../domain/request.ts';
 import { resolveScope } from '../policy/index.ts';
+import { commentOnTicket } from './comment-on-ticket.ts';
 import { setExpiryTimers } from './expiry-timers.ts';
 import { withLease } from './lease.ts';
 import type { GrantHandleRecord, GrantPorts } from './ports.ts';
@@ -19,7 +20,10 @@ export async function activateGrant(requestId: string, ports: GrantPorts): Promi
   const seen = await ports.store.getRequest(requestId);
   if (!seen || seen.status !== 'APPROVED') return { status: 'unchanged', request: seen };
   const leased = await withLease(ports, requestId, () => activateLeased(requestId, ports));
-  return leased.held ? leased.value : { status: 'busy', request: seen };
+  if (!leased.held) return { status: 'busy', request: seen };
+  // Once, by the run whose transition won; after the lease, so a slow ticket system holds no provider work.
+  if (leased.value.status === 'ACTIVE' && leased.value.request) await commentOnTicket(leased.value.request, 'granted', ports);
+  return leased.value;
 }
 
 async function activateLeased(requestId: string, ports: GrantPorts): Promise<ActivateResult> {

@@ -23,6 +23,7 @@ import {
   type RiskResult,
 } from '../policy/index.ts';
 import { breakGlassFacts } from './break-glass-facts.ts';
+import { checkTicket } from './check-ticket.ts';
 import { escalationKey, nextEscalationAction } from './escalation.ts';
 import { onCallFor } from './on-call-now.ts';
 import { actsAsAdmin, requireScope, type Actor } from './actor.ts';
@@ -84,10 +85,13 @@ export async function createRequest(actor: Actor, input: CreateRequestInput, por
     }
   }
 
+  const ticket = input.ticket ?? ticketFromReason(reason);
+  // Asked before anything is written: an unknown ticket, or a ticket system that does not answer, creates nothing.
+  const ticketInfo = breakGlass ? null : await checkTicket(workflow, ticket, ports.tickets);
+
   const owner = ownerOf(policy, input.identityId);
   const signals = await gatherSignals(policy, input, scopes, durationSec, now, ports);
   const risk = await assessRisk(policy, ports.store, { requesterId: input.identityId, scopes, durationSec, breakGlass, at: now, signals });
-  const ticket = input.ticket ?? ticketFromReason(reason);
 
   let status: RequestStatus = 'PENDING';
   let decidedBy: string | null = null;
@@ -119,6 +123,7 @@ export async function createRequest(actor: Actor, input: CreateRequestInput, por
     workflow: workflow.id,
     reason,
     ticket,
+    ticketTitle: ticketInfo?.title ?? null,
     durationSec,
     status,
     required: breakGlass || autoApproved ? 0 : workflow.required,
@@ -171,6 +176,7 @@ export async function createRequest(actor: Actor, input: CreateRequestInput, por
     if (actor.id !== input.identityId) data.onBehalfOf = input.identityId;
     if (request.agentReasoning) data.agentReasoning = request.agentReasoning;
     if (narrowing) data.narrowing = formatNarrowing(narrowing);
+    if (ticketInfo) data.ticketTitle = ticketInfo.title;
     data.context = signals;
     // Break-glass events stand on their own in a SIEM: what, why, how risky, who was told, who reviews, who was on call.
     const breakGlassData = facts ? { reason, ticket, riskScore: risk.score, durationSec, notify: facts.notify, reviewers: facts.reviewers, reviewerIds: facts.reviewerIds, onCall: facts.onCall } : {};

@@ -5,7 +5,7 @@
 import type { Narrowing } from '../domain/narrowing.ts';
 import type { Notifier } from './notification.ts';
 import type { AccessRequest, Decision, RequestStatus, ReviewStatus } from '../domain/request.ts';
-import type { Policy } from '../policy/model.ts';
+import type { Policy, TicketSystem } from '../policy/model.ts';
 
 export interface Clock {
   now(): Date;
@@ -316,6 +316,8 @@ export interface CorePorts {
   accounts?: Pick<ServiceAccountStore, 'getServiceAccount'>;
   /** Device posture reported by an MDM (issue 12); absent: every device is `unknown` unless a proxy header says. */
   devices?: Pick<DevicePostureStore, 'getDevicePosture'>;
+  /** Jira / ServiceNow, for workflows with `ticket:` (issue 12); absent: such a workflow fails closed (UNAVAILABLE). */
+  tickets?: TicketPort;
 }
 
 /** What a provider is asked to grant: one scope of one request, for one person's account on that system. */
@@ -390,6 +392,8 @@ export interface GrantPorts {
   providers: ProviderLookup;
   /** As in CorePorts: who is on call in external approver rotations (an approver may revoke or extend). */
   oncall?: OnCallPort;
+  /** As in CorePorts: where grants and revokes are commented on the request's ticket. */
+  tickets?: TicketPort;
 }
 
 // --- stint_jit_ credentials and introspection (issue 10) ---
@@ -477,4 +481,23 @@ export interface DevicePostureStore {
   getDevicePosture(personId: string): Promise<DevicePostureRecord | null>;
   /** Replaces the person's posture; its audit event in the same transaction. */
   saveDevicePosture(record: DevicePostureRecord, audit: AuditInput): Promise<void>;
+}
+
+// --- ticket checks (issue 12) ---
+
+/** A ticket as its system shows it: `state` is the display name (`In Progress`), `url` where a person opens it. */
+export interface TicketInfo {
+  key: string;
+  title: string;
+  state: string;
+  url: string;
+}
+
+/**
+ * The ticket systems of the policy's `tickets:` (src/tickets: Jira Cloud, ServiceNow). `lookup` answers null for a
+ * ticket the system does not have; both throw UNAVAILABLE when the system cannot be asked (the caller fails closed).
+ */
+export interface TicketPort {
+  lookup(system: TicketSystem, key: string): Promise<TicketInfo | null>;
+  comment(system: TicketSystem, key: string, text: string): Promise<void>;
 }

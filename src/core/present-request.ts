@@ -23,6 +23,8 @@ export interface RequestView {
   scopes: string[];
   reason: string;
   ticket: string | null;
+  /** The ticket's title from its system, where the workflow checks tickets. */
+  ticketTitle: string | null;
   duration: number;
   requestedAt: string;
   decidedAt: string | null;
@@ -87,6 +89,7 @@ export function presentRequest(request: AccessRequest, decisions: Decision[], po
     scopes: request.scopes,
     reason: request.reason,
     ticket: request.ticket,
+    ticketTitle: request.ticketTitle,
     duration: request.durationSec,
     requestedAt: request.createdAt.toISOString(),
     decidedAt: iso(request.decidedAt),

@@ -7,6 +7,7 @@
  */
 import { StintError } from '../domain/errors.ts';
 import type { AccessRequest, RevokeCause } from '../domain/request.ts';
+import { commentOnTicket } from './comment-on-ticket.ts';
 import { withLease } from './lease.ts';
 import type { AuditInput, GrantHandleRecord, GrantPorts } from './ports.ts';
 
@@ -97,7 +98,10 @@ export async function completeRevoke(requestId: string, ports: GrantPorts): Prom
     return true;
   });
   const revoked = { ...request, ...patch, status: 'REVOKED' as const };
-  if (moved) await ports.notifier.notify({ kind: 'grant.revoked', request: revoked });
+  if (moved) {
+    await ports.notifier.notify({ kind: 'grant.revoked', request: revoked });
+    await commentOnTicket(revoked, 'revoked', ports);
+  }
   return moved ? revoked : ((await ports.store.getRequest(requestId)) ?? revoked);
 }
 

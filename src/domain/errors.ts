@@ -21,6 +21,8 @@ export const ERROR_CODES = {
   POLICY_INVALID: 422,
   /** Revealing a credential for a grant whose scopes mint none (e.g. a membership of an existing role). */
   NO_CREDENTIAL: 422,
+  /** The workflow checks tickets and the request's is missing, unknown to the ticket system or in a state not allowed. */
+  TICKET_INVALID: 422,
   RATE_LIMITED: 429,
   UNAVAILABLE: 503,
   CONFIG_INVALID: 500,

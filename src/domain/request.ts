@@ -90,6 +90,8 @@ export interface AccessRequest {
   workflow: string;
   reason: string;
   ticket: string | null;
+  /** The ticket's title as its system gave it when the workflow checked it (issue 12); null otherwise. */
+  ticketTitle: string | null;
   durationSec: number;
   status: RequestStatus;
   required: number;

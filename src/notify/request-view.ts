@@ -78,7 +78,7 @@ export function buildRequestCard(request: AccessRequest, decisions: Decision[], 
     // An agent's reason is the task it was given; its model's reasoning is shown beside it, as the agent said it.
     { label: agent ? 'Task' : 'Reason', value: request.reason },
     ...(request.agentReasoning ? [{ label: 'Model reasoning', value: request.agentReasoning }] : []),
-    ...(request.ticket ? [{ label: 'Ticket', value: request.ticket }] : []),
+    ...(request.ticket ? [{ label: 'Ticket', value: request.ticketTitle ? `${request.ticket} — ${request.ticketTitle}` : request.ticket }] : []),
     ...(request.context ? [{ label: 'Context', value: describeSignals(request.context, request.requesterId).join(' · ') }] : []),
     { label: 'Risk', value: `${request.riskScore}/100${request.riskSignals.length > 0 ? ` (${request.riskSignals.join(', ')})` : ''}` },
   ];

@@ -20,6 +20,7 @@ export const DEFAULTS = {
   minDurationSec: 30,
   onGuardrail: 'revoke',
   aiMaxRisk: 50,
+  serviceNowTable: 'incident',
 } as const;
 
 export function buildPolicy(file: PolicyFile, meta: { source: string; fingerprint: string }): Policy {
@@ -93,6 +94,7 @@ export function buildPolicy(file: PolicyFile, meta: { source: string; fingerprin
       channels: { slack: [...(w.channels?.slack ?? [])], teams: [...(w.channels?.teams ?? [])] },
       approverTier: w.approverTier ?? 'human',
       ...(w.aiReview && { aiReview: { reviewers: [...w.aiReview.reviewers], maxRisk: w.aiReview.maxRisk ?? DEFAULTS.aiMaxRisk } }),
+      ...(w.ticket && { ticket: { system: w.ticket.system, required: w.ticket.required ?? false, states: [...w.ticket.states] } }),
     });
   }
 
@@ -141,6 +143,10 @@ export function buildPolicy(file: PolicyFile, meta: { source: string; fingerprin
     digest: file.digest === false ? null : { at: file.digest?.at ?? DEFAULTS.digestAt, weekends: file.digest?.weekends ?? false },
     serviceAccounts,
     trustedNetworks: [...(file.trustedNetworks ?? [])],
+    tickets: {
+      ...(file.tickets?.jira && { jira: { ...file.tickets.jira } }),
+      ...(file.tickets?.servicenow && { servicenow: { ...file.tickets.servicenow, table: file.tickets.servicenow.table ?? DEFAULTS.serviceNowTable } }),
+    },
     ...(file.devicePosture && { devicePostureHeader: file.devicePosture.header.toLowerCase() }),
     guardrails: (file.guardrails ?? []).map((g) => ({ id: g.id, when: g.when, serviceAccounts: [...(g.serviceAccounts ?? ['*'])] })),
     risk: { ...DEFAULT_RISK_WEIGHTS, ...definedOnly(file.risk ?? {}) },

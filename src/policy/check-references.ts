@@ -105,6 +105,9 @@ export function checkReferences(file: PolicyFile, policy: Policy): PolicyIssue[]
       }
       previous = after;
     });
+    if (w.ticket && !file.tickets?.[w.ticket.system]) {
+      report(at('ticket', 'system'), `ticket system "${w.ticket.system}" is not configured: add tickets.${w.ticket.system} (url and credentials) at the top of the policy`);
+    }
     if (w.approverTier === 'ai_review' && !w.aiReview) report(at('aiReview'), 'is required with approverTier: ai_review: name the service accounts in aiReview.reviewers');
     if (w.aiReview && w.approverTier !== 'ai_review') report(at('approverTier'), 'must be ai_review for aiReview to apply');
     (w.aiReview?.reviewers ?? []).forEach((id, i) => {

@@ -92,6 +92,24 @@ export interface PolicyWorkflow {
   /** `human` unless the file says `ai_review`: then `aiReview.reviewers` (service accounts) may decide too. */
   approverTier: 'human' | 'ai_review';
   aiReview?: AiReview;
+  /** The request's ticket must exist in this system and be in one of `states` (issue 12). */
+  ticket?: WorkflowTicket;
+}
+
+export type TicketSystem = 'jira' | 'servicenow';
+
+export interface WorkflowTicket {
+  system: TicketSystem;
+  /** A request without a ticket is refused; otherwise only a given ticket is checked. */
+  required: boolean;
+  /** Allowed states as written (compared case-insensitively). */
+  states: string[];
+}
+
+/** The ticket systems of the policy's `tickets:` block; credentials stay secret references (env:/file:). */
+export interface TicketSystems {
+  jira?: { url: string; email: string; token: string };
+  servicenow?: { url: string; user: string; password: string; table: string };
 }
 
 export interface AiReview {
@@ -195,6 +213,8 @@ export interface Policy {
   trustedNetworks: string[];
   /** The header an identity-aware proxy sets to `compliant` or `noncompliant` (lower case), if one is trusted. */
   devicePostureHeader?: string;
+  /** Where workflows' tickets are checked; empty when the policy has no `tickets:`. */
+  tickets: TicketSystems;
   risk: RiskWeights;
 }
 

@@ -170,8 +170,36 @@ const escalationStep = z.strictObject({
   addApprovers: refList.optional(),
 });
 
+/** A secret reference only (the shapes of providers/secrets.ts): inline values are refused, never echoed. */
+const secretRef = z
+  .string({ error: 'expected env:NAME or file:/path' })
+  .regex(/^(env:[A-Za-z_][A-Za-z0-9_]*|file:\/.*)$/, { error: 'must be env:NAME or file:/path; inline secrets are refused' });
+
+const httpsUrl = z.url({ error: 'expected the base URL, e.g. https://example.atlassian.net' });
+
+export const TICKET_SYSTEMS = ['jira', 'servicenow'] as const;
+
+/** Where tickets live (issue 12): the systems workflows may check tickets in; secrets as env:/file: only. */
+const tickets = z
+  .strictObject({
+    jira: z.strictObject({ url: httpsUrl, email: secretRef.describe('the account email'), token: secretRef.describe('an Atlassian API token') }).optional(),
+    servicenow: z
+      .strictObject({ url: httpsUrl, user: secretRef, password: secretRef, table: z.string().regex(/^[a-z0-9_]+$/, { error: 'expected a table name such as incident' }).optional().describe('default incident') })
+      .optional(),
+  })
+  .describe('Ticket systems workflows check tickets in (Jira Cloud REST v3, ServiceNow Table API)');
+
+const workflowTicket = z
+  .strictObject({
+    system: z.enum(TICKET_SYSTEMS),
+    required: z.boolean().optional().describe('default false: a ticket is checked when given'),
+    states: z.array(z.string().min(1)).min(1).describe('Allowed ticket states, compared case-insensitively (In Progress, …)'),
+  })
+  .describe('Check the request ticket in a ticket system: it must exist and be in one of states; comments on grant and revoke');
+
 const workflow = z.strictObject({
   eligible: refList,
+  ticket: workflowTicket.optional(),
   approvers: refList.optional(),
   required: z.number().int().min(1).optional(),
   approvalWindow: duration.optional(),
@@ -268,6 +296,7 @@ export const policyFileSchema = z
         unusualDuration: weight.optional(),
       })
       .optional(),
+    tickets: tickets.optional(),
     trustedNetworks: z
       .array(z.string().refine(isCidr, { error: 'expected an address or CIDR such as 10.0.0.0/8 or 2001:db8::/32' }))
       .optional()

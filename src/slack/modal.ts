@@ -40,6 +40,8 @@ const FIELD_OF_CODE: Record<string, string> = {
   MIXED_WORKFLOWS: RESOURCE_BLOCK,
   NOT_ELIGIBLE: RESOURCE_BLOCK,
   COMMENT_REQUIRED: REASON_BLOCK,
+  /** A workflow that checks tickets refused it (missing, unknown, wrong state): shown under the ticket field. */
+  TICKET_INVALID: TICKET_BLOCK,
 };
 
 /** Opens the modal (call it first thing: the trigger id lives 3 s). */

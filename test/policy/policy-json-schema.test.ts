@@ -8,7 +8,7 @@ describe('policyJsonSchema', () => {
 
   it('describes every top-level key of the policy file', () => {
     expect(Object.keys(schema.properties).sort()).toEqual(
-      ['admins', 'breakGlass', 'devicePosture', 'digest', 'groups', 'guardrails', 'identity', 'oncall', 'people', 'resources', 'risk', 'serviceAccounts', 'timezone', 'trustedNetworks', 'version', 'workflows'].sort(),
+      ['admins', 'breakGlass', 'devicePosture', 'digest', 'groups', 'guardrails', 'identity', 'oncall', 'people', 'resources', 'risk', 'serviceAccounts', 'tickets', 'timezone', 'trustedNetworks', 'version', 'workflows'].sort(),
     );
   });
 

@@ -76,6 +76,7 @@ describe('App Home', () => {
       scopes: ['prod-orders-db'],
       reason: 'x'.repeat(2000),
       ticket: null,
+      ticketTitle: null,
       duration: 3600,
       requestedAt: '2026-11-23T10:00:00.000Z',
       decidedAt: null,

@@ -20,6 +20,7 @@ export function makeRequest(overrides: Partial<AccessRequest> = {}): AccessReque
     workflow: 'default',
     reason: 'INC-1234 stuck orders',
     ticket: 'INC-1234',
+    ticketTitle: null,
     durationSec: 7200,
     status: 'PENDING',
     required: 1,
