@@ -13,11 +13,11 @@ export async function commentOnTicket(request: AccessRequest, event: TicketEvent
   const rule = policy.workflows.get(request.workflow)?.ticket;
   if (!rule || !request.ticket) return;
   const requester = policy.people.get(request.requesterId)?.email ?? request.requesterId;
-  const access = `Stint: access to ${request.scopes.join(', ')} granted to ${requester}`;
+  const scopes = request.scopes.join(', ');
   const text =
     event === 'granted'
-      ? `${access} until ${request.expiresAt?.toISOString() ?? 'revoked'} (request ${request.id})`
-      : `${access} revoked (${request.revokeCause ?? 'revoked'}) (request ${request.id})`;
+      ? `Stint: access to ${scopes} granted to ${requester} until ${request.expiresAt?.toISOString() ?? 'revoked'} (request ${request.id})`
+      : `Stint: access of ${requester} to ${scopes} revoked (${request.revokeCause ?? 'revoked'}) (request ${request.id})`;
   const data: Record<string, unknown> = { system: rule.system, ticket: request.ticket, event };
   let action = 'ticket.commented';
   try {

@@ -46,7 +46,7 @@ describe('ticket comments', () => {
       ['INC-1234', `Stint: access to orders-api granted to alice@example.com until ${request!.expiresAt!.toISOString()} (request ${id})`],
     ]);
     await revokeGrant(id, 'revoked', 'erin', h.app.grants);
-    expect(jira.comments[1]).toMatchObject({ key: 'INC-1234', text: `Stint: access to orders-api granted to alice@example.com revoked (revoked) (request ${id})` });
+    expect(jira.comments[1]).toMatchObject({ key: 'INC-1234', text: `Stint: access of alice@example.com to orders-api revoked (revoked) (request ${id})` });
     expect((await events(id, 'ticket.commented')).map((e) => e.data.event)).toEqual(['granted', 'revoked']);
   });
 
