@@ -1,11 +1,14 @@
 /**
- * The small interfaces use cases receive (STYLE.md: ports). Real implementations live in store/, audit/,
- * notify/; fakes for unit tests in test/fakes/. Nothing here names Prisma, Redis or HTTP.
+ * The small interfaces use cases receive (STYLE.md: ports). Chat copies and the Teams directory are in
+ * chat-ports.ts, agents' in agent-ports.ts, a request's context in context-ports.ts (all re-exported here). Real
+ * implementations live in store/, audit/, notify/; fakes for unit tests in test/fakes/. No Prisma, Redis or HTTP.
  */
 import type { Narrowing } from '../domain/narrowing.ts';
 import type { Notifier } from './notification.ts';
+import type { ServiceAccountStore } from './agent-ports.ts';
+import type { DevicePostureStore, TicketPort } from './context-ports.ts';
 import type { AccessRequest, Decision, RequestStatus, ReviewStatus } from '../domain/request.ts';
-import type { Policy, TicketSystem } from '../policy/model.ts';
+import type { Policy } from '../policy/model.ts';
 
 export interface Clock {
   now(): Date;
@@ -204,62 +207,6 @@ export interface TokenStore {
   ): Promise<{ previous: ApiTokenRecord; record: ApiTokenRecord } | null>;
 }
 
-/** One posted copy of a request's card on a chat platform (a Slack message `ts`, a Teams activity id). */
-export interface ChatMessageRecord {
-  requestId: string;
-  platform: string;
-  /** Where it was posted: a channel or conversation id (a Slack DM's `D…` id included). */
-  channel: string;
-  messageId: string;
-  /** The person a direct message went to (the card is rendered for them); null for a channel. */
-  recipientId: string | null;
-}
-
-/** Every card posted, so each copy is updated in place on each transition (DESIGN.md section 3). */
-export interface ChatMessageStore {
-  /** Records a copy; saving the same platform, channel and message id again changes nothing. */
-  saveChatMessage(message: ChatMessageRecord): Promise<void>;
-  /** The copies of one request's card on one platform, oldest first. */
-  listChatMessages(requestId: string, platform: string): Promise<ChatMessageRecord[]>;
-}
-
-/** Where Teams conversations are and who the Teams users are, learned from activities (DESIGN.md section 3). */
-export interface ConversationRefRecord {
-  conversationId: string;
-  kind: 'personal' | 'channel' | 'groupChat';
-  tenantId: string | null;
-  /** The team of a channel (its General channel's id). */
-  teamId: string | null;
-  /** The user of a personal chat (AAD object id). */
-  userAadObjectId: string | null;
-  /** botbuilder's ConversationReference (ids and the service URL, no secrets). */
-  reference: Record<string, unknown>;
-}
-
-export interface TeamsUser {
-  teamsUserId: string | null;
-  aadObjectId: string | null;
-}
-
-export interface TeamsDirectoryStore {
-  /** Records or refreshes a conversation reference (keyed by conversation id). */
-  saveConversationRef(ref: ConversationRefRecord): Promise<void>;
-  getConversationRef(conversationId: string): Promise<ConversationRefRecord | null>;
-  /** The newest personal chat with this user. */
-  findPersonalConversation(userAadObjectId: string): Promise<ConversationRefRecord | null>;
-  /** Any stored reference of this tenant (its service URL reaches every conversation of the tenant). */
-  findAnyConversation(tenantId: string | null): Promise<ConversationRefRecord | null>;
-  /** Forgets a team's channels (the bot was removed from the team) or one conversation. */
-  removeConversationRefs(where: { teamId: string } | { conversationId: string }): Promise<number>;
-  /**
-   * Remembers who a person is in Teams: their user id (`29:…`, for `refresh.userIds`) and AAD object id (their
-   * personal chat, when the policy names them by email only); moves either from any other person.
-   */
-  recordTeamsUser(personId: string, user: TeamsUser): Promise<void>;
-  /** What is known of these people in Teams (people with nothing known are left out). */
-  teamsUsersOf(personIds: string[]): Promise<Map<string, TeamsUser>>;
-}
-
 export interface AuditReader {
   /** Events with seq > afterSeq in seq order, in batches (keyset pagination). */
   readAudit(afterSeq: bigint, limit: number): Promise<AuditRecord[]>;
@@ -270,6 +217,9 @@ export interface AuditReader {
 }
 
 export type { DigestItem, DigestSender, Notification, Notifier } from './notification.ts';
+export type { ChatMessageRecord, ChatMessageStore, ConversationRefRecord, TeamsDirectoryStore, TeamsUser } from './chat-ports.ts';
+export type { GuardrailCheck, JitCredentialLookup, JitCredentialRecord, JitCredentialStore, ServiceAccountRecord, ServiceAccountStore } from './agent-ports.ts';
+export type { DevicePostureRecord, DevicePostureStore, TicketInfo, TicketPort } from './context-ports.ts';
 
 /**
  * Precise alarm clocks for a request's next action (BullMQ queues in production). Best effort by contract:
@@ -394,110 +344,4 @@ export interface GrantPorts {
   oncall?: OnCallPort;
   /** As in CorePorts: where grants and revokes are commented on the request's ticket. */
   tickets?: TicketPort;
-}
-
-// --- stint_jit_ credentials and introspection (issue 10) ---
-
-/** The stint_jit_ credential of one request's `token` scopes, as stored: the SHA-256 of its value, never the value. */
-export interface JitCredentialRecord {
-  requestId: string;
-  principalId: string;
-  /** SHA-256 (hex) of the value last revealed; null until the requester reveals one. */
-  hash: string | null;
-  /** The start of the value last revealed, to name it in listings; not enough to use it. */
-  prefix: string | null;
-  scopes: string[];
-  expiresAt: Date;
-  revokedAt: Date | null;
-  createdAt: Date;
-}
-
-/** What introspection needs, in one read: the credential, its request's status and its principal's suspension. */
-export interface JitCredentialLookup {
-  requestId: string;
-  principalId: string;
-  scopes: string[];
-  expiresAt: Date;
-  revokedAt: Date | null;
-  createdAt: Date;
-  /** Null when the request row is gone. */
-  requestStatus: RequestStatus | null;
-  /** ServiceAccount.suspended of the principal; null when it has no service-account row (a person). */
-  serviceAccountSuspended: boolean | null;
-}
-
-/**
- * Where the `token` provider keeps its credentials (one row per request). Writes are single atomic statements, so
- * two scopes of one request granted at once both land, and a repeat changes nothing.
- */
-export interface JitCredentialStore {
-  /** Creates the request's credential or adds `scope` to it, with this expiry; a revoked one is live again. */
-  addJitScope(input: { requestId: string; principalId: string; scope: string; expiresAt: Date; at: Date }): Promise<void>;
-  /** Removes `scope`; when none is left the credential is revoked. Absent is fine. */
-  removeJitScope(requestId: string, scope: string, at: Date): Promise<void>;
-  /** Moves the expiry (nothing when the credential is absent). */
-  extendJitCredential(requestId: string, expiresAt: Date, at: Date): Promise<void>;
-  getJitCredential(requestId: string): Promise<JitCredentialRecord | null>;
-  /** Replaces the stored hash (the earlier value stops working); false when the credential is absent or revoked. */
-  rotateJitCredential(requestId: string, secret: { hash: string; prefix: string }, at: Date): Promise<boolean>;
-  findJitCredentialByHash(hash: string): Promise<JitCredentialLookup | null>;
-}
-
-/** A service account's row: who owns it and whether a guardrail (or an admin) suspended it (issue 10). */
-export interface ServiceAccountRecord {
-  id: string;
-  ownerId: string;
-  suspended: boolean;
-  suspendedAt: Date | null;
-  suspendedReason: string | null;
-}
-
-export interface ServiceAccountStore {
-  getServiceAccount(id: string): Promise<ServiceAccountRecord | null>;
-  listServiceAccounts(): Promise<ServiceAccountRecord[]>;
-  /**
-   * Suspends (`suspension` given) or lifts the suspension (null) of an account, creating its row for `ownerId` when
-   * the policy sync has not yet; `audit` events commit in the same transaction (invariant 4).
-   */
-  setSuspension(id: string, ownerId: string, suspension: { at: Date; reason: string } | null, audit: AuditInput[]): Promise<ServiceAccountRecord>;
-}
-
-/**
- * A guardrail evaluated on introspection (the policy's `guardrails`), asked only for live credentials of service
- * accounts; `true` means a guardrail tripped and the answer is `{ active: false }`.
- */
-export type GuardrailCheck = (input: { serviceAccountId: string; requestId: string; credentialScopes: string[]; askedScope: string | null; resourceServerId: string }) => Promise<boolean>;
-
-/** The latest device posture an MDM reported for a person (issue 12: `POST /api/v1/signals/device`). */
-export interface DevicePostureRecord {
-  personId: string;
-  compliant: boolean;
-  deviceId: string | null;
-  source: string | null;
-  reportedAt: Date;
-}
-
-export interface DevicePostureStore {
-  getDevicePosture(personId: string): Promise<DevicePostureRecord | null>;
-  /** Replaces the person's posture; its audit event in the same transaction. */
-  saveDevicePosture(record: DevicePostureRecord, audit: AuditInput): Promise<void>;
-}
-
-// --- ticket checks (issue 12) ---
-
-/** A ticket as its system shows it: `state` is the display name (`In Progress`), `url` where a person opens it. */
-export interface TicketInfo {
-  key: string;
-  title: string;
-  state: string;
-  url: string;
-}
-
-/**
- * The ticket systems of the policy's `tickets:` (src/tickets: Jira Cloud, ServiceNow). `lookup` answers null for a
- * ticket the system does not have; both throw UNAVAILABLE when the system cannot be asked (the caller fails closed).
- */
-export interface TicketPort {
-  lookup(system: TicketSystem, key: string): Promise<TicketInfo | null>;
-  comment(system: TicketSystem, key: string, text: string): Promise<void>;
 }
