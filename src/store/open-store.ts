@@ -82,6 +82,10 @@ async function openPostgres(url: string, options: OpenStoreOptions, limits: Tran
   const onError = options.onConnectionError ?? (() => undefined);
   const pool = new pg.Pool({ connectionString: url, options: UTC_SESSION, max: options.poolSize ?? 10 });
   pool.on('error', onError);
+  // The pool listens to its idle clients only; a checked-out client whose connection PostgreSQL terminates emits
+  // 'error' on itself, and an 'error' nobody listens to kills the process. Defence in depth (Prisma's adapter may
+  // listen too): a worker died once of an unhandled 57P01 in the postgres-connection-drop fault test, origin not found.
+  pool.on('connect', (client) => client.on('error', onError));
   const openSession = async (): Promise<SqlDriver> => {
     const session = new pg.Client({ connectionString: url, options: UTC_SESSION });
     session.on('error', onError);
