@@ -27,9 +27,14 @@ export async function sweepIdle(ports: GrantPorts): Promise<IdleResult> {
   if (!policy.resources.some((r) => r.idleTimeoutSec !== undefined)) return result;
   for (let beforeId: string | undefined; ; ) {
     const page = await ports.store.listRequests({ statuses: ['ACTIVE'], limit: 1000, beforeId });
-    const handles = page.length > 0 ? await ports.store.listGrantHandlesOf(page.map((r) => r.id)) : [];
+    const handles = new Map<string, GrantHandleRecord[]>();
+    for (const handle of page.length > 0 ? await ports.store.listGrantHandlesOf(page.map((r) => r.id)) : []) {
+      const of = handles.get(handle.requestId);
+      if (of) of.push(handle);
+      else handles.set(handle.requestId, [handle]);
+    }
     for (const request of page) {
-      const idleFor = await idleness(request, handles.filter((h) => h.requestId === request.id), ports, result);
+      const idleFor = await idleness(request, handles.get(request.id) ?? [], ports, result);
       if (idleFor === null) continue;
       try {
         await revokeGrant(request.id, 'idle', 'stint', ports, `no activity for ${formatDuration(idleFor)} (idleTimeout)`);
