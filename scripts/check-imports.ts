@@ -41,6 +41,9 @@ export const RULES: Rule[] = [
       '@azure/identity',
       '@kubernetes/client-node',
       'google-auth-library',
+      // hosts and directories (issue 8): SSH to Linux targets, LDAP for groups and directory accounts
+      'ssh2',
+      'ldapts',
     ],
   },
 ];

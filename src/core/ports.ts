@@ -281,6 +281,20 @@ export interface GrantTarget {
   expiresAt: Date;
   /** Less than the resource's default access (only for resources policy/narrowable.ts allows). */
   narrowing?: Narrowing;
+  /**
+   * Launch mode (`stint ssh`): the grant makes an account nobody gets a credential for; the SSH gateway later
+   * authorizes a key it holds in memory for one session (`Provider.authorizeLaunch`).
+   */
+  launch?: boolean;
+}
+
+/** Where the SSH gateway opens a launched session: the target host and the account the grant made there. */
+export interface LaunchTarget {
+  host: string;
+  port: number;
+  username: string;
+  /** The target's pinned host keys, each the base64 key blob (second field of a known_hosts line); never empty. */
+  hostKeys: string[];
 }
 
 /** What revoke needs later, as JSON: ids and names, never a secret. */
@@ -322,6 +336,12 @@ export interface Provider {
    * else the last moment they did (null: no session). Only for types that can see sessions.
    */
   activity?(config: Record<string, unknown>, handle: GrantHandleData): Promise<{ active: boolean; lastAt: Date | null }>;
+  /**
+   * Launch mode (`stint ssh`): authorizes `publicKey` (OpenSSH one-line format), generated in memory by the gateway
+   * for one session, on the account a launch grant made, and says where to connect. Only for types that can launch;
+   * the key goes when the grant is revoked.
+   */
+  authorizeLaunch?(config: Record<string, unknown>, handle: GrantHandleData, publicKey: string): Promise<LaunchTarget>;
   /** Mints (or rotates) a credential on demand; only for types that have one. The caller never stores it. */
   credential?(config: Record<string, unknown>, handle: GrantHandleData): Promise<MintedCredential>;
   close?(): Promise<void>;
