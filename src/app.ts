@@ -10,6 +10,7 @@ import { registerAdminRoutes } from './api/admin-routes.ts';
 import { registerAuditRoutes } from './api/audit-routes.ts';
 import { registerIntrospectRoutes } from './api/introspect-routes.ts';
 import { registerGuardrailRoutes } from './api/guardrail-routes.ts';
+import { registerMfaRoutes } from './api/mfa-routes.ts';
 import { checkGuardrails } from './core/check-guardrails.ts';
 import { loadSigningKey } from './audit/anchors.ts';
 import { bearerToken, createHttpServer } from './api/http-server.ts';
@@ -48,6 +49,7 @@ import { createProviderRegistry, type ProviderRegistry } from './providers/regis
 import { createTokenProvider } from './providers/token/token-provider.ts';
 import { openStore, type Store } from './store/open-store.ts';
 import { createTicketSystems } from './tickets/index.ts';
+import { createSecretBox } from './core/secret-box.ts';
 
 export interface AppOverrides {
   clock?: Clock;
@@ -134,7 +136,9 @@ export async function createApp(options: { env?: Record<string, string | undefin
   // Jira / ServiceNow for workflows with ticket: (issue 12), from the current policy's tickets: and its env:/file: secrets.
   const tickets = createTicketSystems({ policy, env: options.env ?? process.env });
   // accounts: a suspended service account may not request; devices: the posture an MDM reported (issue 12).
-  const core: CorePorts = { store, policy, clock, notifier, scheduler, channels, oncall, tickets, accounts: store, devices: store };
+  // Step-up (issue 12): seeds sealed with STINT_SECRET_KEY; without it enrolment is refused and step-up fails closed.
+  const mfa = { store, box: config.secretKey ? createSecretBox(config.secretKey) : null };
+  const core: CorePorts = { store, policy, clock, notifier, scheduler, channels, oncall, tickets, accounts: store, devices: store, mfa };
   const grants: GrantPorts = { store, policy, clock, notifier, scheduler, providers, oncall, tickets };
   const guardrailPorts = { ...grants, accounts: store, audit: store };
   const guardrailCheck = checkGuardrails({ ...guardrailPorts, warn: (data, message) => logger.warn(data, message) });
@@ -267,6 +271,7 @@ export async function createApp(options: { env?: Record<string, string | undefin
   registerAdminRoutes(server, { tokens: store, clock, policy, authenticate });
   registerAuditRoutes(server, { audit: store, authenticate, ...(auditAnchors && { anchors: auditAnchors }) });
   registerGuardrailRoutes(server, { ports: guardrailPorts, authenticate });
+  registerMfaRoutes(server, { core, authenticate });
 
   return {
     config,

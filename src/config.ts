@@ -50,6 +50,12 @@ const ENV_SCHEMA = z.object({
   OPSGENIE_API_URL: url,
   SMTP_URL: url,
   STINT_AUDIT_SIGNING_KEY: optionalText,
+  STINT_SECRET_KEY: optionalText.pipe(
+    z
+      .string()
+      .refine((v) => secretKeyBytes(v) !== undefined, '32 bytes as 64 hex digits or base64 (openssl rand -base64 32)')
+      .optional(),
+  ),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   STINT_URL: url,
   STINT_TOKEN: optionalText,
@@ -81,6 +87,8 @@ export interface Config {
   smtpUrl?: string;
   /** STINT_AUDIT_SIGNING_KEY: Ed25519 PEM (or `file:/path`) that signs the audit anchors of exports. */
   auditSigningKey?: string;
+  /** STINT_SECRET_KEY: the AES-256 key that seals second-factor seeds (step-up); absent: step-up is off. */
+  secretKey?: Buffer;
   logLevel: Env['LOG_LEVEL'];
 }
 
@@ -133,8 +141,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     smtpUrl: e.SMTP_URL,
     auditSigningKey: e.STINT_AUDIT_SIGNING_KEY,
+    ...(e.STINT_SECRET_KEY !== undefined && { secretKey: secretKeyBytes(e.STINT_SECRET_KEY) }),
     logLevel: e.LOG_LEVEL,
   };
+}
+
+function secretKeyBytes(value: string): Buffer | undefined {
+  const text = value.trim();
+  const bytes = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, 'hex') : /^[A-Za-z0-9+/_-]+=*$/.test(text) ? Buffer.from(text, 'base64') : undefined;
+  return bytes?.length === 32 ? bytes : undefined;
 }
 
 /**

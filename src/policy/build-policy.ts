@@ -95,6 +95,12 @@ export function buildPolicy(file: PolicyFile, meta: { source: string; fingerprin
       approverTier: w.approverTier ?? 'human',
       ...(w.aiReview && { aiReview: { reviewers: [...w.aiReview.reviewers], maxRisk: w.aiReview.maxRisk ?? DEFAULTS.aiMaxRisk } }),
       ...(w.ticket && { ticket: { system: w.ticket.system, required: w.ticket.required ?? false, states: [...w.ticket.states] } }),
+      ...(w.stepUp && {
+        stepUp: {
+          ...(w.stepUp.requester !== undefined && { requester: w.stepUp.requester }),
+          ...(w.stepUp.approvers && { approverRiskAtLeast: w.stepUp.approvers.riskAtLeast }),
+        },
+      }),
     });
   }
 
