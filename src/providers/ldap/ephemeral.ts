@@ -21,6 +21,7 @@ export interface EphemeralHandle extends GrantHandleData {
   group?: string;
   attribute?: MemberAttribute;
   expiresAt: string;
+  resourceId: string;
 }
 
 export function ephemeralUid(target: Pick<GrantTarget, 'requestId' | 'resourceId'>): string {
@@ -28,6 +29,10 @@ export function ephemeralUid(target: Pick<GrantTarget, 'requestId' | 'resourceId
 }
 
 type GroupEdit = 'add' | 'delete';
+
+/** The entry's description, also the orphan sweep's marker (ids URI-encoded so the commas stay separators). */
+const DESCRIPTION_PREFIX = 'stint ephemeral account: ';
+const DESCRIPTION = /^stint ephemeral account: request ([^\s,]+), resource ([^\s,]+), for /;
 
 async function editGroup(session: LdapSession, handle: EphemeralHandle, operation: GroupEdit): Promise<void> {
   if (!handle.group || !handle.attribute) return;
@@ -53,7 +58,7 @@ export async function grantEphemeral(session: LdapSession, config: LdapConfig, t
     baseDn: config.base_distinguished_name!,
     ...(config.uidNumberRange ? { uidNumberRange: config.uidNumberRange } : {}),
     ...(config.gidNumber ? { gidNumber: config.gidNumber } : {}),
-    description: `stint ephemeral account: request ${target.requestId}, resource ${target.resourceId}, for ${target.principalId}`,
+    description: `${DESCRIPTION_PREFIX}request ${encodeURIComponent(target.requestId)}, resource ${encodeURIComponent(target.resourceId)}, for ${target.principalId}`,
   });
   const handle: EphemeralHandle = {
     mode: 'ephemeral',
@@ -61,6 +66,7 @@ export async function grantEphemeral(session: LdapSession, config: LdapConfig, t
     dn,
     ...(config.group ? { group: config.group, attribute: config.memberAttribute } : {}),
     expiresAt: target.expiresAt.toISOString(),
+    resourceId: target.resourceId,
   };
   await editGroup(session, handle, 'add');
   return handle;
@@ -84,4 +90,36 @@ export async function mintEphemeralCredential(session: LdapSession, handle: Ephe
   const password = randomBytes(24).toString('base64url');
   await setPassword(session, handle.dn, password);
   return { username: handle.uid, password, expiresAt: new Date(handle.expiresAt), hint: `bind as ${handle.dn} on ${session.url}` };
+}
+
+/** The accounts Stint made under the base DN (uid stint-…, its description), as handles, for the orphan sweep. */
+export async function listEphemeral(session: LdapSession, config: LdapConfig): Promise<Array<{ requestId: string; handle: EphemeralHandle }>> {
+  const base = config.base_distinguished_name!;
+  const filter = `(&(objectClass=posixAccount)(uid=stint-*)(description=${DESCRIPTION_PREFIX}*))`; // the prefix has no filter metacharacters
+  const found = await session.run({ action: 'search', target: base, access: 'read access to its entries', missing: 'fix base_distinguished_name in the resource' }, (client) =>
+    client.search(base, { scope: 'one', filter, attributes: ['uid', 'description'] }),
+  );
+  return found.searchEntries.flatMap((entry) => {
+    const descriptions = [entry['description'] ?? []].flat().map(String);
+    const match = descriptions.map((text) => DESCRIPTION.exec(text)).find(Boolean);
+    const uid = [entry['uid'] ?? []].flat().map(String)[0];
+    if (!match || !uid) return [];
+    let requestId: string;
+    let resourceId: string;
+    try {
+      [requestId, resourceId] = [decodeURIComponent(match[1]!), decodeURIComponent(match[2]!)];
+    } catch {
+      return [];
+    }
+    const handle: EphemeralHandle = {
+      mode: 'ephemeral',
+      uid,
+      dn: entry.dn,
+      ...(config.group ? { group: config.group, attribute: config.memberAttribute } : {}),
+      // Unknown here, and unused by revoke: the sweep only removes.
+      expiresAt: new Date(0).toISOString(),
+      resourceId,
+    };
+    return [{ requestId, handle }];
+  });
 }

@@ -1,15 +1,16 @@
 /**
  * The `ldap` provider (DESIGN.md section 7): `membership` adds the person's `accounts.ldap` value to a group
  * (member / uniqueMember DN, or memberUid), `ephemeral` creates a short-lived directory account per request scope.
- * Each call opens one session with the resource's bind DN (ldap-connection.ts) and closes it.
+ * Each call opens one session with the resource's bind DN (ldap-connection.ts) and closes it. Both modes leave
+ * Stint's marker on the directory (a description value), so the orphan sweep can find grants whose handle was lost.
  */
 import { z } from 'zod';
 import { StintError } from '../../domain/errors.ts';
 import type { GrantHandleData, GrantTarget, Provider } from '../../core/ports.ts';
 import { MEMBER_ATTRIBUTES, memberValue, parseLdapConfig } from './ldap-config.ts';
 import { withLdap, type LdapCallOptions, type LdapRetry } from './ldap-connection.ts';
-import { checkMembership, grantMembership, revokeMembership, type MembershipHandle } from './membership.ts';
-import { checkEphemeral, grantEphemeral, mintEphemeralCredential, revokeEphemeral, type EphemeralHandle } from './ephemeral.ts';
+import { checkMembership, grantMembership, listMemberships, revokeMembership, type MembershipHandle } from './membership.ts';
+import { checkEphemeral, grantEphemeral, listEphemeral, mintEphemeralCredential, revokeEphemeral, type EphemeralHandle } from './ephemeral.ts';
 
 export interface LdapProviderOptions {
   /** Where `env:` references are read. @defaultValue process.env */
@@ -60,6 +61,13 @@ export function createLdapProvider(options: LdapProviderOptions = {}): Provider 
       const handle = parseHandle(data);
       const config = parseLdapConfig(raw);
       return withLdap(config, call, (session) => (handle.mode === 'membership' ? checkMembership(session, handle) : checkEphemeral(session, handle)));
+    },
+    /** Stint's markers: `added` values in the group's description, or stint-… accounts under the base DN. */
+    async listGranted(raw) {
+      const config = parseLdapConfig(raw);
+      return withLdap<Array<{ requestId: string; handle: GrantHandleData }>>(config, call, (session) =>
+        config.mode === 'membership' ? listMemberships(session, config.group!, config.memberAttribute) : listEphemeral(session, config),
+      );
     },
     describe(raw) {
       const config = parseLdapConfig(raw);

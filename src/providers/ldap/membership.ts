@@ -5,8 +5,9 @@
  * Whether the person was a member before Stint (`preexisting`, then Stint never removes it) must survive a crash
  * between the modify and the caller saving the handle: a retried grant would otherwise see the value it just added
  * and call it preexisting, and it would never be removed. So every grant writes, in the same modify as the value
- * (one LDAP modify is atomic), a marker value `stint-grant <grantId> added|preexisting <value>` in the group's
- * `description`; a retry reads its own marker back, and a second request for the same value inherits the answer.
+ * (one LDAP modify is atomic), a marker value `stint-grant <grantId> added|preexisting <requestId> <resourceId> <value>`
+ * in the group's `description`; a retry reads its own marker back, and a second request for the same value inherits
+ * the answer. The `added` markers are also what the orphan sweep lists (`listMemberships`).
  * Revoke deletes its marker and removes the value only when no other Stint marker for it remains. Races between
  * two modifies end in attributeOrValueExists / noSuchAttribute, which re-read and try again.
  */
@@ -24,16 +25,30 @@ export interface MembershipHandle extends GrantHandleData {
   value: string;
   grantId: string;
   preexisting: boolean;
+  resourceId: string;
 }
 
 interface Marker {
   raw: string;
   grantId: string;
   preexisting: boolean;
+  requestId: string;
+  resourceId: string;
   value: string;
 }
 
-const MARKER = /^stint-grant ([0-9a-f]{16}) (added|preexisting) (.+)$/;
+// Ids are URI-encoded so that a space in one can never shift the fields.
+const MARKER = /^stint-grant ([0-9a-f]{16}) (added|preexisting) (\S+) (\S+) (.+)$/;
+
+function parseMarker(text: string): Marker[] {
+  const match = MARKER.exec(text);
+  if (!match) return [];
+  try {
+    return [{ raw: text, grantId: match[1]!, preexisting: match[2] === 'preexisting', requestId: decodeURIComponent(match[3]!), resourceId: decodeURIComponent(match[4]!), value: match[5]! }];
+  } catch {
+    return []; // not ours after all (a malformed escape)
+  }
+}
 const ROUNDS = 5;
 const NO_SUCH_OBJECT = 32;
 
@@ -56,17 +71,24 @@ const modifyOperation = (group: string, attribute: MemberAttribute) => ({
   missing: 'fix `group` in the resource',
 });
 
+const readOperation = (group: string, attribute: MemberAttribute) => ({
+  action: 'read',
+  target: group,
+  access: `read access to its ${attribute} and description attributes`,
+  missing: 'fix `group` in the resource',
+});
+
+async function markersOf(client: Client, group: string): Promise<Marker[]> {
+  const found = await client.search(group, { scope: 'base', attributes: ['description'] });
+  const raw = found.searchEntries[0]?.description;
+  return (raw === undefined ? [] : Array.isArray(raw) ? raw : [raw]).map(String).flatMap(parseMarker);
+}
+
 async function readGroup(session: LdapSession, group: string, attribute: MemberAttribute, value: string): Promise<{ member: boolean; markers: Marker[] }> {
-  return session.run({ action: 'read', target: group, access: `read access to its ${attribute} and description attributes`, missing: 'fix `group` in the resource' }, async (client) => {
+  return session.run(readOperation(group, attribute), async (client) => {
     const member = await isMember(client, group, attribute, value);
-    const found = await client.search(group, { scope: 'base', attributes: ['description'] });
-    const raw = found.searchEntries[0]?.description;
-    const values = raw === undefined ? [] : (Array.isArray(raw) ? raw : [raw]).map(String);
-    const markers = values.flatMap((text) => {
-      const match = MARKER.exec(text);
-      return match ? [{ raw: text, grantId: match[1]!, preexisting: match[2] === 'preexisting', value: match[3]! }] : [];
-    });
-    return { member, markers: markers.filter((marker) => sameValue(attribute, marker.value, value)) };
+    const markers = (await markersOf(client, group)).filter((marker) => sameValue(attribute, marker.value, value));
+    return { member, markers };
   });
 }
 
@@ -95,14 +117,15 @@ const change = (operation: 'add' | 'delete', type: string, value: string) => new
 
 export async function grantMembership(session: LdapSession, group: string, attribute: MemberAttribute, value: string, target: GrantTarget): Promise<MembershipHandle> {
   const grantId = grantIdOf(target);
-  const handle = (preexisting: boolean): MembershipHandle => ({ mode: 'membership', group, attribute, value, grantId, preexisting });
+  const handle = (preexisting: boolean): MembershipHandle => ({ mode: 'membership', group, attribute, value, grantId, preexisting, resourceId: target.resourceId });
   for (let round = 0; round < ROUNDS; round++) {
     const { member, markers } = await readGroup(session, group, attribute, value);
     const own = markers.find((marker) => marker.grantId === grantId);
     if (own) return handle(own.preexisting);
     // Another Stint request's membership is Stint's, not preexisting: inherit what its marker recorded.
     const preexisting = member && (markers.length === 0 || markers.some((marker) => marker.preexisting));
-    const marker = `stint-grant ${grantId} ${preexisting ? 'preexisting' : 'added'} ${value}`;
+    const ids = `${encodeURIComponent(target.requestId)} ${encodeURIComponent(target.resourceId)}`;
+    const marker = `stint-grant ${grantId} ${preexisting ? 'preexisting' : 'added'} ${ids} ${value}`;
     const changes = [change('add', 'description', marker), ...(member ? [] : [change('add', attribute, value)])];
     // attributeOrValueExists: another grant of the same value won the race; read again.
     if (await session.run(modifyOperation(group, attribute), (client) => modifyUnless(client, group, changes, TypeOrValueExistsError))) return handle(preexisting);
@@ -142,4 +165,15 @@ export async function checkMembership(session: LdapSession, handle: MembershipHa
       throw error;
     }
   });
+}
+
+/** The values Stint added to the group (its `added` markers), as handles, for the orphan sweep. */
+export async function listMemberships(session: LdapSession, group: string, attribute: MemberAttribute): Promise<Array<{ requestId: string; handle: MembershipHandle }>> {
+  const markers = await session.run(readOperation(group, attribute), (client) => markersOf(client, group));
+  return markers
+    .filter((marker) => !marker.preexisting)
+    .map((marker) => ({
+      requestId: marker.requestId,
+      handle: { mode: 'membership', group, attribute, value: marker.value, grantId: marker.grantId, preexisting: false, resourceId: marker.resourceId },
+    }));
 }

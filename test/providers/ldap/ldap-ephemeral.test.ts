@@ -111,3 +111,15 @@ describe('ldap ephemeral accounts', () => {
     });
   });
 });
+
+describe('ldap ephemeral orphan listing (listGranted)', () => {
+  it('lists the accounts Stint made with their request ids, and the listed handle deletes the account', async () => {
+    const target = rig.target(undefined);
+    const handle = await rig.provider.grant(config(), target);
+    const listed = (await rig.provider.listGranted!(config())).find((entry) => entry.requestId === target.requestId);
+    expect(listed?.handle).toMatchObject({ mode: 'ephemeral', uid: handle.uid, dn: handle.dn, resourceId: 'ldap-res' });
+    expect((await rig.provider.listGranted!(config())).map((entry) => entry.handle.uid)).not.toContain('alice');
+    await rig.provider.revoke(config(), listed!.handle, { stillNeeded: false });
+    expect(await rig.provider.check(config(), handle)).toBe('absent');
+  });
+});

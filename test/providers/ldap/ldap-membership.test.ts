@@ -120,3 +120,21 @@ describe('ldap membership refusals', () => {
     await rig.provider.revoke(config, handle, { stillNeeded: false });
   });
 });
+
+describe('ldap membership orphan listing (listGranted)', () => {
+  const config = () => rig.config({ group: `cn=dba,${GROUPS}` });
+
+  it('lists what Stint added with its request id, never a preexisting membership, and the listed handle revokes it', async () => {
+    const target = rig.target(`uid=${uniqueId('u')},${PEOPLE}`);
+    const added = await rig.provider.grant(config(), target);
+    const kept = await rig.provider.grant(config(), rig.target(`uid=carol,${PEOPLE}`));
+    const listed = await rig.provider.listGranted!(config());
+    expect(listed).toContainEqual({ requestId: target.requestId, handle: added });
+    expect(listed.map((entry) => entry.handle.value)).not.toContain(`uid=carol,${PEOPLE}`);
+    // What the sweep does with a lost handle: revoke the listed one.
+    await rig.provider.revoke(config(), listed.find((entry) => entry.requestId === target.requestId)!.handle, { stillNeeded: false });
+    expect(await rig.provider.check(config(), added)).toBe('absent');
+    expect((await rig.provider.listGranted!(config())).map((entry) => entry.requestId)).not.toContain(target.requestId);
+    await rig.provider.revoke(config(), kept, { stillNeeded: false });
+  });
+});
