@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLdapProvider } from '../../../src/providers/ldap/ldap-provider.ts';
+import { startTcpProxy } from '../../support/tcp-proxy.ts';
 import { freePort } from '../../support/test-redis.ts';
 import { GROUPS, PEOPLE, startLdapRig, uniqueId, type LdapRig } from './ldap-setup.ts';
 
@@ -92,6 +93,23 @@ describe('ldap connections', () => {
     await caught(rig.provider.grant(rig.config({ group: `cn=locked,${GROUPS}` }), rig.target(account())));
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(await establishedTo(Number(new URL(rig.slapd.url).port))).toBe(0);
+  });
+
+  it('retries a reset connection and succeeds once the directory answers again', async () => {
+    const proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(rig.slapd.url).port) }, 'refuse');
+    proxy.onRefuse = (refused) => {
+      if (refused === 2) proxy.mode = 'forward';
+    };
+    try {
+      const provider = createLdapProvider({ env: rig.env, retry: { attempts: 3, baseMs: 10, maxMs: 20 } });
+      const config = rig.config({ url: proxy.rewrite(rig.slapd.url), group });
+      const handle = await provider.grant(config, rig.target(account()));
+      expect(proxy.refused).toBe(2);
+      expect(await rig.provider.check(rig.config({ group }), handle)).toBe('present');
+      await rig.provider.revoke(rig.config({ group }), handle, { stillNeeded: false });
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('keeps the bind password out of every handle', async () => {
