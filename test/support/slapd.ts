@@ -3,8 +3,8 @@
  * back_mdb, the Debian schemas core/cosine/nis/inetorgperson (plus, with `sshKeys`, a two-line openssh-lpk schema),
  * suffix dc=stint,dc=test, listening on free 127.0.0.1 ports for ldap:// (StartTLS offered) and ldaps:// with an
  * openssl-made certificate whose file tests pass as `tlsCaFile`. Two bind DNs: the rootdn, and `cn=stint` — what a
- * deployment gives Stint — which may write ou=people and ou=groups but only read `cn=locked` (the access-denied
- * case). `stop()` kills the server and deletes the folder.
+ * deployment gives Stint, with the ACL docs/providers/ldap.md recommends: write on ou=people and on the member
+ * attributes and description of ou=groups, but only read on `cn=locked` (the access-denied case). `stop()` kills the server and deletes the folder.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -65,7 +65,7 @@ access to attrs=userPassword
   by * none
 access to dn.exact="cn=locked,${GROUPS}"
   by * read
-access to dn.subtree="${GROUPS}"
+access to dn.subtree="${GROUPS}" attrs=member,uniqueMember,memberUid,description
   by dn.exact="${STINT_DN}" write
   by * read
 access to dn.subtree="${PEOPLE}"
