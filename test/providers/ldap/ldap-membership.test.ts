@@ -63,6 +63,25 @@ describe.each(CASES)('ldap membership with $attribute', ({ attribute, group, new
     expect(second.preexisting).toBe(false);
   });
 
+  it('gives one handle to two concurrent grants of the same target', async () => {
+    const target = rig.target(newAccount());
+    const [first, second] = await Promise.all([rig.provider.grant(config(), target), rig.provider.grant(config(), target)]);
+    expect(second).toEqual(first);
+    expect(first.preexisting).toBe(false);
+    await rig.provider.revoke(config(), first, { stillNeeded: false });
+    expect(await listed(target.account!)).toBe(false);
+  });
+
+  it('counts two concurrent requests for the same account as Stint\'s, neither preexisting', async () => {
+    const account = newAccount();
+    const [first, second] = await Promise.all([rig.provider.grant(config(), rig.target(account)), rig.provider.grant(config(), rig.target(account))]);
+    expect([first.preexisting, second.preexisting]).toEqual([false, false]);
+    await rig.provider.revoke(config(), first, { stillNeeded: false });
+    expect(await listed(account)).toBe(true);
+    await rig.provider.revoke(config(), second, { stillNeeded: false });
+    expect(await listed(account)).toBe(false);
+  });
+
   it('removes the value only with the last of two requests that hold it', async () => {
     const account = newAccount();
     const first = await rig.provider.grant(config(), rig.target(account));
