@@ -41,7 +41,7 @@ const LPK_SCHEMA = `attributetype ( 1.3.6.1.4.1.24552.500.1.1.1.13 NAME 'sshPubl
 objectclass ( 1.3.6.1.4.1.24552.500.1.1.2.0 NAME 'ldapPublicKey' SUP top AUXILIARY DESC 'OpenSSH LPK objectclass' MAY ( sshPublicKey $ uid ) )
 `;
 
-function slapdConf(dir: string, rootPassword: string, sshKeys: boolean): string {
+function slapdConf(dir: string, rootPassword: string, sshKeys: boolean, tls: boolean): string {
   const schemas = ['core', 'cosine', 'nis', 'inetorgperson'].map((name) => `include /etc/ldap/schema/${name}.schema`);
   if (sshKeys) schemas.push(`include ${join(dir, 'openssh-lpk.schema')}`);
   return `${schemas.join('\n')}
@@ -50,8 +50,7 @@ argsfile ${join(dir, 'slapd.args')}
 modulepath /usr/lib/ldap
 moduleload back_mdb
 password-hash {SSHA}
-TLSCertificateFile ${join(dir, 'cert.pem')}
-TLSCertificateKeyFile ${join(dir, 'key.pem')}
+${tls ? `TLSCertificateFile ${join(dir, 'cert.pem')}\nTLSCertificateKeyFile ${join(dir, 'key.pem')}` : ''}
 
 database mdb
 suffix "${SUFFIX}"
@@ -149,20 +148,23 @@ async function answers(url: string, dn: string, password: string): Promise<boole
   }
 }
 
-export async function startSlapd(options: { sshKeys?: boolean } = {}): Promise<Slapd> {
+/** `sshKeys`: load the openssh-lpk schema. `tls: false`: no certificate, no ldaps:// listener, no StartTLS. */
+export async function startSlapd(options: { sshKeys?: boolean; tls?: boolean } = {}): Promise<Slapd> {
+  const tls = options.tls !== false;
   const dir = mkdtempSync(join(tmpdir(), 'stint-slapd-'));
   mkdirSync(join(dir, 'db'));
   const rootPassword = `root-${Math.random().toString(36).slice(2)}`;
   const stintPassword = `stint-${Math.random().toString(36).slice(2)}`;
   if (options.sshKeys) writeFileSync(join(dir, 'openssh-lpk.schema'), LPK_SCHEMA);
   await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
-  writeFileSync(join(dir, 'slapd.conf'), slapdConf(dir, rootPassword, options.sshKeys === true));
+  writeFileSync(join(dir, 'slapd.conf'), slapdConf(dir, rootPassword, options.sshKeys === true, tls));
   const port = await freePort();
   const tlsPort = await freePort();
   const url = `ldap://127.0.0.1:${port}`;
   const ldapsUrl = `ldaps://127.0.0.1:${tlsPort}`;
   // -d keeps slapd in the foreground, so the child is the server and stop() kills exactly it.
-  const child: ChildProcess = spawn('/usr/sbin/slapd', ['-f', join(dir, 'slapd.conf'), '-h', `${url}/ ${ldapsUrl}/`, '-d', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const listeners = tls ? `${url}/ ${ldapsUrl}/` : `${url}/`;
+  const child: ChildProcess = spawn('/usr/sbin/slapd', ['-f', join(dir, 'slapd.conf'), '-h', listeners, '-d', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const stop = async () => {

@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import { Client, type ClientOptions } from 'ldapts';
+import { Client, ResultCodeError, type ClientOptions } from 'ldapts';
 import { StintError } from '../../domain/errors.ts';
 import { resolveSecret } from '../secrets.ts';
 import type { LdapConnectionConfig } from './ldap-config.ts';
@@ -69,7 +69,14 @@ async function openSession<T>(conn: LdapConnectionConfig, password: string, tls:
   const client = new Client({ url: conn.url, timeout, connectTimeout: timeout, ...(secure ? { tlsOptions: tls } : {}) });
   const who = { bindDn: conn.bindDn, url: conn.url };
   try {
-    if (conn.startTls) await client.startTLS({ ...tls });
+    if (conn.startTls) {
+      try {
+        await client.startTLS({ ...tls });
+      } catch (error) {
+        if (!(error instanceof ResultCodeError)) throw error;
+        throw new StintError('POLICY_INVALID', `ldap: ${conn.url} refused StartTLS (${error.message}); configure TLS on the server, or use ldaps://`);
+      }
+    }
     try {
       await client.bind(conn.bindDn, password);
     } catch (error) {

@@ -60,6 +60,16 @@ describe('ldap connections', () => {
     expect(error).toMatchObject({ code: 'POLICY_INVALID', message: expect.stringContaining('set tlsCaFile') });
   });
 
+  it('says when the server offers no StartTLS, instead of binding in clear', async () => {
+    const plain = await startLdapRig({ tls: false });
+    try {
+      const error = await caught(plain.provider.grant(plain.config({ startTls: true, group }), plain.target(account())));
+      expect(error).toMatchObject({ code: 'POLICY_INVALID', message: expect.stringMatching(/^ldap: ldap:\/\/127\.0\.0\.1:\d+ refused StartTLS \(.*\); configure TLS on the server, or use ldaps:\/\/$/s) });
+    } finally {
+      await plain.stop();
+    }
+  });
+
   it('names an unreadable tlsCaFile', async () => {
     const error = await caught(rig.provider.grant(rig.config({ url: rig.slapd.ldapsUrl, tlsCaFile: '/nonexistent/ca.pem', group }), rig.target(account())));
     expect(error).toMatchObject({ code: 'POLICY_INVALID', message: 'ldap provider: tlsCaFile /nonexistent/ca.pem cannot be read (ENOENT); check the path and its permissions' });

@@ -21,7 +21,7 @@ export interface LdapRig {
 let counter = 0;
 export const uniqueId = (prefix: string) => `${prefix}${Date.now().toString(36)}${(counter++).toString(36)}`;
 
-export async function startLdapRig(options: { sshKeys?: boolean } = {}): Promise<LdapRig> {
+export async function startLdapRig(options: { sshKeys?: boolean; tls?: boolean } = {}): Promise<LdapRig> {
   const slapd = await startSlapd(options);
   const env = { STINT_LDAP_PASSWORD: slapd.stintPassword };
   const provider = createLdapProvider({ env, retry: { attempts: 2, baseMs: 10, maxMs: 20 } });
