@@ -17,6 +17,7 @@ import type { GrantHandleData, GrantTarget } from '../../core/ports.ts';
 import { StintError } from '../../domain/errors.ts';
 import type { MemberAttribute } from './ldap-config.ts';
 import type { LdapSession } from './ldap-connection.ts';
+import { formatMarker, parseMarker, type Marker } from './grant-marker.ts';
 
 export interface MembershipHandle extends GrantHandleData {
   mode: 'membership';
@@ -28,27 +29,6 @@ export interface MembershipHandle extends GrantHandleData {
   resourceId: string;
 }
 
-interface Marker {
-  raw: string;
-  grantId: string;
-  preexisting: boolean;
-  requestId: string;
-  resourceId: string;
-  value: string;
-}
-
-// Ids are URI-encoded so that a space in one can never shift the fields.
-const MARKER = /^stint-grant ([0-9a-f]{16}) (added|preexisting) (\S+) (\S+) (.+)$/;
-
-function parseMarker(text: string): Marker[] {
-  const match = MARKER.exec(text);
-  if (!match) return [];
-  try {
-    return [{ raw: text, grantId: match[1]!, preexisting: match[2] === 'preexisting', requestId: decodeURIComponent(match[3]!), resourceId: decodeURIComponent(match[4]!), value: match[5]! }];
-  } catch {
-    return []; // not ours after all (a malformed escape)
-  }
-}
 const ROUNDS = 5;
 const NO_SUCH_OBJECT = 32;
 
@@ -124,8 +104,7 @@ export async function grantMembership(session: LdapSession, group: string, attri
     if (own) return handle(own.preexisting);
     // Another Stint request's membership is Stint's, not preexisting: inherit what its marker recorded.
     const preexisting = member && (markers.length === 0 || markers.some((marker) => marker.preexisting));
-    const ids = `${encodeURIComponent(target.requestId)} ${encodeURIComponent(target.resourceId)}`;
-    const marker = `stint-grant ${grantId} ${preexisting ? 'preexisting' : 'added'} ${ids} ${value}`;
+    const marker = formatMarker({ grantId, preexisting, requestId: target.requestId, resourceId: target.resourceId, value });
     const changes = [change('add', 'description', marker), ...(member ? [] : [change('add', attribute, value)])];
     // attributeOrValueExists: another grant of the same value won the race; read again.
     if (await session.run(modifyOperation(group, attribute), (client) => modifyUnless(client, group, changes, TypeOrValueExistsError))) return handle(preexisting);
