@@ -47,6 +47,13 @@ describe.each(CASES)('ldap membership with $attribute', ({ attribute, group, new
     expect(await listed(account)).toBe(true);
   });
 
+  it('extends without touching the directory (the handle stays as it was)', async () => {
+    const account = newAccount();
+    const handle = await rig.provider.grant(config(), rig.target(account));
+    expect(await rig.provider.extend(config(), handle, new Date(Date.now() + 7_200_000))).toEqual(handle);
+    await rig.provider.revoke(config(), handle, { stillNeeded: false });
+  });
+
   it('accepts a second revoke of the same handle (absent is success)', async () => {
     const account = newAccount();
     const handle = await rig.provider.grant(config(), rig.target(account));
