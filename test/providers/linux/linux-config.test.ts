@@ -176,3 +176,10 @@ describe('linux provider helpers', () => {
     );
   });
 });
+
+describe('linux provider registration', () => {
+  it('is among the providers this build ships', async () => {
+    const { defaultProviders } = await import('../../../src/providers/default-providers.ts');
+    expect(defaultProviders({}).map((p) => p.type)).toContain('linux');
+  });
+});
