@@ -36,6 +36,8 @@ export interface HostSession {
 }
 
 const LOCK_RETRIES = 6;
+/** sudo's own refusals (not its warnings, e.g. "unable to resolve host", which leave the command running). */
+const SUDO_REFUSED = /^sudo: (a password is required|a terminal is required|sorry|.*not in the sudoers|.*not allowed|.*command not found)/m;
 const LOCK_BUSY = /cannot lock|try again later|unable to lock/i;
 
 export interface SessionSecrets {
@@ -100,7 +102,9 @@ export async function withHost<T>(config: LinuxConfig, secrets: SessionSecrets, 
     const full = config.sudo && !options.unprivileged ? `sudo -n -- ${line}` : line;
     for (let attempt = 0; ; attempt++) {
       const result = await exec(full, options);
-      if ((options.okCodes ?? [0]).includes(result.code)) return result;
+      // sudo refusing a command exits 1 too, which some commands' OK codes include: never read that as an answer.
+      const sudoRefused = full !== line && SUDO_REFUSED.test(result.stderr);
+      if (!sudoRefused && (options.okCodes ?? [0]).includes(result.code)) return result;
       if (LOCK_BUSY.test(result.stderr) && attempt < LOCK_RETRIES) {
         await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt + Math.random() * 100));
         continue;
