@@ -35,7 +35,7 @@ export async function grantHostAccess(session: HostSession, config: LinuxConfig,
   if (jit.create_ephemeral) {
     account = ephemeralName(shortId);
     if (directory) {
-      ({ dn } = await directory.accounts.createDirectoryAccount(directory.connection, { uid: account, baseDn: jit.base_distinguished_name! }));
+      ({ dn } = await directory.create(account, jit.base_distinguished_name!, `stint request ${target.requestId} for ${target.principalId}`));
     } else {
       await createLocalAccount(session, account, target.requestId, target.expiresAt);
     }
@@ -49,7 +49,7 @@ export async function grantHostAccess(session: HostSession, config: LinuxConfig,
   } catch (error) {
     // A grant that fails leaves nothing behind: the account made a moment ago goes too.
     if (jit.create_ephemeral && !directory) await removeLocalAccount(session, account);
-    if (dn !== undefined) await directory!.accounts.deleteDirectoryAccount(directory!.connection, dn);
+    if (dn !== undefined) await directory!.remove(dn);
     throw error;
   }
   const preexisting = elevation?.method === 'group' && elevation.preexisting;

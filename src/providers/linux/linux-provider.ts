@@ -29,7 +29,7 @@ export function createLinuxProvider(options: LinuxProviderOptions = {}): Provide
   const env = options.env ?? process.env;
   const on = <T>(config: LinuxConfig, work: (session: HostSession) => Promise<T>) => withHost(config, { env }, work);
   const directoryFor = (config: LinuxConfig, handle?: LinuxHandle): DirectoryTarget | undefined =>
-    (handle ? handle.ephemeral === 'domain' : config.jit.create_ephemeral && config.jit.ephemeral_account_type === 'domain') ? directoryOf(config, options.directory) : undefined;
+    (handle ? handle.ephemeral === 'domain' : config.jit.create_ephemeral && config.jit.ephemeral_account_type === 'domain') ? directoryOf(config, options.directory, env) : undefined;
 
   const ephemeralHandle = (data: GrantHandleData, purpose: string): LinuxHandle => {
     const handle = parseLinuxHandle(data);

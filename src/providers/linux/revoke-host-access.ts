@@ -44,14 +44,14 @@ export async function revokeHostAccess(session: HostSession, handle: LinuxHandle
   // userdel takes a local account out of its groups; a directory account's local membership goes by hand.
   if (elevation?.method === 'group' && handle.ephemeral === 'domain') await removeFromGroup(session, handle.account, elevation.group);
   if (handle.ephemeral === 'domain' && handle.dn !== undefined && directory) {
-    await directory.accounts.deleteDirectoryAccount(directory.connection, handle.dn);
+    await directory.remove(handle.dn);
   }
 }
 
 export async function checkHostAccess(session: HostSession, handle: LinuxHandle, directory: DirectoryTarget | undefined): Promise<'present' | 'absent'> {
   if (handle.ephemeral === 'local' && (await passwdEntry(session, handle.account))) return 'present';
   if (handle.ephemeral === 'domain' && handle.dn !== undefined && directory) {
-    if (await directory.accounts.directoryAccountExists(directory.connection, handle.dn)) return 'present';
+    if (await directory.exists(handle.dn)) return 'present';
   }
   const elevation = handle.elevation;
   if (elevation?.method === 'group') {
