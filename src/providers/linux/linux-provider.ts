@@ -13,6 +13,7 @@ import { parseLinuxHandle, type LinuxHandle } from './linux-handle.ts';
 import { authorizeKey, extendLocalAccount, passwdEntry, setRandomPassword } from './local-account.ts';
 import { listHostGrants } from './list-host-grants.ts';
 import { checkHostAccess, revokeHostAccess } from './revoke-host-access.ts';
+import { sessionActivity } from './session-activity.ts';
 import { withHost, type HostSession } from './ssh-session.ts';
 
 export interface LinuxProviderOptions {
@@ -71,6 +72,10 @@ export function createLinuxProvider(options: LinuxProviderOptions = {}): Provide
     },
     describe(raw) {
       return describeLinux(parseLinuxConfig(raw));
+    },
+    async activity(raw, data) {
+      const handle = parseLinuxHandle(data);
+      return on(parseLinuxConfig(raw), (session) => sessionActivity(session, handle.account, new Date()));
     },
     async listGranted(raw) {
       const config = parseLinuxConfig(raw);

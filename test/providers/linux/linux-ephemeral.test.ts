@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GrantHandleData } from '../../../src/core/ports.ts';
 import { exec, login, openLinuxTarget, openShell, userExists, type LinuxTarget } from './linux-target.ts';
@@ -50,6 +51,28 @@ describe('linux provider, ephemeral local account elevated with sudo', () => {
     await expect(Promise.race([shell.closed.then(() => 'closed'), new Promise((r) => setTimeout(() => r('still open'), 5000))])).resolves.toBe('closed');
     client.end();
     expect(userExists(credential.username)).toBe(false);
+  }, 30_000);
+
+  it('reports no session before a login, and activity while a terminal session is in use', async () => {
+    const handle = await t.provider.grant(config(), t.target());
+    expect(await t.provider.activity!(config(), handle)).toEqual({ active: false, lastAt: null });
+    const credential = await t.provider.credential!(config(), handle);
+    const client = await login(t.sshd, credential.username, { password: credential.password });
+    const shell = await openShell(client);
+    shell.channel.write('echo typed-$((1+1))\n');
+    await waitForOutput(shell.output, 'typed-2');
+    const seen = await t.provider.activity!(config(), handle);
+    expect(seen.active).toBe(true);
+    expect(Math.abs(seen.lastAt!.getTime() - Date.now())).toBeLessThan(60_000);
+    // No input for ten minutes, as the terminal's access time says.
+    const ttys = execFileSync('ps', ['-U', credential.username, '-o', 'tty='], { encoding: 'utf8' }).split('\n').map((x) => x.trim()).filter((x) => x.startsWith('pts/'));
+    const tenMinutesAgo = Math.floor(Date.now() / 1000) - 600;
+    for (const tty of new Set(ttys)) execFileSync('touch', ['-a', '-d', `@${tenMinutesAgo}`, `/dev/${tty}`]);
+    const idle = await t.provider.activity!(config(), handle);
+    expect(idle.active).toBe(false);
+    expect(Math.abs(idle.lastAt!.getTime() - tenMinutesAgo * 1000)).toBeLessThan(5_000);
+    client.end();
+    await t.provider.revoke(config(), handle, { stillNeeded: false });
   }, 30_000);
 
   it('returns the same handle when a grant is retried', async () => {
