@@ -17,7 +17,8 @@ const handleSchema = z.looseObject({
   kind: z.literal('linux'),
   host: z.string(),
   requestId: z.string(),
-  resourceId: z.string(),
+  /** Absent on handles the orphan sweep listed (the host does not record it). */
+  resourceId: z.string().optional(),
   shortId: z.string().regex(/^[0-9a-f]{16}$/),
   /** The account that holds the access: the ephemeral one, or the person's own (`accounts.linux`). */
   account: z.string(),

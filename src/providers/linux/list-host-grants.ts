@@ -17,7 +17,6 @@ export async function listHostGrants(session: HostSession, config: LinuxConfig):
     kind: 'linux',
     host,
     requestId,
-    resourceId: '',
     shortId,
     account,
     ephemeral: null,

@@ -9,6 +9,7 @@ import type { HostSession } from './ssh-session.ts';
 /** useradd: the user already exists (a retried grant racing the first). userdel: the user does not exist. */
 const USERADD_EXISTS = 9;
 const USERDEL_ABSENT = 6;
+const USERDEL_HOME_LEFT = 12;
 
 export interface PasswdEntry {
   name: string;
@@ -52,8 +53,9 @@ export async function setRandomPassword(session: HostSession, name: string): Pro
 }
 
 export async function removeLocalAccount(session: HostSession, name: string): Promise<void> {
-  // -f: the account goes even if a process survived the kill a moment ago.
-  await session.run(['userdel', '-r', '-f', name], { okCodes: [0, USERDEL_ABSENT, 12] });
+  // -f: the account goes even if a process survived the kill a moment ago. 12: the account is gone but its
+  // home could not be removed entirely (e.g. a mount inside): the access has ended, the leftovers are files.
+  await session.run(['userdel', '-r', '-f', name], { okCodes: [0, USERDEL_ABSENT, USERDEL_HOME_LEFT] });
 }
 
 /**

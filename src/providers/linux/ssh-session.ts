@@ -1,22 +1,18 @@
 /**
  * One SSH connection per provider operation, as the provisioning account, with the host key pinned (fail closed)
  * and a timeout on the connection and on every command. Commands are argument lists, quoted by `shell.ts`; with
- * `sudo: true` each runs through `sudo -n` (never a password prompt that would hang). shadow-utils refuse to work
- * while another of them holds /etc/passwd's lock ("cannot lock /etc/passwd; try again later"): such commands are
- * retried with a capped backoff.
+ * `sudo: true` each runs through `sudo -n` (never a password prompt that would hang); exit codes, sudo refusals
+ * and retries are read by `run-command.ts`.
  */
 import { Client } from 'ssh2';
 import { StintError } from '../../domain/errors.ts';
 import { resolveSecret } from '../secrets.ts';
 import { blobType, fingerprint, isPinned, loadKnownHosts, type PinnedKey } from './known-hosts.ts';
 import type { LinuxConfig } from './linux-config.ts';
+import { runCommand, type CommandResult } from './run-command.ts';
 import { commandLine } from './shell.ts';
 
-export interface CommandResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type { CommandResult };
 
 export interface RunOptions {
   /** Sent on stdin and never on the command line (passwords, file contents). */
@@ -35,10 +31,6 @@ export interface HostSession {
   readonly keys: PinnedKey[];
 }
 
-const LOCK_RETRIES = 6;
-/** sudo's own refusals (not its warnings, e.g. "unable to resolve host", which leave the command running). */
-const SUDO_REFUSED = /^sudo: (a password is required|a terminal is required|sorry|.*not in the sudoers|.*not allowed|.*command not found)/m;
-const LOCK_BUSY = /cannot lock|try again later|unable to lock/i;
 
 export interface SessionSecrets {
   env: NodeJS.ProcessEnv;
@@ -52,6 +44,8 @@ export async function withHost<T>(config: LinuxConfig, secrets: SessionSecrets, 
   const client = new Client();
   let refusedKey: string | undefined;
 
+  // A connection that drops later still emits 'error': without a listener that would end the process.
+  client.on('error', () => undefined);
   await new Promise<void>((resolve, reject) => {
     client.once('ready', () => resolve());
     client.once('error', (error: Error & { level?: string }) => {
@@ -98,22 +92,7 @@ export async function withHost<T>(config: LinuxConfig, secrets: SessionSecrets, 
       });
     });
 
-  const runLine = async (line: string, shown: string, options: RunOptions = {}): Promise<CommandResult> => {
-    const full = config.sudo && !options.unprivileged ? `sudo -n -- ${line}` : line;
-    for (let attempt = 0; ; attempt++) {
-      const result = await exec(full, options);
-      // sudo refusing a command exits 1 too, which some commands' OK codes include: never read that as an answer.
-      const sudoRefused = full !== line && SUDO_REFUSED.test(result.stderr);
-      if (!sudoRefused && (options.okCodes ?? [0]).includes(result.code)) return result;
-      if (LOCK_BUSY.test(result.stderr) && attempt < LOCK_RETRIES) {
-        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt + Math.random() * 100));
-        continue;
-      }
-      // stderr of these commands names users and files, never a secret (those travel on stdin only).
-      const detail = result.stderr.trim().split('\n').slice(-3).join(' / ').slice(0, 400);
-      throw new StintError('UNAVAILABLE', `linux provider: \`${shown}\` failed on ${where} (exit ${result.code}: ${detail || 'no output'})`, { exitCode: result.code });
-    }
-  };
+  const runLine = (line: string, shown: string, options: RunOptions = {}) => runCommand((full) => exec(full, options), { line, shown, where, sudo: config.sudo && !options.unprivileged, okCodes: options.okCodes ?? [0] });
 
   try {
     return await work({

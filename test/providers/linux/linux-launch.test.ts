@@ -65,6 +65,21 @@ describe('linux provider, launch grants (stint ssh) and the connection', () => {
     expect(execFileSync('getent', ['passwd'], { encoding: 'utf8' })).not.toMatch(/^stint-/m);
   }, 30_000);
 
+  it('says when the host cannot be reached, as a retryable UNAVAILABLE', async () => {
+    const { freePort } = await import('../../support/test-redis.ts');
+    const closed = config({ port: await freePort() });
+    await expect(t.provider.grant(closed, t.target())).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/cannot reach 127\.0\.0\.1:\d+ over SSH/) });
+  });
+
+  it('says when the provisioning key is refused, without the key', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const other = utils.generateKeyPairSync('ed25519');
+    writeFileSync(`${t.sshd.dir}/wrong_key`, other.private, { mode: 0o600 });
+    const error = await t.provider.grant(config({ privateKey: `file:${t.sshd.dir}/wrong_key` }), t.target()).catch((e: Error) => e);
+    expect((error as Error).message).toBe(`linux provider: root@127.0.0.1:${t.sshd.port} refused the provisioning key; check privateKey and the account's authorized_keys`);
+    expect((error as Error).message).not.toContain(other.private.slice(40, 80));
+  });
+
   it('reads knownHosts from a file', async () => {
     const handle = await t.provider.grant(config({ knownHosts: `file:${t.sshd.dir}/known_hosts` }), t.target()).catch((e: Error) => e);
     expect((handle as Error).message).toMatch(/knownHosts file:.*cannot read the file \(ENOENT\)/);
