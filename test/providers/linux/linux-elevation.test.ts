@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { shortGrantId } from '../../../src/providers/linux/linux-handle.ts';
 import { exec, groupsOf, login, openLinuxTarget, type LinuxTarget } from './linux-target.ts';
 
-const stintSudoers = () => readdirSync('/etc/sudoers.d').filter((file) => file.includes('stint-'));
 
 describe('linux provider, elevation of the person’s own account', () => {
   let t: LinuxTarget;
@@ -84,9 +84,10 @@ describe('linux provider, elevation of the person’s own account', () => {
     const person = t.createUser('frank');
     // Passes validation (allowed characters) but is not sudoers syntax.
     const config = t.config({ elevate: true, elevation_method: 'sudo', elevation_string: 'ALL=(ALL) NOPASSWD ALL = =' });
-    const before = stintSudoers();
-    await expect(t.provider.grant(config, t.target({ account: person }))).rejects.toThrow(/visudo refused the sudoers entry .*nothing was installed/);
-    expect(stintSudoers()).toEqual(before);
+    const target = t.target({ account: person });
+    await expect(t.provider.grant(config, target)).rejects.toThrow(/visudo refused the sudoers entry .*nothing was installed/);
+    const shortId = shortGrantId(target.requestId, target.resourceId);
+    expect(readdirSync('/etc/sudoers.d').filter((file) => file.includes(shortId))).toEqual([]);
   }, 30_000);
 
   it('removes the ephemeral account again when its elevation cannot be written', async () => {

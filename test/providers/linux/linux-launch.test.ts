@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { utils } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ephemeralName, shortGrantId } from '../../../src/providers/linux/linux-handle.ts';
 import { exec, login, openLinuxTarget, userExists, type LinuxTarget } from './linux-target.ts';
 
 describe('linux provider, launch grants (stint ssh) and the connection', () => {
@@ -58,11 +59,12 @@ describe('linux provider, launch grants (stint ssh) and the connection', () => {
     // The same fingerprint ssh-keygen prints for the host key.
     expect(execFileSync('ssh-keygen', ['-lf', `${t.sshd.dir}/host_ed25519.pub`], { encoding: 'utf8' })).toContain(offered);
     const unpinned = config({ knownHosts: `db-1 ssh-ed25519 ${other}` });
-    const error = await t.provider.grant(unpinned, t.target()).catch((e: unknown) => e as Error);
+    const target = t.target();
+    const error = await t.provider.grant(unpinned, target).catch((e: unknown) => e as Error);
     expect((error as Error).message).toBe(
       `linux provider: the host key of 127.0.0.1:${t.sshd.port} is not pinned in knownHosts (offered ssh-ed25519 ${offered}); refusing to connect. Verify the key on the host and add its known_hosts line`,
     );
-    expect(execFileSync('getent', ['passwd'], { encoding: 'utf8' })).not.toMatch(/^stint-/m);
+    expect(userExists(ephemeralName(shortGrantId(target.requestId, target.resourceId)))).toBe(false);
   }, 30_000);
 
   it('says when the host cannot be reached, as a retryable UNAVAILABLE', async () => {

@@ -5,10 +5,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { Client, type ClientChannel } from 'ssh2';
 import type { GrantTarget, Provider } from '../../../src/core/ports.ts';
 import { createLinuxProvider } from '../../../src/providers/linux/linux-provider.ts';
+import { ephemeralName, shortGrantId } from '../../../src/providers/linux/linux-handle.ts';
 import { startSshd, type TestSshd } from '../../support/sshd.ts';
 
 export interface LinuxTarget {
@@ -75,10 +76,10 @@ export async function openLinuxTarget(): Promise<LinuxTarget> {
       return name;
     },
     async close() {
-      // Whatever a failed test left behind: the harness's users and groups, and every stint-* account and file.
-      const passwd = execFileSync('getent', ['passwd'], { encoding: 'utf8' });
-      const stintUsers = passwd.split('\n').flatMap((line) => (/^stint-[0-9a-f]{16}:/.test(line) ? [line.split(':')[0]!] : []));
-      for (const name of [...stintUsers, ...users]) {
+      // What a failed test left behind, and only this target's (other test files run beside it): the accounts,
+      // sudoers files and group markers of its requests, and the users and groups it made itself.
+      const shortIds = requestIds.map((requestId) => shortGrantId(requestId, 'host-1'));
+      for (const name of [...shortIds.map(ephemeralName).filter(userExists), ...users]) {
         try {
           execFileSync('pkill', ['-KILL', '-u', name], { stdio: 'ignore' });
         } catch {
@@ -97,8 +98,9 @@ export async function openLinuxTarget(): Promise<LinuxTarget> {
           // already gone
         }
       }
-      for (const file of readdirSync('/etc/sudoers.d').filter((f) => /^\.?stint-/.test(f))) rmSync(`/etc/sudoers.d/${file}`, { force: true });
-      if (existsSync('/var/lib/stint/grants')) rmSync('/var/lib/stint/grants', { recursive: true, force: true });
+      for (const shortId of shortIds) {
+        for (const path of [`/etc/sudoers.d/stint-${shortId}`, `/etc/sudoers.d/.stint-${shortId}.new`, `/var/lib/stint/grants/${shortId}`]) rmSync(path, { force: true });
+      }
       await sshd.stop();
     },
   };
