@@ -2,9 +2,10 @@
  * Elevation by group: the account joins a group (`gpasswd -a`) and leaves it on revoke (`gpasswd -d`), unless it
  * was a member before Stint (`preexisting`: never removed) or another open request still needs it.
  *
- * A retried grant must not mistake Stint's own earlier addition for a preexisting membership, so the intent is
- * written first (a marker file per grant under /var/lib/stint/grants) and the membership added after: a member
- * with our marker was added by us.
+ * Neither a retried grant nor a second request of the same person may mistake Stint's own addition for a
+ * preexisting membership (it would then never be removed), so the intent is written first — a marker file per
+ * grant under /var/lib/stint/grants holding `<account> <group>` — and the membership added after: a membership
+ * with any grant's marker is Stint's. Each revoke removes its own marker.
  */
 import { StintError } from '../../domain/errors.ts';
 import type { HostSession } from './ssh-session.ts';
@@ -31,11 +32,12 @@ export async function addToGroup(session: HostSession, account: string, group: s
   }
   const groups = await groupsOf(session, account);
   if (!groups) throw new StintError('POLICY_INVALID', `linux provider: there is no account ${account} on the host; check accounts.linux in the policy`);
-  const marker = `${MARKER_DIR}/${shortId}`;
-  const ours = (await session.run(['test', '-e', marker], { okCodes: [0, 1] })).code === 0;
-  if (groups.includes(group) && !ours) return { preexisting: true };
+  const line = `${account} ${group}`;
+  // grep: 1 = no marker holds the line, 2 = no marker directory yet.
+  const stints = await session.run(['grep', '-rlxF', '--', line, MARKER_DIR], { okCodes: [0, 1, 2] });
+  if (groups.includes(group) && stints.stdout.trim() === '') return { preexisting: true };
   await session.run(['mkdir', '-p', '-m', '0700', MARKER_DIR]);
-  await session.run(['tee', '--', marker], { stdin: `${account} ${group}\n` });
+  await session.run(['tee', '--', `${MARKER_DIR}/${shortId}`], { stdin: `${line}\n` });
   await session.run(['gpasswd', '-a', account, group]);
   return { preexisting: false };
 }

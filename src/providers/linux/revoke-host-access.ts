@@ -18,9 +18,9 @@ export async function revokeHostAccess(session: HostSession, handle: LinuxHandle
 
   if (handle.ephemeral === null) {
     // Elevation of the person's own account: their sessions stay; only what the elevation gave them ends.
+    if (elevation?.method === 'group') await removeGroupMarker(session, handle.shortId);
     if (stillNeeded) return;
     if (elevation?.method === 'group') {
-      await removeGroupMarker(session, handle.shortId);
       if (elevation.preexisting) return;
       await removeFromGroup(session, handle.account, elevation.group);
       const gid = await groupId(session, elevation.group);

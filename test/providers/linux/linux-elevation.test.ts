@@ -44,13 +44,17 @@ describe('linux provider, elevation of the person’s own account', () => {
     expect(groupsOf(person)).toContain(group);
   }, 30_000);
 
-  it('keeps the membership while another open request still needs it', async () => {
+  it('keeps the membership while another open request of the person needs it, and removes it with the last', async () => {
     const person = t.createUser('carol');
     const group = t.createGroup('ops');
-    const handle = await t.provider.grant(groupConfig(group), t.target({ account: person }));
-    await t.provider.revoke(groupConfig(group), handle, { stillNeeded: true });
+    const first = await t.provider.grant(groupConfig(group), t.target({ account: person }));
+    // The second request finds the person a member — through Stint, so not preexisting.
+    const second = await t.provider.grant(groupConfig(group), t.target({ account: person }));
+    expect(second).toMatchObject({ elevation: { preexisting: false } });
+    expect(second.preexisting).toBeUndefined();
+    await t.provider.revoke(groupConfig(group), first, { stillNeeded: true });
     expect(groupsOf(person)).toContain(group);
-    await t.provider.revoke(groupConfig(group), handle, { stillNeeded: false });
+    await t.provider.revoke(groupConfig(group), second, { stillNeeded: false });
     expect(groupsOf(person)).not.toContain(group);
   }, 30_000);
 
