@@ -60,11 +60,13 @@ export async function removeLocalAccount(session: HostSession, name: string): Pr
 
 /**
  * Appends one public key to the account's authorized_keys, written as the user itself (runuser), so a symlink
- * the user planted in their home cannot make root write anywhere else. The key travels on stdin.
+ * the user planted in their home cannot make root write anywhere else. The key travels on stdin. `restrict,pty`:
+ * a terminal and commands, but no port, agent or X11 forwarding — a launched session is recorded by the gateway,
+ * and a tunnel through it would not be.
  */
 export async function authorizeKey(session: HostSession, entry: PasswdEntry, publicKey: string): Promise<void> {
   const script = 'umask 077 && mkdir -p "$1/.ssh" && chmod 700 "$1/.ssh" && cat >> "$1/.ssh/authorized_keys" && chmod 600 "$1/.ssh/authorized_keys"';
-  await session.run(['runuser', '-u', entry.name, '--', 'sh', '-c', script, 'sh', entry.home], { stdin: `${publicKey}\n` });
+  await session.run(['runuser', '-u', entry.name, '--', 'sh', '-c', script, 'sh', entry.home], { stdin: `restrict,pty ${publicKey}\n` });
 }
 
 /** Names of accounts this provider made (`stint-*` with its comment), with the request id from the comment. */

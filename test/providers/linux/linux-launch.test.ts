@@ -27,8 +27,11 @@ describe('linux provider, launch grants (stint ssh) and the connection', () => {
       `700 ${handle.account}`,
       `600 ${handle.account}`,
     ]);
+    expect(execFileSync('cat', [`${home}/.ssh/authorized_keys`], { encoding: 'utf8' })).toBe(`restrict,pty ${keys.public}\n`);
     const client = await login(t.sshd, launchTarget.username, { privateKey: keys.private });
     expect((await exec(client, 'sudo -n id -un')).stdout.trim()).toBe('root');
+    // No tunnel around the gateway's recording.
+    await expect(new Promise((resolve, reject) => client.forwardOut('127.0.0.1', 0, '127.0.0.1', t.sshd.port, (error) => (error ? reject(error) : resolve('open'))))).rejects.toThrow();
     client.end();
     await t.provider.revoke(config(), handle, { stillNeeded: false });
     expect(userExists(String(handle.account))).toBe(false);
