@@ -16,7 +16,7 @@ export const CreateRequestBody = z
     notifyChannels: z.array(z.enum(['slack', 'teams', 'email'])).max(3).optional(),
     breakGlass: z.boolean().optional(),
     reasoning: z.string().max(4000).optional().describe("an agent's model reasoning for asking; shown on the card and audited"),
-    narrowing: z.string().max(2000).optional().describe('less than the default access, e.g. "SELECT on orders.shipments; SELECT, UPDATE on orders.items" (postgres ephemeral resources)'),
+    narrowing: z.string().max(2000).optional().describe('less than the default access: "SELECT on orders.shipments; SELECT, UPDATE on orders.items" (postgres ephemeral resources) or "s3:GetObject on arn:aws:s3:::exports/*" (aws iam-role resources: a session policy)'),
     mfaCode: z.string().max(16).optional().describe('the 6-digit code from your authenticator, where the workflow asks for step-up (answer STEP_UP_REQUIRED)'),
   })
   .strict();

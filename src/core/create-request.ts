@@ -8,7 +8,7 @@ import { parseDuration, formatDuration } from '../domain/duration.ts';
 import { StintError } from '../domain/errors.ts';
 import { formatNarrowing, parseNarrowing, type Narrowing } from '../domain/narrowing.ts';
 import { ticketFromReason, type AccessRequest, type RequestStatus } from '../domain/request.ts';
-import { canNarrow } from '../policy/narrowable.ts';
+import { canNarrow, narrowingGrammar } from '../policy/narrowable.ts';
 import { BASELINE_DAYS, contextSignals, type ContextSignals, type DevicePosture } from '../policy/context-signals.ts';
 import type { Policy, PolicyWorkflow, ResolvedScope } from '../policy/model.ts';
 import { requesterStepUp } from '../policy/step-up.ts';
@@ -254,15 +254,17 @@ async function gatherSignals(policy: Policy, input: CreateRequestInput, scopes: 
 /** The parsed narrowing, refused where a scope's provider cannot express it (the whole resource would be granted). */
 function narrowingFor(text: string | null | undefined, scopes: ResolvedScope[]): Narrowing | null {
   if (!text?.trim()) return null;
-  const narrowing = parseNarrowing(text);
   const wide = scopes.filter((s) => !canNarrow(s.resource)).map((s) => s.id);
   if (wide.length > 0) {
-    throw new StintError('INVALID_BODY', `${wide.join(', ')} cannot be narrowed: only a postgres resource in mode ephemeral grants table by table; request it without --narrow`, {
-      field: 'narrowing',
-      scopes: wide,
-    });
+    throw new StintError(
+      'INVALID_BODY',
+      `${wide.join(', ')} cannot be narrowed: only a postgres resource in mode ephemeral (table by table) or an aws resource in mode iam-role (a session policy) can; request it without --narrow`,
+      { field: 'narrowing', scopes: wide },
+    );
   }
-  return narrowing;
+  const grammars = new Set(scopes.map((s) => narrowingGrammar(s.resource)!));
+  if (grammars.size > 1) throw new StintError('INVALID_BODY', 'One narrowing cannot fit both database tables and AWS actions: request those resources separately', { field: 'narrowing' });
+  return parseNarrowing(text, [...grammars][0]);
 }
 
 function requesterKindOf(policy: Policy, identityId: string): 'person' | 'service' {

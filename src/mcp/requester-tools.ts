@@ -35,7 +35,7 @@ export const requesterTools = [
         duration: z.string().min(1).max(32).describe('How long: 15m, 1h, PT30M; at most the resource\'s (and your account\'s) maximum'),
         reason: z.string().trim().min(1, 'reason is required: the task you need the access for').max(2000).describe('The task context: what you are doing and why'),
         ticket: z.string().max(64).optional().describe('A ticket key such as INC-1234'),
-        narrowing: z.string().max(2000).optional().describe('Ask for less than the whole resource, e.g. "SELECT on orders.shipments" (postgres resources in mode ephemeral)'),
+        narrowing: z.string().max(2000).optional().describe('Ask for less than the whole resource: "SELECT on orders.shipments" (postgres resources in mode ephemeral) or "s3:GetObject on arn:aws:s3:::exports/*" (aws resources in mode iam-role)'),
         reasoning: reasoning.describe('Why this access is needed for the task, in your own words; recorded in the audit log and shown to approvers'),
       })
       .strict(),

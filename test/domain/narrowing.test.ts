@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { StintError } from '../../src/domain/errors.ts';
-import { formatNarrowing, parseNarrowing } from '../../src/domain/narrowing.ts';
+import { awsSessionPolicy, formatNarrowing, parseNarrowing } from '../../src/domain/narrowing.ts';
 
 const refusal = (text: string) => {
   try {
@@ -39,5 +39,43 @@ describe('parseNarrowing', () => {
     expect(error.details).toEqual({ field: 'narrowing' });
     expect(error.message).toContain(message);
     expect(error.message).toContain('SELECT on orders.shipments; SELECT, UPDATE on orders.items');
+  });
+});
+
+describe('parseNarrowing, AWS grammar (session policies)', () => {
+  const awsRefusal = (text: string) => {
+    try {
+      parseNarrowing(text, 'aws');
+    } catch (err) {
+      if (err instanceof StintError) return err;
+      throw err;
+    }
+    throw new Error('expected a refusal');
+  };
+
+  it('reads actions on resource ARNs per statement and writes them back', () => {
+    const narrowing = parseNarrowing('s3:GetObject, s3:ListBucket on arn:aws:s3:::exports, arn:aws:s3:::exports/*; dynamodb:GetItem on arn:aws:dynamodb:eu-west-1:123456789012:table/orders', 'aws');
+    expect(narrowing).toEqual([
+      { actions: ['s3:GetObject', 's3:ListBucket'], resources: ['arn:aws:s3:::exports', 'arn:aws:s3:::exports/*'] },
+      { actions: ['dynamodb:GetItem'], resources: ['arn:aws:dynamodb:eu-west-1:123456789012:table/orders'] },
+    ]);
+    expect(formatNarrowing(narrowing)).toBe('s3:GetObject, s3:ListBucket on arn:aws:s3:::exports, arn:aws:s3:::exports/*; dynamodb:GetItem on arn:aws:dynamodb:eu-west-1:123456789012:table/orders');
+  });
+
+  it('becomes an Allow-only session policy, one statement each', () => {
+    const policy = JSON.parse(awsSessionPolicy(parseNarrowing('s3:Get* on *', 'aws') as never));
+    expect(policy).toEqual({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:Get*'], Resource: ['*'] }] });
+  });
+
+  it.each([
+    ['GetObject on arn:aws:s3:::x', '"GetObject" is not an AWS action'],
+    ['s3:GetObject on bucket-name', '"bucket-name" is not a resource ARN'],
+    ['s3:GetObject', 'is not "<actions> on <resource ARNs>"'],
+    [Array.from({ length: 20 }, (_, i) => `s3:GetObject on arn:aws:s3:::bucket-with-a-long-name-${i}/*, arn:aws:s3:::bucket-with-a-long-name-${i}`).join('; '), 'AWS takes at most 2048'],
+  ])('refuses %j with a message that shows the right form', (text, message) => {
+    const error = awsRefusal(text);
+    expect([error.code, error.details]).toEqual(['INVALID_BODY', { field: 'narrowing' }]);
+    expect(error.message).toContain(message);
+    expect(error.message).toContain('Write it as "s3:GetObject');
   });
 });

@@ -21,6 +21,8 @@ export interface IssuedSession {
   roleArn: string;
   sourceIdentity: string;
   sessionName: string;
+  /** The inline session policy the caller passed (AssumeRole `Policy`), when it did. */
+  policy?: string;
   durationSeconds: number;
   accessKeyId: string;
 }
@@ -141,8 +143,20 @@ export function stsOperation(state: IamState, action: string, params: URLSearchP
   if (!Number.isInteger(durationSeconds) || durationSeconds < 900 || durationSeconds > role.maxSessionDuration) {
     throw new AwsFault('ValidationError', `The requested DurationSeconds exceeds the MaxSessionDuration set for this role (or is below 900): ${durationSeconds}`);
   }
+  // An inline session policy: plain text up to 2048 characters of valid policy JSON (AWS's packed-size check aside).
+  const policy = params.get('Policy');
+  if (policy !== null) {
+    if (policy.length > 2048) throw new AwsFault('ValidationError', "1 validation error detected: Value at 'policy' failed to satisfy constraint: Member must have length less than or equal to 2048");
+    let parsed: { Version?: unknown; Statement?: unknown };
+    try {
+      parsed = JSON.parse(policy) as typeof parsed;
+    } catch {
+      throw new AwsFault('MalformedPolicyDocument', 'Syntax errors in policy.');
+    }
+    if (parsed.Version !== '2012-10-17' || !Array.isArray(parsed.Statement) || parsed.Statement.length === 0) throw new AwsFault('MalformedPolicyDocument', 'The policy needs Version 2012-10-17 and at least one Statement.');
+  }
   const accessKeyId = `ASIA${randomBytes(8).toString('hex').toUpperCase()}`;
-  state.sessions.push({ roleArn, sourceIdentity, sessionName, durationSeconds, accessKeyId });
+  state.sessions.push({ roleArn, sourceIdentity, sessionName, durationSeconds, accessKeyId, ...(policy !== null && { policy }) });
   const expiration = new Date(Date.now() + durationSeconds * 1000).toISOString();
   return (
     `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><SourceIdentity>${sourceIdentity}</SourceIdentity>` +

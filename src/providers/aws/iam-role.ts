@@ -7,6 +7,7 @@
  */
 import { DeleteRolePolicyCommand, GetRoleCommand, GetRolePolicyCommand, ListRolePoliciesCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
+import { awsSessionPolicy, isNarrowedAwsStatement } from '../../domain/narrowing.ts';
 import { StintError } from '../../domain/errors.ts';
 import type { GrantHandleData, GrantTarget, MintedCredential } from '../../core/ports.ts';
 import { awsErrorCode, type AwsClients } from './aws-clients.ts';
@@ -22,6 +23,8 @@ export interface IamRoleHandle extends GrantHandleData {
   denyPolicy: string;
   /** The grant's end (ISO): the session length asked of STS is counted from it. */
   expiresAt: string;
+  /** A task-narrowed request's inline session policy (issue 12): every session it assumes may do at most this. */
+  sessionPolicy?: string;
   preexisting: false;
 }
 
@@ -85,6 +88,7 @@ export async function grantIamRole(clients: AwsClients, config: IamRoleConfig, t
     sessionName: stsName(`${target.principalId}-${target.requestId}`),
     denyPolicy: policyName,
     expiresAt: target.expiresAt.toISOString(),
+    ...(target.narrowing && { sessionPolicy: awsSessionPolicy(target.narrowing.filter(isNarrowedAwsStatement)) }),
     preexisting: false,
   };
 }
@@ -172,7 +176,7 @@ export async function mintIamRoleCredential(clients: AwsClients, h: IamRoleHandl
   const role = await getRole(clients, h.roleArn);
   const durationSec = sessionSeconds(grantEnd, now, role.MaxSessionDuration ?? 3600);
   const assumed = await awsCall('sts:AssumeRole', subjectOf(h.roleArn), () =>
-    clients.sts.send(new AssumeRoleCommand({ RoleArn: h.roleArn, RoleSessionName: h.sessionName, SourceIdentity: h.sourceIdentity, DurationSeconds: durationSec })),
+    clients.sts.send(new AssumeRoleCommand({ RoleArn: h.roleArn, RoleSessionName: h.sessionName, SourceIdentity: h.sourceIdentity, DurationSeconds: durationSec, ...(h.sessionPolicy && { Policy: h.sessionPolicy }) })),
   );
   const c = assumed.Credentials;
   if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) throw new StintError('UNAVAILABLE', `aws: sts:AssumeRole returned no credentials for ${h.roleArn}`);

@@ -5,7 +5,7 @@
  */
 import type pg from 'pg';
 import { StintError } from '../../domain/errors.ts';
-import type { Narrowing } from '../../domain/narrowing.ts';
+import { isNarrowedTable, type Narrowing } from '../../domain/narrowing.ts';
 import type { GrantHandleData, GrantTarget, MintedCredential } from '../../core/ports.ts';
 import { inTransaction, lockPair, roleExists, terminateSessions } from './postgres-connection.ts';
 import { lockKey, quoteIdent, quoteLiteral, randomPassword, scramVerifier, shortGrantId } from './postgres-sql.ts';
@@ -41,7 +41,7 @@ export async function grantEphemeral(client: pg.Client, role: string, target: Gr
  * DROP OWNED at revoke takes all of it back.
  */
 async function grantNarrowed(client: pg.Client, role: string, login: string, narrowing: Narrowing): Promise<void> {
-  for (const { table, privileges } of narrowing) {
+  for (const { table, privileges } of narrowing.filter(isNarrowedTable)) {
     const exists = await client.query('SELECT to_regclass($1) IS NOT NULL AS ok', [table]);
     if (!(exists.rows[0] as { ok: boolean }).ok) throw new StintError('POLICY_INVALID', `narrowing: there is no table ${table} on this database`);
     for (const privilege of privileges) {

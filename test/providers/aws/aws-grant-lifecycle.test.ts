@@ -3,9 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activateGrant } from '../../../src/core/activate-grant.ts';
 import { createRequest } from '../../../src/core/create-request.ts';
 import type { GrantPorts } from '../../../src/core/ports.ts';
+import { revealCredential } from '../../../src/core/reveal-credential.ts';
 import { revokeGrant } from '../../../src/core/revoke-grant.ts';
 import { StintError } from '../../../src/domain/errors.ts';
-import { ACCOUNT_ID, PERMISSION_SET_ARN, assignmentKey } from '../../fakes/aws-server.ts';
+import { ACCOUNT_ID, PERMISSION_SET_ARN, addRole, assignmentKey } from '../../fakes/aws-server.ts';
 import { coreHarness, person } from '../../support/core-harness.ts';
 import { POLICY_YAML } from '../../support/policy-fixture.ts';
 import { openAwsTarget, type AwsTarget } from './aws-target.ts';
@@ -82,5 +83,26 @@ describe('aws provider through activateGrant and revokeGrant', () => {
     const request = await approvedAwsRequest(h);
     expect((await activateGrant(request.id, h.grantPorts)).status).toBe('GRANT_FAILED');
     expect(String(h.store.state.audit.at(-1)!.data.reason)).toMatch(/accounts\.aws/);
+  });
+
+  it('narrows an iam-role request to a session policy end to end, and refuses to narrow an Identity Center assignment (issue 12)', async () => {
+    addRole(t.fake.iam, 'stint-narrowed', 3600);
+    const roleResource = { id: 'aws-exports', provider: t.iamRole('stint-narrowed'), maxDuration: '1h', workflow: 'auto-only' };
+    const base = harness();
+    const yaml = POLICY_YAML.replace('resources:\n', `resources:\n  - ${JSON.stringify(roleResource)}\n  - ${JSON.stringify({ id: 'aws-prod', provider: t.identityCenter(), maxDuration: '1h', workflow: 'auto-only' })}\n`);
+    const h = { ...base, ...coreHarness(yaml) };
+    h.clock.set(new Date(t.clock.now)); // the provider's clock: the grant's expiry is counted on it
+    const grantPorts: GrantPorts = { ...h.ports, providers: base.grantPorts.providers };
+    const narrowing = 's3:GetObject on arn:aws:s3:::exports/*';
+    const { request } = await createRequest(person('alice'), { identityId: 'alice', scopes: ['aws-exports'], duration: '10m', reason: 'export', narrowing }, h.ports);
+    expect(request.narrowing).toEqual([{ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::exports/*'] }]);
+    expect((await activateGrant(request.id, grantPorts)).status).toBe('ACTIVE');
+    await revealCredential(person('alice'), request.id, grantPorts);
+    expect(JSON.parse(t.fake.iam.sessions.at(-1)!.policy!).Statement).toEqual([{ Effect: 'Allow', Action: ['s3:GetObject'], Resource: ['arn:aws:s3:::exports/*'] }]);
+
+    const refused = await createRequest(person('alice'), { identityId: 'alice', scopes: ['aws-prod'], duration: '10m', reason: 'x', narrowing }, h.ports).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'INVALID_BODY', message: expect.stringMatching(/^aws-prod cannot be narrowed/) });
+    const tables = await createRequest(person('alice'), { identityId: 'alice', scopes: ['aws-exports'], duration: '10m', reason: 'x', narrowing: 'SELECT on orders.items' }, h.ports).catch((e: unknown) => e);
+    expect(tables).toMatchObject({ code: 'INVALID_BODY', message: expect.stringMatching(/is not an AWS action/) });
   });
 });

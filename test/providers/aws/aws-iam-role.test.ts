@@ -35,6 +35,17 @@ describe('aws provider, mode iam-role', () => {
     expect(await t.provider.check(config, handle)).toBe('present');
   });
 
+  it('assumes a task-narrowed grant with its inline session policy (issue 12); an unnarrowed one with none', async () => {
+    const { config } = newRole();
+    const narrowing = [{ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::exports/*'] }];
+    const handle = await t.provider.grant(config, { ...t.target(undefined, undefined, inMinutes(30)), narrowing });
+    await t.provider.credential!(config, handle);
+    expect(JSON.parse(lastSession().policy!)).toEqual({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:GetObject'], Resource: ['arn:aws:s3:::exports/*'] }] });
+    const plain = await t.provider.grant(config, t.target(undefined, undefined, inMinutes(30)));
+    await t.provider.credential!(config, plain);
+    expect(lastSession().policy).toBeUndefined();
+  });
+
   it('returns the same handle when the same target is granted twice', async () => {
     const { config } = newRole();
     const target = t.target(undefined);
