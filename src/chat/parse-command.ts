@@ -21,6 +21,7 @@ export const USAGE = [
   '`/jit request <resource> <duration> <reason…> --narrow "SELECT on orders.shipments"` — ask for less than the whole resource',
   '`/jit list` — your requests · `/jit pending` — requests waiting for you',
   '`/jit approve <id> [comment]` · `/jit deny <id> <reason>`',
+  '`--mfa-code 123456` on request, breakglass or approve — your second factor, where the workflow asks for one',
   '`/jit cancel <id>` · `/jit done <id>` · `/jit extend <id> <duration>` · `/jit revoke <id>`',
   '`/jit breakglass <resource> <duration> <reason…>` — emergency access, granted at once and loudly reported',
   '`/jit review <id> [comment]` — acknowledge the review of a break-glass use (reviewers)',
@@ -33,14 +34,23 @@ const REQUEST_ID = /^jit_[0-9A-Za-z]{26}$/;
 /** `--narrow "…"` anywhere after the verb; Slack may turn the quotes into typographic ones. */
 const NARROW = /(?:^|\s)--narrow(?:\s+(?:"([^"]*)"|\u201c([^\u201d]*)\u201d|'([^']*)'|(\S+)))?/;
 
+/** `--mfa-code 123456` anywhere after the verb: the second factor where the workflow asks for step-up (issue 12). */
+const MFA_CODE = /(?:^|\s)--mfa-code(?:\s+(\S+))?/;
+
 export function parseCommand(input: string): ParsedCommand {
-  const narrow = NARROW.exec(input);
-  const text = narrow ? input.slice(0, narrow.index) + ' ' + input.slice(narrow.index + narrow[0].length) : input;
+  const mfa = MFA_CODE.exec(input);
+  const withoutMfa = mfa ? input.slice(0, mfa.index) + ' ' + input.slice(mfa.index + mfa[0].length) : input;
+  const mfaCode = mfa ? (mfa[1] ?? '') : undefined;
+  const narrow = NARROW.exec(withoutMfa);
+  const text = narrow ? withoutMfa.slice(0, narrow.index) + ' ' + withoutMfa.slice(narrow.index + narrow[0].length) : withoutMfa;
   const narrowing = narrow ? (narrow[1] ?? narrow[2] ?? narrow[3] ?? narrow[4] ?? '').trim() : undefined;
   const words = text.trim().split(/\s+/).filter((w) => w.length > 0);
   const [verb, ...rest] = words;
   if (verb === undefined) return { ok: true, command: { verb: 'modal' } };
   const usage = (what: string): ParsedCommand => ({ ok: false, usage: `${what}\n\n${USAGE}` });
+  const lowered = verb.toLowerCase();
+  if (mfaCode !== undefined && !['request', 'breakglass', 'approve'].includes(lowered)) return usage('`--mfa-code` goes with request, breakglass and approve only');
+  if (mfaCode === '') return usage('Give the 6-digit code from your authenticator: `--mfa-code 123456`');
   const id = (word: string | undefined, form: string): string | ParsedCommand => {
     if (!word) return usage(`Missing the request id: \`${form}\``);
     if (!REQUEST_ID.test(word)) return usage(`\`${clip(word)}\` is not a request id (they look like \`jit_01J…\`, 30 characters): \`${form}\``);
@@ -64,7 +74,7 @@ export function parseCommand(input: string): ParsedCommand {
       if (narrowing !== undefined && (v === 'breakglass' || narrowing === '')) {
         return usage(v === 'breakglass' ? 'Break-glass takes the whole resource: drop `--narrow`' : 'Say what to narrow to: `--narrow "SELECT on orders.shipments"`');
       }
-      return { ok: true, command: { verb: v, resource, duration, reason: reason.join(' '), ...(narrowing ? { narrowing } : {}) } };
+      return { ok: true, command: { verb: v, resource, duration, reason: reason.join(' '), ...(narrowing ? { narrowing } : {}), ...(mfaCode ? { mfaCode } : {}) } };
     }
     case 'approve':
     case 'deny': {
@@ -74,7 +84,7 @@ export function parseCommand(input: string): ParsedCommand {
       if (typeof parsed !== 'string') return parsed;
       const comment = rest.slice(1).join(' ');
       if (v === 'deny' && comment === '') return usage(`Say why you deny it: \`${form}\``);
-      return { ok: true, command: { verb: v, id: parsed, comment } };
+      return { ok: true, command: { verb: v, id: parsed, comment, ...(mfaCode ? { mfaCode } : {}) } };
     }
     case 'review': {
       const parsed = id(rest[0], '/jit review <id> [comment]');

@@ -23,6 +23,20 @@ describe('parseCommand', () => {
     expect(parseCommand('help')).toEqual({ ok: true, command: { verb: 'help' } });
   });
 
+  it('takes --mfa-code out of a request or an approval (step-up), and refuses it empty or on other verbs', () => {
+    expect(parseCommand('request orders-db 30m INC-1 stuck --mfa-code 123456')).toEqual({
+      ok: true,
+      command: { verb: 'request', resource: 'orders-db', duration: '30m', reason: 'INC-1 stuck', mfaCode: '123456' },
+    });
+    expect(parseCommand('approve jit_01ARZ3NDEKTSV4RRFFQ69G5FAV --mfa-code 654321 looks fine')).toEqual({
+      ok: true,
+      command: { verb: 'approve', id: 'jit_01ARZ3NDEKTSV4RRFFQ69G5FAV', comment: 'looks fine', mfaCode: '654321' },
+    });
+    expect(parseCommand('request orders-db 30m INC-1 --narrow "SELECT on a.b" --mfa-code 123456')).toMatchObject({ ok: true, command: { narrowing: 'SELECT on a.b', mfaCode: '123456' } });
+    expect(parseCommand('request orders-db 30m INC-1 --mfa-code')).toMatchObject({ ok: false, usage: expect.stringMatching(/^Give the 6-digit code/) });
+    expect(parseCommand('done jit_01ARZ3NDEKTSV4RRFFQ69G5FAV --mfa-code 123456')).toMatchObject({ ok: false, usage: expect.stringMatching(/goes with request, breakglass and approve only/) });
+  });
+
   it('takes --narrow "…" out of the reason, in plain or typographic quotes, and refuses it empty or on break-glass', () => {
     expect(parseCommand('request orders-db 30m INC-1 stuck --narrow "SELECT on orders.shipments; SELECT on orders.items"')).toEqual({
       ok: true,
