@@ -23,6 +23,7 @@ import {
   type RiskResult,
 } from '../policy/index.ts';
 import { breakGlassFacts } from './break-glass-facts.ts';
+import { checkLaunch } from './check-launch.ts';
 import { checkTicket } from './check-ticket.ts';
 import { escalationKey, nextEscalationAction } from './escalation.ts';
 import { onCallFor } from './on-call-now.ts';
@@ -43,6 +44,8 @@ export interface CreateRequestInput {
   narrowing?: string | null;
   /** Where it came from (issue 12): the client's IP (API, CLI, MCP; none from chat) and a proxy's device posture. */
   source?: { ip?: string | null; devicePosture?: 'compliant' | 'noncompliant' | null };
+  /** Launch mode (`stint ssh`, issue 8): one launchable resource, used through the SSH gateway (core/check-launch.ts). */
+  launch?: boolean;
 }
 
 export interface CreateRequestResult {
@@ -71,6 +74,8 @@ export async function createRequest(actor: Actor, input: CreateRequestInput, por
   const scopes = resolveScopes(policy, input.scopes);
   const workflow = scopes[0]!.workflow;
   const narrowing = narrowingFor(input.narrowing, scopes);
+  const launch = input.launch === true;
+  if (launch) checkLaunch(scopes, ports.providers);
   const durationSec = checkDuration(policy, input, scopes, requesterKind);
   const breakGlass = input.breakGlass === true;
 
@@ -157,6 +162,7 @@ export async function createRequest(actor: Actor, input: CreateRequestInput, por
     humanOnly: false,
     narrowing,
     context: signals,
+    launch,
   };
   const facts = breakGlass ? await breakGlassFacts(policy, owner, now, ports.oncall) : undefined;
 
@@ -176,6 +182,7 @@ export async function createRequest(actor: Actor, input: CreateRequestInput, por
     if (actor.id !== input.identityId) data.onBehalfOf = input.identityId;
     if (request.agentReasoning) data.agentReasoning = request.agentReasoning;
     if (narrowing) data.narrowing = formatNarrowing(narrowing);
+    if (launch) data.launch = true;
     if (ticketInfo) data.ticketTitle = ticketInfo.title;
     data.context = signals;
     // Break-glass events stand on their own in a SIEM: what, why, how risky, who was told, who reviews, who was on call.

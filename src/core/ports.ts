@@ -220,6 +220,7 @@ export type { DigestItem, DigestSender, Notification, Notifier } from './notific
 export type { ChatMessageRecord, ChatMessageStore, ConversationRefRecord, TeamsDirectoryStore, TeamsUser } from './chat-ports.ts';
 export type { GuardrailCheck, JitCredentialLookup, JitCredentialRecord, JitCredentialStore, ServiceAccountRecord, ServiceAccountStore } from './agent-ports.ts';
 export type { DevicePostureRecord, DevicePostureStore, TicketInfo, TicketPort } from './context-ports.ts';
+export type { SessionRecordingRecord, SessionRecordingStore } from './session-ports.ts';
 
 /**
  * Precise alarm clocks for a request's next action (BullMQ queues in production). Best effort by contract:
@@ -268,6 +269,8 @@ export interface CorePorts {
   devices?: Pick<DevicePostureStore, 'getDevicePosture'>;
   /** Jira / ServiceNow, for workflows with `ticket:` (issue 12); absent: such a workflow fails closed (UNAVAILABLE). */
   tickets?: TicketPort;
+  /** The providers, for rules that depend on what a type can do (launch mode); absent: no resource can be launched. */
+  providers?: ProviderLookup;
 }
 
 /** What a provider is asked to grant: one scope of one request, for one person's account on that system. */
