@@ -22,12 +22,14 @@ people:
   - { id: bob, email: bob@example.com, groups: [sre] }
   - { id: erin, email: erin@example.com, groups: [security] }
   - { id: mallory, email: mallory@example.com, groups: [sre] }
+  - { id: zoe, email: zoe@example.com }
 admins: [group:security]
 timezone: UTC
 resources:
   - { id: web-1, provider: { type: fakessh, jit: { create_ephemeral: true } }, maxDuration: 2h, workflow: sre }
   - { id: web-badkey, provider: { type: fakessh, jit: { create_ephemeral: true }, wrongHostKey: true }, maxDuration: 2h, workflow: sre }
   - { id: web-byhost, provider: { type: fakessh, jit: { create_ephemeral: true }, allowUserHost: true }, maxDuration: 2h, workflow: sre }
+  - { id: web-short, provider: { type: fakessh, jit: { create_ephemeral: true } }, maxDuration: 30m, workflow: sre }
   - { id: web-elevate, provider: { type: fakessh, jit: { elevate: true } }, maxDuration: 2h, workflow: sre }
   - { id: db-1, provider: { type: token }, maxDuration: 1h, workflow: sre }
 workflows:
@@ -95,7 +97,7 @@ export async function gatewayHarness(options: { watchIntervalMs?: number } = {})
   const sessionKeys: string[] = [];
   const policy = parsePolicy(GATEWAY_POLICY, 'gateway-test.yaml');
   const app = await createApp({
-    env: { STINT_DATA_DIR: 'memory://', LOG_LEVEL: 'silent', STINT_SSH_PORT: '0' },
+    env: { STINT_DATA_DIR: 'memory://', LOG_LEVEL: 'silent', STINT_SSH_PORT: '0', PORT: '0' },
     overrides: {
       clock,
       notifier: new RecordingNotifier(),
@@ -114,7 +116,7 @@ export async function gatewayHarness(options: { watchIntervalMs?: number } = {})
   });
   const gateway = (await app.startGateway())!;
   const tokens: Record<string, string> = {};
-  for (const id of ['alice', 'bob', 'erin', 'mallory']) {
+  for (const id of ['alice', 'bob', 'erin', 'mallory', 'zoe']) {
     tokens[id] = (await issueToken({ ownerId: id, issuedBy: 'test', scopes: id === 'erin' ? ['request', 'approve', 'audit:read'] : undefined }, { tokens: app.store, clock, policy })).token;
   }
   const call = injectCall(app, tokens);
