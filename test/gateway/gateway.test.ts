@@ -158,3 +158,29 @@ describe('a launch session', () => {
     expect(sftp).toBeInstanceOf(Error);
   });
 });
+
+describe('the gateway over REST', () => {
+  it('tells clients where the gateway listens and which host key fingerprint to pin', async () => {
+    const info = await h.call('alice', 'GET', '/api/v1/gateway');
+    expect(info.status).toBe(200);
+    expect(info.body).toEqual({ enabled: true, host: null, port: h.gateway.port, hostKeyFingerprint: h.gateway.fingerprint });
+    expect((await h.call('nobody', 'GET', '/api/v1/gateway')).status).toBe(401);
+  });
+
+  it('answers NOT_FOUND for the recording of a request without a session, and to people who may not see it', async () => {
+    const id = await h.activeLaunch();
+    const none = await h.call('alice', 'GET', `/api/v1/credentials/jit/${id}/recording`);
+    expect(none.status).toBe(404);
+    expect(none.body.error.message).toContain('has no session recording');
+    const session = await openShell(h.gateway.port, id, h.tokens.alice!);
+    await session.waitFor('$ ');
+    session.send('exit\r');
+    await session.closed;
+    await until(async () => (await h.app.store.latestSessionRecording(id)) !== null);
+    for (const who of ['alice', 'bob', 'erin']) expect((await h.call(who, 'GET', `/api/v1/credentials/jit/${id}/recording`)).status).toBe(200);
+    const hidden = await h.call('zoe', 'GET', `/api/v1/credentials/jit/${id}/recording`);
+    expect(hidden.status).toBe(404);
+    const answer = (await h.call('alice', 'GET', `/api/v1/credentials/jit/${id}/recording`)).body;
+    expect(answer.auditEvent).toMatchObject({ action: 'session.recorded', data: { sha256: answer.recording.sha256 } });
+  });
+});
