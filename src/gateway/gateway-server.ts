@@ -27,6 +27,7 @@ const DEFAULT_PTY: PtyShape = { term: 'xterm-256color', cols: 80, rows: 24, widt
 export async function startGateway(deps: GatewayDeps, listen: { port: number; host: string }): Promise<Gateway> {
   const sessions = new Map<string, LaunchSession>();
   const connections = new Set<Connection>();
+  let closing: Promise<void> | undefined;
   const server = new ssh2.Server({ hostKeys: [deps.hostKey.privateKey], ident: 'stint-gateway' }, (conn, info) => {
     connections.add(conn);
     conn.on('close', () => connections.delete(conn));
@@ -43,10 +44,15 @@ export async function startGateway(deps: GatewayDeps, listen: { port: number; ho
   return {
     port: (server.address() as AddressInfo).port,
     fingerprint: deps.hostKey.fingerprint,
-    async close() {
-      server.close();
-      await Promise.all([...sessions.values()].map((s) => s.end('shutdown', 'stint: the gateway is shutting down; your access stays until it expires: reconnect with `stint ssh --request <id>`.')));
-      for (const conn of connections) conn.end();
+    close() {
+      closing ??= (async () => {
+        server.close();
+        await Promise.all(
+          [...sessions].map(([id, s]) => s.end('shutdown', `stint: the gateway is shutting down; your access stays until it expires: reconnect with \`stint ssh --request ${id}\`.`)),
+        );
+        for (const conn of connections) conn.end();
+      })();
+      return closing;
     },
   };
 }

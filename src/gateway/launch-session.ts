@@ -47,6 +47,11 @@ export class LaunchSession {
       const { resourceId, target } = await authorizeLaunchKey(request, pair.public, { store: deps.store, providers: deps.grants.providers });
       this.resourceId = resourceId;
       this.upstream = await openUpstream(target, pair.private, this.pty);
+      // The client hung up while the target was being reached: nothing was used, nothing to record.
+      if (this.ending) {
+        this.upstream.close();
+        return false;
+      }
       this.startedAt = deps.grants.clock.now();
       const publicBlob = ssh2.utils.parseKey(pair.public);
       await deps.store.appendAudit({

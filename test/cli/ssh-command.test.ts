@@ -32,7 +32,7 @@ function cli(who = 'alice') {
   return { io, out, err, stdin, screen: () => screen, run: (...argv: string[]) => runCli(argv, io) };
 }
 
-const until = async (what: () => Promise<boolean> | boolean, timeoutMs = 10_000) => {
+const until = async (what: () => Promise<boolean> | boolean, timeoutMs = 25_000) => {
   const end = Date.now() + timeoutMs;
   while (!(await what())) {
     if (Date.now() > end) throw new Error('timed out');

@@ -51,7 +51,7 @@ export async function openShell(port: number, username: string, password: string
     resize: (cols, rows) => stream.setWindow(rows, cols, 0, 0),
     closed,
     end: () => client.end(),
-    waitFor: (pattern, timeoutMs = 10_000) =>
+    waitFor: (pattern, timeoutMs = 20_000) =>
       new Promise<void>((resolve, reject) => {
         const test = () => (typeof pattern === 'string' ? text.includes(pattern) : pattern.test(text));
         const timer = setTimeout(() => {

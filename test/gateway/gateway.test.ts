@@ -17,7 +17,7 @@ afterAll(async () => {
 });
 
 const auditOf = async (requestId: string | null, action: string) => (await h.app.store.readAudit(0n, 100_000)).filter((e) => e.action === action && (requestId === null || e.requestId === requestId));
-const until = async (what: () => Promise<boolean>, timeoutMs = 5000) => {
+const until = async (what: () => Promise<boolean>, timeoutMs = 15_000) => {
   const end = Date.now() + timeoutMs;
   while (!(await what())) {
     if (Date.now() > end) throw new Error('timed out');
@@ -182,5 +182,23 @@ describe('the gateway over REST', () => {
     expect(hidden.status).toBe(404);
     const answer = (await h.call('alice', 'GET', `/api/v1/credentials/jit/${id}/recording`)).body;
     expect(answer.auditEvent).toMatchObject({ action: 'session.recorded', data: { sha256: answer.recording.sha256 } });
+  });
+});
+
+describe('gateway shutdown', () => {
+  it('closes open sessions with a line saying so, stores their recordings, and leaves the grant for a reconnect', async () => {
+    const other = await gatewayHarness();
+    try {
+      const id = await other.activeLaunch();
+      const session = await openShell(other.gateway.port, id, other.tokens.alice!);
+      await session.waitFor('$ ');
+      await other.gateway.close();
+      await session.closed;
+      expect(session.output()).toContain('the gateway is shutting down');
+      expect(await other.app.store.latestSessionRecording(id)).not.toBeNull();
+      expect((await other.app.store.getRequest(id))!.status).toBe('ACTIVE');
+    } finally {
+      await other.close();
+    }
   });
 });
