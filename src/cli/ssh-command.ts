@@ -88,14 +88,45 @@ async function waitForApproval(api: ApiClient, created: RequestView, io: CliIo, 
   const approvers = view.approvers.map((a) => a.email).join(', ') || 'the approvers';
   io.err(`${view.id}: waiting for approval by ${approvers} (in Slack/Teams, or \`stint approve ${view.id}\`). ${link}`);
   const spinner = tty ? startSpinner(io.terminal?.stderr ?? process.stderr) : undefined;
+  // Ctrl-C while waiting withdraws the request rather than leaving it pending for approvers (io.signal in tests).
+  const { signal: stop, release } = io.signal ? { signal: io.signal, release: () => undefined } : interruptSignal();
+  const interrupted = new Promise<never>((_, reject) => {
+    const abort = () => reject(new Interrupted());
+    if (stop.aborted) abort();
+    else stop.addEventListener('abort', abort, { once: true });
+  });
+  interrupted.catch(() => undefined);
   try {
     while (view.status === 'PENDING' || view.status === 'APPROVED') {
       spinner?.say(view.status === 'PENDING' ? `waiting for approval of ${view.id}` : `${view.id} approved; granting access`);
-      const { settled: _settled, ...next } = await api.call<RequestView & { settled: boolean }>('GET', `${BASE}/${encodeURIComponent(view.id)}/wait?timeout=25s`);
+      const { settled: _settled, ...next } = await Promise.race([api.call<RequestView & { settled: boolean }>('GET', `${BASE}/${encodeURIComponent(view.id)}/wait?timeout=25s`), interrupted]);
       view = next;
     }
+  } catch (err) {
+    if (!(err instanceof Interrupted)) throw err;
+    spinner?.stop();
+    const cancelled = await api.call<RequestView>('POST', `${BASE}/${encodeURIComponent(view.id)}/cancel`, { comment: 'stint ssh interrupted while waiting' }).then(
+      () => true,
+      () => false,
+    );
+    io.err(cancelled ? `stint: interrupted; ${view.id} is cancelled.` : `stint: interrupted; ${view.id} was already decided: end it with \`stint done ${view.id}\` or use it with \`stint ssh --request ${view.id}\`.`);
+    throw new ExitStatus(INTERRUPTED);
   } finally {
     spinner?.stop();
+    release();
   }
   return view;
+}
+
+/** The shell's status for "ended by SIGINT". */
+const INTERRUPTED = 130;
+
+class Interrupted extends Error {}
+
+/** Aborts on SIGINT while waiting; `release` gives ^C back (in the session the terminal is raw: ^C goes to the target). */
+function interruptSignal(): { signal: AbortSignal; release: () => void } {
+  const controller = new AbortController();
+  const onInt = () => controller.abort();
+  process.once('SIGINT', onInt);
+  return { signal: controller.signal, release: () => process.off('SIGINT', onInt) };
 }

@@ -98,6 +98,21 @@ describe('stint ssh', () => {
     expect(c.err.join('\n')).toContain(`error NOT_PENDING: ${id} is CANCELLED; there is no session to open`);
   });
 
+  it('withdraws the request when interrupted while waiting for approval (exit 130)', async () => {
+    const c = cli();
+    const interrupt = new AbortController();
+    const running = runCli(['ssh', 'web-1', '--reason', 'changed my mind'], { ...c.io, signal: interrupt.signal });
+    let id = '';
+    await until(async () => {
+      id = (await h.app.store.listRequests({ requesterId: 'alice', statuses: ['PENDING'] })).find((r) => r.reason === 'changed my mind')?.id ?? '';
+      return id !== '' && c.err.join('\n').includes('waiting for approval');
+    });
+    interrupt.abort();
+    expect(await running).toBe(130);
+    expect(c.err.join('\n')).toContain(`stint: interrupted; ${id} is cancelled.`);
+    expect((await h.app.store.getRequest(id))!.status).toBe('CANCELLED');
+  });
+
   it('never shortens an explicit --duration above the maximum', async () => {
     const c = cli();
     expect(await c.run('ssh', 'web-1', '--duration', '3h')).toBe(1);
