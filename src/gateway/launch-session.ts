@@ -4,7 +4,7 @@
  * when the session ends store the recording with its hash (audited) and end the grant as the requester ("done").
  * Expiry or a revoke that comes first closes the session with a line saying so.
  */
-import type { ServerChannel } from 'ssh2';
+import ssh2, { type ServerChannel } from 'ssh2';
 import { ulid } from 'ulid';
 import type { Actor } from '../core/actor.ts';
 import { endGrant } from '../core/end-grant.ts';
@@ -15,7 +15,6 @@ import type { GatewayDeps } from './gateway-deps.ts';
 import { keyFingerprint } from './host-key.ts';
 import { AsciicastRecorder } from './recorder.ts';
 import { openUpstream, UpstreamError, type PtyShape, type Upstream } from './upstream.ts';
-import ssh2 from 'ssh2';
 
 /** Why a session ended: the user or the target hung up, access ended first, or the gateway shuts down. */
 export type EndReason = 'client' | 'upstream' | 'expired' | 'revoked' | 'shutdown';
