@@ -38,6 +38,24 @@ let stint: StintProcess;
 let base: string;
 let client: TmuxClient | undefined;
 const tokens: Record<string, string> = {};
+/** Requests of this file: a failed run must not leave their accounts on this machine. */
+const requestIds: string[] = [];
+
+/** Removes the local accounts the linux provider made for these requests (their GECOS says `stint request <id>`). */
+function removeLeftoverAccounts(): void {
+  const passwd = execFileSync('getent', ['passwd'], { encoding: 'utf8' });
+  for (const line of passwd.split('\n')) {
+    const [name, , , , gecos] = line.split(':');
+    if (!name || !requestIds.some((id) => gecos?.includes(id))) continue;
+    for (const command of [['pkill', '-KILL', '-u', name], ['userdel', '-r', '-f', name]]) {
+      try {
+        execFileSync(command[0]!, command.slice(1), { stdio: 'ignore' });
+      } catch {
+        // pkill: no process left (exit 1)
+      }
+    }
+  }
+}
 
 async function api(token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any; text: string }> {
   const response = await fetch(`${base}${path}`, {
@@ -129,6 +147,7 @@ workflows:
   afterAll(async () => {
     await client?.close();
     await stopAllStintProcesses();
+    removeLeftoverAccounts();
     await sshd?.stop();
     await db?.drop();
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -143,6 +162,7 @@ workflows:
     await client.waitFor('waiting for approval by');
     const mine = await api(tokens.alice!, 'GET', '/api/v1/requests?view=mine&status=PENDING');
     const id = (mine.body.requests as Array<{ id: string; reason: string; launch: boolean }>).find((r) => r.reason === 'INC-8 look at the logs' && r.launch)!.id;
+    requestIds.push(id);
     expect((await api(tokens.bob!, 'POST', `/api/v1/credentials/jit/${id}/approve`, { comment: 'ok' })).status).toBe(200);
 
     // The ephemeral account's own shell on the target.
