@@ -8,7 +8,7 @@ import ssh2, { type ServerChannel } from 'ssh2';
 import { ulid } from 'ulid';
 import type { Actor } from '../core/actor.ts';
 import { endGrant } from '../core/end-grant.ts';
-import { authorizeLaunchKey } from '../core/open-launch.ts';
+import { authorizeLaunchKey, checkLaunchLogin } from '../core/open-launch.ts';
 import { isStintError } from '../domain/errors.ts';
 import type { AccessRequest } from '../domain/request.ts';
 import type { GatewayDeps } from './gateway-deps.ts';
@@ -41,6 +41,8 @@ export class LaunchSession {
   async open(): Promise<boolean> {
     const { deps, request } = this;
     try {
+      // Read again: the grant may have ended between the login and the shell.
+      checkLaunchLogin(this.actor, await deps.store.getRequest(request.id), request.id, deps.grants.clock.now());
       // The private key lives in this scope only: handed to the upstream client, never stored, logged or sent.
       const pair = (deps.generateKeyPair ?? (() => ssh2.utils.generateKeyPairSync('ed25519')))();
       const { resourceId, target } = await authorizeLaunchKey(request, pair.public, { store: deps.store, providers: deps.grants.providers });
