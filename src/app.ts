@@ -14,6 +14,7 @@ import { registerGatewayRoutes } from './api/gateway-routes.ts';
 import type { GatewayDeps } from './gateway/gateway-deps.ts';
 import { startGateway, type Gateway } from './gateway/gateway-server.ts';
 import { loadHostKey, type HostKey } from './gateway/host-key.ts';
+import { registerMfaRoutes } from './api/mfa-routes.ts';
 import { checkGuardrails } from './core/check-guardrails.ts';
 import { loadSigningKey } from './audit/anchors.ts';
 import { bearerToken, createHttpServer } from './api/http-server.ts';
@@ -52,6 +53,7 @@ import { createProviderRegistry, type ProviderRegistry } from './providers/regis
 import { createTokenProvider } from './providers/token/token-provider.ts';
 import { openStore, type Store } from './store/open-store.ts';
 import { createTicketSystems } from './tickets/index.ts';
+import { createSecretBox } from './core/secret-box.ts';
 
 export interface AppOverrides {
   clock?: Clock;
@@ -142,7 +144,9 @@ export async function createApp(options: { env?: Record<string, string | undefin
   // Jira / ServiceNow for workflows with ticket: (issue 12), from the current policy's tickets: and its env:/file: secrets.
   const tickets = createTicketSystems({ policy, env: options.env ?? process.env });
   // accounts: a suspended service account may not request; devices: the posture an MDM reported (issue 12).
-  const core: CorePorts = { store, policy, clock, notifier, scheduler, channels, oncall, tickets, accounts: store, devices: store, providers };
+  // Step-up (issue 12): seeds sealed with STINT_SECRET_KEY; without it enrolment is refused and step-up fails closed.
+  const mfa = { store, box: config.secretKey ? createSecretBox(config.secretKey) : null };
+  const core: CorePorts = { store, policy, clock, notifier, scheduler, channels, oncall, tickets, accounts: store, devices: store, providers, mfa };
   const grants: GrantPorts = { store, policy, clock, notifier, scheduler, providers, oncall, tickets };
   const guardrailPorts = { ...grants, accounts: store, audit: store };
   const guardrailCheck = checkGuardrails({ ...guardrailPorts, warn: (data, message) => logger.warn(data, message) });
@@ -289,6 +293,7 @@ export async function createApp(options: { env?: Record<string, string | undefin
     authenticate,
     gateway: () => (hostKey && config.ssh.port !== undefined ? { host: config.ssh.publicHost ?? null, port: gateway?.port ?? config.ssh.port, fingerprint: hostKey.fingerprint } : null),
   });
+  registerMfaRoutes(server, { core, authenticate });
 
   return {
     config,

@@ -53,6 +53,12 @@ const ENV_SCHEMA = z.object({
   STINT_SSH_PORT: optionalText.pipe(z.string().regex(/^\d{1,5}$/, 'a port number (0-65535)').transform(Number).pipe(z.number().int().max(65_535)).optional()),
   STINT_SSH_HOST_KEY: optionalText.pipe(z.string().regex(/^(env:[A-Za-z_][A-Za-z0-9_]*|file:\/.+)$/, 'env:NAME or file:/path (an OpenSSH or PEM private key), never the key itself').optional()),
   STINT_SSH_PUBLIC_HOST: optionalText.pipe(z.string().regex(/^[A-Za-z0-9.:\[\]-]{1,253}$/, 'a host name or address').optional()),
+  STINT_SECRET_KEY: optionalText.pipe(
+    z
+      .string()
+      .refine((v) => secretKeyBytes(v) !== undefined, '32 bytes as 64 hex digits or base64 (openssl rand -base64 32)')
+      .optional(),
+  ),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   STINT_URL: url,
   STINT_TOKEN: optionalText,
@@ -84,6 +90,8 @@ export interface Config {
   smtpUrl?: string;
   /** STINT_AUDIT_SIGNING_KEY: Ed25519 PEM (or `file:/path`) that signs the audit anchors of exports. */
   auditSigningKey?: string;
+  /** STINT_SECRET_KEY: the AES-256 key that seals second-factor seeds (step-up); absent: step-up is off. */
+  secretKey?: Buffer;
   logLevel: Env['LOG_LEVEL'];
   /** The SSH gateway of launch mode (`stint ssh`, src/gateway); off while STINT_SSH_PORT is unset. */
   ssh: SshGatewayConfig;
@@ -148,9 +156,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     smtpUrl: e.SMTP_URL,
     auditSigningKey: e.STINT_AUDIT_SIGNING_KEY,
+    ...(e.STINT_SECRET_KEY !== undefined && { secretKey: secretKeyBytes(e.STINT_SECRET_KEY) }),
     logLevel: e.LOG_LEVEL,
     ssh: { enabled: e.STINT_SSH_PORT !== undefined, port: e.STINT_SSH_PORT, hostKey: e.STINT_SSH_HOST_KEY, publicHost: e.STINT_SSH_PUBLIC_HOST },
   };
+}
+
+function secretKeyBytes(value: string): Buffer | undefined {
+  const text = value.trim();
+  const bytes = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, 'hex') : /^[A-Za-z0-9+/_-]+=*$/.test(text) ? Buffer.from(text, 'base64') : undefined;
+  return bytes?.length === 32 ? bytes : undefined;
 }
 
 /**

@@ -128,10 +128,19 @@ export async function startSoakStack(options: StackOptions): Promise<SoakStack> 
     const workers: StintProcess[] = [];
     const retired: StintProcess[] = [];
     let workerCount = 0;
+    // A replacement started while Redis restarts exits at once (`stint worker` refuses to start without Redis, as a
+    // Kubernetes pod would, to be restarted): start it again, as the kubelet would, instead of ending the soak.
     const startWorker = async () => {
-      const worker = await spawn('worker', `worker-${++workerCount}`);
-      workers.push(worker);
-      return worker;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const worker = await spawn('worker', `worker-${++workerCount}`);
+          workers.push(worker);
+          return worker;
+        } catch (err) {
+          if (attempt >= 10 || !/does not answer/.test(String(err))) throw err;
+          await new Promise((resolve) => setTimeout(resolve, 2_000));
+        }
+      }
     };
     await Promise.all(Array.from({ length: options.workers }, () => startWorker()));
 

@@ -150,6 +150,23 @@ export function openApiDocument(version: string): Record<string, unknown> {
           responses: { '200': answer('The request view (its review acknowledged)', S.RequestView), ...errors },
         },
       },
+      '/api/v1/mfa/totp': {
+        post: {
+          summary: 'Start enrolling a TOTP authenticator for step-up (people only; needs STINT_SECRET_KEY on the server)',
+          description: 'Shows the seed once (Cache-Control: no-store); it counts only after POST /api/v1/mfa/totp/confirm. ALREADY_DECIDED (409) when a confirmed factor exists: an admin resets it first.',
+          responses: { '201': answer('The seed, shown once', S.MfaEnrollment), ...errors },
+        },
+      },
+      '/api/v1/mfa/totp/confirm': {
+        post: {
+          summary: 'Confirm the enrolment with the first code the authenticator shows',
+          requestBody: body(S.MfaConfirmBody),
+          responses: { '200': answer('{"enrolled": true}'), ...errors },
+        },
+      },
+      '/api/v1/mfa/totp/{id}': {
+        delete: { summary: "Reset a person's second factor (admin; a lost phone)", parameters: idParam, responses: { '200': answer('{"removed": true|false}'), ...errors } },
+      },
       '/api/v1/tokens': {
         post: { summary: 'Issue an API token (admin)', requestBody: body(S.CreateTokenBody), responses: { '201': answer('Shown once', S.TokenCreated), ...errors } },
         get: {

@@ -69,7 +69,7 @@ export function registerRequestRoutes(server: FastifyInstance, deps: ApiDeps): v
     server.post<{ Params: { id: string } }>(`${BASE}/:id/${verdict}`, async (req) => {
       const actor = await deps.authenticate(req);
       const body = parseWith(DecisionBody, req.body);
-      const result = await decideRequest(actor, { requestId: req.params.id, verdict, comment: body.comment, reasoning: body.reasoning ?? null }, core);
+      const result = await decideRequest(actor, { requestId: req.params.id, verdict, comment: body.comment, reasoning: body.reasoning ?? null, mfaCode: body.mfaCode ?? null }, core);
       return presentRequest(result.request, result.decisions, core.policy.current(), core.clock.now());
     });
   }

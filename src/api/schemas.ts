@@ -23,6 +23,7 @@ export const CreateRequestBody = z
       .describe(
         'launch mode (`stint ssh`): the session goes through the SSH gateway, which holds the credential; one resource whose provider can launch and whose jit has create_ephemeral: true, not one that lets the user supply the host',
       ),
+    mfaCode: z.string().max(16).optional().describe('the 6-digit code from your authenticator, where the workflow asks for step-up (answer STEP_UP_REQUIRED)'),
   })
   .strict();
 
@@ -39,6 +40,7 @@ export const DecisionBody = z
   .object({
     comment: z.string().max(2000).optional(),
     reasoning: z.string().max(4000).optional().describe('required from agent approvers (service accounts): why; audited'),
+    mfaCode: z.string().max(16).optional().describe('the 6-digit code from your authenticator, when approving a request whose risk reaches the workflow\'s stepUp.approvers.riskAtLeast (answer STEP_UP_REQUIRED)'),
   })
   .strict();
 
@@ -205,4 +207,13 @@ export const WaitQuery = z.object({ timeout: z.string().max(32).optional() }).st
 
 export const WaitAnswer = RequestView.extend({
   settled: z.boolean().describe('true once the request left PENDING and APPROVED (ACTIVE, DENIED, GRANT_FAILED, …); false when the timeout came first: call again'),
+});
+
+/** Step-up enrolment (issue 12). */
+export const MfaConfirmBody = z.object({ code: z.string().min(1).max(16).describe('the first 6-digit code your authenticator shows for Stint') }).strict();
+
+export const MfaEnrollment = z.object({
+  secret: z.string().describe('the TOTP seed in base32, shown once: type it into your authenticator app'),
+  uri: z.string().describe('the same as an otpauth:// URI (for a QR code)'),
+  confirmWith: z.string().describe('what to do next'),
 });

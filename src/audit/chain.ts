@@ -178,6 +178,25 @@ export function canonicalEvent(event: ChainedFields): string {
   return text;
 }
 
+/** A prevHash no real chain has (hashes are lowercase hex): marks where the real one goes. */
+const PREV_HASH_SLOT = 'P'.repeat(64);
+const PREV_HASH_KEY = '"prevHash":"';
+const SEQ_SLOT = ',"seq":0}';
+
+/**
+ * The canonical JSON of an event cut around its two unknowns, for chaining at commit time (migration
+ * 20261202125000_audit_chain_at_commit): `canonicalEvent(event)` is `head + prevHash + tail + seq + '}'`. prevHash
+ * and seq are the last two values JCS writes but one (keys sort action, actor, at, data, prevHash, requestId, seq),
+ * so the cut is found from the end and data cannot fool it.
+ */
+export function canonicalEventParts(event: Omit<ChainedFields, 'seq' | 'prevHash'>): { head: string; tail: string } {
+  const text = canonicalEvent({ ...event, seq: 0n, prevHash: PREV_HASH_SLOT });
+  const slot = text.lastIndexOf(PREV_HASH_KEY + PREV_HASH_SLOT + '"');
+  if (slot < 0 || !text.endsWith(SEQ_SLOT)) throw new Error('audit event cannot be cut around prevHash and seq');
+  const headEnd = slot + PREV_HASH_KEY.length;
+  return { head: text.slice(0, headEnd), tail: text.slice(headEnd + PREV_HASH_SLOT.length, text.length - SEQ_SLOT.length) + ',"seq":' };
+}
+
 // crypto.hash (one-shot, about twice as fast as createHash) exists from Node 20.12; engines allows 20.10.
 const oneShotHash = (crypto as { hash?: typeof crypto.hash }).hash;
 const sha256Hex: (text: string) => string =

@@ -7,8 +7,8 @@ export type ChatCommand =
   | { verb: 'help' }
   | { verb: 'list' }
   | { verb: 'pending' }
-  | { verb: 'request' | 'breakglass'; resource: string; duration: string; reason: string; narrowing?: string }
-  | { verb: 'approve' | 'deny'; id: string; comment: string }
+  | { verb: 'request' | 'breakglass'; resource: string; duration: string; reason: string; narrowing?: string; mfaCode?: string }
+  | { verb: 'approve' | 'deny'; id: string; comment: string; mfaCode?: string }
   | { verb: 'review'; id: string; comment: string }
   | { verb: 'cancel' | 'done' | 'revoke'; id: string }
   | { verb: 'extend'; id: string; duration: string };

@@ -34,7 +34,7 @@ export async function runChatCommand(actor: Actor, command: ChatCommand, ports: 
     case 'request':
     case 'breakglass': {
       const breakGlass = command.verb === 'breakglass';
-      const result = await createRequest(actor, { identityId: actor.id, scopes: [command.resource], duration: command.duration, reason: command.reason, breakGlass, narrowing: command.narrowing ?? null }, core);
+      const result = await createRequest(actor, { identityId: actor.id, scopes: [command.resource], duration: command.duration, reason: command.reason, breakGlass, narrowing: command.narrowing ?? null, mfaCode: command.mfaCode ?? null }, core);
       // Break-glass is granted inside the command, as over REST: it must work with the workers down.
       if (breakGlass && result.request.status === 'APPROVED') await activateGrant(result.request.id, grants);
       const view = await show(result.request.id);
@@ -52,7 +52,7 @@ export async function runChatCommand(actor: Actor, command: ChatCommand, ports: 
     }
     case 'approve':
     case 'deny': {
-      const result = await decideRequest(actor, { requestId: command.id, verdict: command.verb, comment: command.comment || null }, core);
+      const result = await decideRequest(actor, { requestId: command.id, verdict: command.verb, comment: command.comment || null, mfaCode: command.mfaCode ?? null }, core);
       const view = await show(result.request.id);
       return `${result.changed ? (command.verb === 'approve' ? 'Approved' : 'Denied') : 'You had already decided'}: ${format.line(view)}`;
     }

@@ -32,8 +32,9 @@ export function registerClientCommands(program: Command, io: CliIo, client: () =
     .option('--break-glass', 'emergency access: approved at once, security is notified')
     .option('--narrow <scope>', 'ask for less than the whole resource: "SELECT on orders.shipments; SELECT, UPDATE on orders.items"')
     .option('--wait', 'wait until the request is decided')
+    .option('--mfa-code <code>', 'the code from your authenticator, where the workflow asks for step-up')
     .option('--json', 'print the API JSON')
-    .action(async (resource: string, duration: string, reason: string[], opts: { for?: string; breakGlass?: boolean; narrow?: string; wait?: boolean; json?: boolean }) => {
+    .action(async (resource: string, duration: string, reason: string[], opts: { for?: string; breakGlass?: boolean; narrow?: string; wait?: boolean; mfaCode?: string; json?: boolean }) => {
       const api = client();
       let view = await api.call<RequestView>('POST', BASE, {
         scopes: resource.split(',').map((s) => s.trim()),
@@ -42,6 +43,7 @@ export function registerClientCommands(program: Command, io: CliIo, client: () =
         ...(opts.for ? { identityId: opts.for } : {}),
         ...(opts.breakGlass ? { breakGlass: true } : {}),
         ...(opts.narrow ? { narrowing: opts.narrow } : {}),
+        ...(opts.mfaCode ? { mfaCode: opts.mfaCode } : {}),
       });
       if (opts.wait) view = await waitUntilSettled(api, view, io);
       show(opts.json, view);
@@ -72,17 +74,19 @@ export function registerClientCommands(program: Command, io: CliIo, client: () =
     .option('--json', 'print the API JSON')
     .action(async (id: string, opts: { json?: boolean }) => show(opts.json, await client().call<RequestView>('GET', `${BASE}/${id}`)));
 
-  const decide = (verb: 'approve' | 'deny' | 'cancel' | 'done' | 'revoke', description: string, commentRequired: boolean) =>
-    program
+  const decide = (verb: 'approve' | 'deny' | 'cancel' | 'done' | 'revoke', description: string, commentRequired: boolean) => {
+    const command = program
       .command(verb)
       .description(description)
       .argument('<id>')
       .argument(commentRequired ? '<comment...>' : '[comment...]', commentRequired ? 'why (the requester sees it)' : 'optional comment')
-      .option('--json', 'print the API JSON')
-      .action(async (id: string, comment: string[] | undefined, opts: { json?: boolean }) => {
-        const text = comment?.join(' ').trim();
-        show(opts.json, await client().call<RequestView>('POST', `${BASE}/${id}/${verb}`, text ? { comment: text } : {}));
-      });
+      .option('--json', 'print the API JSON');
+    if (verb === 'approve') command.option('--mfa-code <code>', "your authenticator's code, where the workflow asks approvers of risky requests for step-up");
+    command.action(async (id: string, comment: string[] | undefined, opts: { json?: boolean; mfaCode?: string }) => {
+      const text = comment?.join(' ').trim();
+      show(opts.json, await client().call<RequestView>('POST', `${BASE}/${id}/${verb}`, { ...(text ? { comment: text } : {}), ...(opts.mfaCode ? { mfaCode: opts.mfaCode } : {}) }));
+    });
+  };
   decide('approve', 'Approve a request you may decide', false);
   decide('deny', 'Deny a request, saying why', true);
   decide('cancel', 'Withdraw your own pending request', false);

@@ -2,7 +2,9 @@
 import { Command, CommanderError } from 'commander';
 import { isStintError } from '../domain/errors.ts';
 import { registerClientCommands, type CliIo } from './client-commands.ts';
+import { apiClientFromEnv } from './api-client.ts';
 import { registerGuardrailCommands } from './guardrail-commands.ts';
+import { registerMfaCommands } from './mfa-commands.ts';
 import { registerOncallCommands } from './oncall-command.ts';
 import { registerServerCommands } from './server-commands.ts';
 import { registerSessionCommands } from './session-command.ts';
@@ -23,6 +25,7 @@ export function buildProgram(io: CliIo): Command {
   registerGuardrailCommands(program, io);
   registerSshCommand(program, io);
   registerSessionCommands(program, io);
+  registerMfaCommands(program, io, () => apiClientFromEnv(io.env));
   for (const command of program.commands) {
     command.exitOverride();
     for (const sub of command.commands) sub.exitOverride();

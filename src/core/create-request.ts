@@ -11,6 +11,7 @@ import { ticketFromReason, type AccessRequest, type RequestStatus } from '../dom
 import { canNarrow } from '../policy/narrowable.ts';
 import { BASELINE_DAYS, contextSignals, type ContextSignals, type DevicePosture } from '../policy/context-signals.ts';
 import type { Policy, PolicyWorkflow, ResolvedScope } from '../policy/model.ts';
+import { requesterStepUp } from '../policy/step-up.ts';
 import {
   approversFor,
   canRequest,
@@ -25,6 +26,7 @@ import {
 import { breakGlassFacts } from './break-glass-facts.ts';
 import { checkLaunch } from './check-launch.ts';
 import { checkTicket } from './check-ticket.ts';
+import { verifyStepUp } from './verify-step-up.ts';
 import { escalationKey, nextEscalationAction } from './escalation.ts';
 import { onCallFor } from './on-call-now.ts';
 import { actsAsAdmin, requireScope, type Actor } from './actor.ts';
@@ -42,6 +44,8 @@ export interface CreateRequestInput {
   agentReasoning?: string | null;
   /** Less than the resources' default access (`SELECT on orders.shipments`); only where the provider can express it. */
   narrowing?: string | null;
+  /** The code from the requester's authenticator, when the workflow asks for step-up (issue 12). */
+  mfaCode?: string | null;
   /** Where it came from (issue 12): the client's IP (API, CLI, MCP; none from chat) and a proxy's device posture. */
   source?: { ip?: string | null; devicePosture?: 'compliant' | 'noncompliant' | null };
   /** Launch mode (`stint ssh`, issue 8): one launchable resource, used through the SSH gateway (core/check-launch.ts). */
@@ -97,6 +101,12 @@ export async function createRequest(actor: Actor, input: CreateRequestInput, por
   const owner = ownerOf(policy, input.identityId);
   const signals = await gatherSignals(policy, input, scopes, durationSec, now, ports);
   const risk = await assessRisk(policy, ports.store, { requesterId: input.identityId, scopes, durationSec, breakGlass, at: now, signals });
+  // Step-up (issue 12) before anything is written: without the second factor the request does not exist. People
+  // only: agents and service accounts have no authenticator (their guardrails are the policy's `guardrails`).
+  const stepUpWhy = requesterKind === 'person' ? requesterStepUp(policy, workflow, { requesterId: input.identityId, scopes: scopes.map((s) => s.id), durationSec, riskScore: risk.score, reason, ticket, breakGlass, at: now, signals }) : null;
+  const stepUp = stepUpWhy
+    ? await verifyStepUp({ principalId: actor.kind === 'person' ? actor.id : input.identityId, code: input.mfaCode, purpose: `request on ${scopes.map((s) => s.id).join(', ')}`, why: `This request needs your second factor (${stepUpWhy})` }, ports)
+    : null;
 
   let status: RequestStatus = 'PENDING';
   let decidedBy: string | null = null;
@@ -185,6 +195,7 @@ export async function createRequest(actor: Actor, input: CreateRequestInput, por
     if (launch) data.launch = true;
     if (ticketInfo) data.ticketTitle = ticketInfo.title;
     data.context = signals;
+    if (stepUp) data.stepUp = stepUp.method;
     // Break-glass events stand on their own in a SIEM: what, why, how risky, who was told, who reviews, who was on call.
     const breakGlassData = facts ? { reason, ticket, riskScore: risk.score, durationSec, notify: facts.notify, reviewers: facts.reviewers, reviewerIds: facts.reviewerIds, onCall: facts.onCall } : {};
     tx.appendAudit({ actor: actor.id, action: 'request.created', requestId: request.id, data: { ...data, ...breakGlassData }, at: now });

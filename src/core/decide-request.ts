@@ -13,6 +13,8 @@ import { agentRefusal } from './agent-review.ts';
 import type { CorePorts } from './ports.ts';
 import { externalApproverRotationsExist, onCallNow, onCallUnavailable } from './on-call-now.ts';
 import { canSee, currentApprovers, notFound } from './visibility.ts';
+import { approverStepUp } from '../policy/step-up.ts';
+import { verifyStepUp } from './verify-step-up.ts';
 
 export interface DecideRequestInput {
   requestId: string;
@@ -20,6 +22,8 @@ export interface DecideRequestInput {
   comment?: string | null;
   /** An agent approver's reasoning (MCP tools require it, so does REST for service accounts); audited. */
   reasoning?: string | null;
+  /** The approver's authenticator code, when the workflow asks approvers of risky requests for step-up (issue 12). */
+  mfaCode?: string | null;
 }
 
 export interface DecideRequestResult {
@@ -45,6 +49,8 @@ export async function decideRequest(actor: Actor, input: DecideRequestInput, por
   const workflow = externalApproverRotationsExist(policy) ? (await ports.store.getRequest(input.requestId))?.workflow : undefined;
   const onCall = await onCallNow(policy, now, ports.oncall, workflow ? [workflow] : []);
   const refuse = (request: AccessRequest, error: StintError): StintError => onCallUnavailable(policy, request, onCall) ?? error;
+
+  const stepUp = input.verdict === 'approve' ? await approverStepUpFor(actor, input, ports) : null;
 
   const result = await ports.store.transaction(async (tx) => {
     const row = await tx.lockRequest(input.requestId);
@@ -98,7 +104,7 @@ export async function decideRequest(actor: Actor, input: DecideRequestInput, por
       actor: actor.id,
       action: input.verdict === 'approve' ? 'decision.approved' : 'decision.denied',
       requestId: locked.id,
-      data: { comment, via: actor.via, approvals, required: locked.required, ...(agent ? { agent: true, reasoning } : {}) },
+      data: { comment, via: actor.via, approvals, required: locked.required, ...(agent ? { agent: true, reasoning } : {}), ...(stepUp ? { stepUp: stepUp.method } : {}) },
       at: now,
     });
     if (final) {
@@ -127,4 +133,20 @@ function notPending(request: AccessRequest): StintError {
   return new StintError('NOT_PENDING', `This request is already ${request.status}${by}; nothing to decide`, {
     status: request.status,
   });
+}
+
+/**
+ * Step-up for this approval (issue 12): asked before the row lock (it is I/O and may wait for a person), only for a
+ * request the approver may see, whose risk reaches the workflow's `stepUp.approvers.riskAtLeast`, and not again for
+ * a repeated click (idempotent). A chat session alone can be hijacked: a high-risk approval needs the factor too.
+ */
+async function approverStepUpFor(actor: Actor, input: DecideRequestInput, ports: CorePorts): Promise<{ method: 'totp' } | null> {
+  const policy = ports.policy.current();
+  const request = await ports.store.getRequest(input.requestId);
+  const workflow = request ? policy.workflows.get(request.workflow) : undefined;
+  if (!request || !workflow || request.status !== 'PENDING' || !approverStepUp(workflow, request.riskScore)) return null;
+  if ((await ports.store.listDecisions(request.id)).some((d) => d.approverId === actor.id)) return null;
+  const why = `Approving a request with risk ${request.riskScore} (workflow ${workflow.id} asks approvers from ${workflow.stepUp!.approverRiskAtLeast}) needs your second factor`;
+  if (actor.kind !== 'person') throw new StintError('STEP_UP_REQUIRED', `${why}: only a person with an authenticator can approve it`, { enrolled: false, method: 'totp' });
+  return verifyStepUp({ principalId: actor.id, code: input.mfaCode, purpose: `approval of ${request.id}`, why, requestId: request.id }, ports);
 }

@@ -8,6 +8,10 @@ export const ERROR_CODES = {
   FORBIDDEN: 403,
   NOT_ELIGIBLE: 403,
   SELF_APPROVAL: 403,
+  /** The workflow asks for a second factor (issue 12) and none was given, or the person has not enrolled one. */
+  STEP_UP_REQUIRED: 403,
+  /** The second factor's code is wrong, expired or already used. */
+  STEP_UP_FAILED: 403,
   NOT_FOUND: 404,
   NOT_PENDING: 409,
   ALREADY_DECIDED: 409,

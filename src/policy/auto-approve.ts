@@ -4,7 +4,7 @@
  */
 import type { ContextSignals } from './context-signals.ts';
 import { formatDuration } from '../domain/duration.ts';
-import { compileWhen, type WhenProgram } from './cel-when.ts';
+import { compileWhen, type WhenProgram, type WhenRequest } from './cel-when.ts';
 import type { AutoApprove, AutoApproveCondition, Policy, PolicyWorkflow } from './model.ts';
 import { localParts } from './zoned-time.ts';
 
@@ -38,25 +38,7 @@ export function evaluateAutoApprove(policy: Policy, workflow: PolicyWorkflow, ct
   if (auto.when !== undefined) {
     const program = whenProgram(auto);
     if ('error' in program) return { approved: false, reason: `when expression does not compile: ${program.error}` };
-    const local = localParts(ctx.at, policy.timezone);
-    const result = program.program({
-      hour: local.hour,
-      weekday: local.weekday,
-      duration: ctx.durationSec,
-      riskScore: ctx.riskScore,
-      scopes: ctx.scopes,
-      requester: ctx.requesterId,
-      reason: ctx.reason,
-      ticket: ctx.ticket,
-      breakGlass: ctx.breakGlass,
-      sourceIp: ctx.signals?.sourceIp ?? '',
-      trustedNetwork: ctx.signals?.trustedNetwork === true,
-      device: ctx.signals?.device ?? 'unknown',
-      offHours: ctx.signals?.offHours ?? false,
-      newResource: ctx.signals?.newResource ?? false,
-      unusualHour: ctx.signals?.unusualHour ?? false,
-      unusualDuration: ctx.signals?.unusualDuration ?? false,
-    });
+    const result = program.program(whenRequestOf(policy, ctx));
     if ('error' in result) {
       return { approved: false, reason: `when expression could not be evaluated (${result.error}): not auto-approved` };
     }
@@ -70,6 +52,29 @@ export function evaluateAutoApprove(policy: Policy, workflow: PolicyWorkflow, ct
     };
   }
   return { approved: true };
+}
+
+/** What a CEL condition over `request.*` sees for this request (auto-approval `when`, step-up `requester`). */
+export function whenRequestOf(policy: Policy, ctx: Omit<AutoApproveContext, 'usageCount'>): WhenRequest {
+  const local = localParts(ctx.at, policy.timezone);
+  return {
+    hour: local.hour,
+    weekday: local.weekday,
+    duration: ctx.durationSec,
+    riskScore: ctx.riskScore,
+    scopes: ctx.scopes,
+    requester: ctx.requesterId,
+    reason: ctx.reason,
+    ticket: ctx.ticket,
+    breakGlass: ctx.breakGlass,
+    sourceIp: ctx.signals?.sourceIp ?? '',
+    trustedNetwork: ctx.signals?.trustedNetwork === true,
+    device: ctx.signals?.device ?? 'unknown',
+    offHours: ctx.signals?.offHours ?? false,
+    newResource: ctx.signals?.newResource ?? false,
+    unusualHour: ctx.signals?.unusualHour ?? false,
+    unusualDuration: ctx.signals?.unusualDuration ?? false,
+  };
 }
 
 const compiled = new WeakMap<AutoApprove, ReturnType<typeof compileWhen>>();

@@ -10,6 +10,7 @@ import {
   type PolicyWorkflow,
 } from './model.ts';
 import type { PolicyFile, PolicyFileCondition } from './policy-schema.ts';
+import { linuxDirectoryRef } from './check-references.ts';
 import { parseLocalDateTime } from './zoned-time.ts';
 
 export const DEFAULTS = {
@@ -95,6 +96,12 @@ export function buildPolicy(file: PolicyFile, meta: { source: string; fingerprin
       approverTier: w.approverTier ?? 'human',
       ...(w.aiReview && { aiReview: { reviewers: [...w.aiReview.reviewers], maxRisk: w.aiReview.maxRisk ?? DEFAULTS.aiMaxRisk } }),
       ...(w.ticket && { ticket: { system: w.ticket.system, required: w.ticket.required ?? false, states: [...w.ticket.states] } }),
+      ...(w.stepUp && {
+        stepUp: {
+          ...(w.stepUp.requester !== undefined && { requester: w.stepUp.requester }),
+          ...(w.stepUp.approvers && { approverRiskAtLeast: w.stepUp.approvers.riskAtLeast }),
+        },
+      }),
     });
   }
 
@@ -122,7 +129,7 @@ export function buildPolicy(file: PolicyFile, meta: { source: string; fingerprin
     oncall,
     resources: file.resources.map((r) => ({
       id: r.id,
-      provider: { ...r.provider, type: r.provider.type },
+      provider: { ...r.provider, type: r.provider.type, ...directoryProvider(file, r.provider) },
       maxDurationSec: parseDuration(r.maxDuration),
       minDurationSec: r.minDuration !== undefined ? parseDuration(r.minDuration) : DEFAULTS.minDurationSec,
       ...(r.idleTimeout !== undefined && { idleTimeoutSec: parseDuration(r.idleTimeout) }),
@@ -162,6 +169,13 @@ function toCondition(c: PolicyFileCondition): AutoApproveCondition {
         ? c.value.map((v) => parseDuration(String(v)))
         : parseDuration(String(c.value));
   return { type: c.type, operator: c.operator, value };
+}
+
+/** A linux block naming an ldap resource in `jit.directory` carries that resource's provider block (domain accounts). */
+function directoryProvider(file: PolicyFile, provider: { type: string; [key: string]: unknown }): { directoryProvider?: Record<string, unknown> } {
+  const directory = linuxDirectoryRef(provider);
+  const target = directory === undefined ? undefined : file.resources.find((r) => r.id === directory && r.provider.type === 'ldap');
+  return target ? { directoryProvider: { ...target.provider } } : {};
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

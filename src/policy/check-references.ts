@@ -11,6 +11,13 @@ import { globMatch } from './glob.ts';
 import { didYouMean } from './suggest.ts';
 import type { KeyPath } from './yaml-lines.ts';
 
+/** `jit.directory` of a linux provider block, when it names one. */
+export function linuxDirectoryRef(provider: { type: string; [key: string]: unknown }): string | undefined {
+  if (provider.type !== 'linux') return undefined;
+  const jit = provider.jit as { directory?: unknown } | undefined;
+  return typeof jit?.directory === 'string' ? jit.directory : undefined;
+}
+
 export function checkReferences(file: PolicyFile, policy: Policy): PolicyIssue[] {
   const issues: PolicyIssue[] = [];
   const report = (path: KeyPath, message: string) => issues.push({ path, message });
@@ -83,6 +90,14 @@ export function checkReferences(file: PolicyFile, policy: Policy): PolicyIssue[]
     }
     const resource = policy.resources[i]!;
     if (resource.minDurationSec > resource.maxDurationSec) report(['resources', i, 'minDuration'], 'is longer than maxDuration');
+    // A linux resource's domain accounts are made in the directory of an ldap resource it names.
+    const directory = linuxDirectoryRef(r.provider);
+    if (directory !== undefined) {
+      const target = file.resources.find((other) => other.id === directory);
+      const ldapIds = file.resources.filter((other) => other.provider.type === 'ldap').map((other) => other.id);
+      if (!target) report(['resources', i, 'provider', 'jit', 'directory'], `unknown resource "${directory}"${didYouMean(directory, ldapIds)}: name an ldap resource`);
+      else if (target.provider.type !== 'ldap') report(['resources', i, 'provider', 'jit', 'directory'], `"${directory}" is a ${target.provider.type} resource: name an ldap resource`);
+    }
   });
 
   for (const [name, w] of Object.entries(file.workflows)) {

@@ -94,6 +94,15 @@ export interface PolicyWorkflow {
   aiReview?: AiReview;
   /** The request's ticket must exist in this system and be in one of `states` (issue 12). */
   ticket?: WorkflowTicket;
+  /** Second factor before a request proceeds / before a high-risk approval counts (issue 12). */
+  stepUp?: StepUp;
+}
+
+export interface StepUp {
+  /** true, or a CEL condition over `request.*` (as autoApprove.when); absent: never. */
+  requester?: boolean | string;
+  /** Approvals of requests whose risk score is at least this need the approver's second factor. */
+  approverRiskAtLeast?: number;
 }
 
 export type TicketSystem = 'jira' | 'servicenow';

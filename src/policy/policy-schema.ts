@@ -151,14 +151,15 @@ function valueProblem(type: string, operator: string, value: string | number): s
   return typeof value === 'number' && Number.isFinite(value) ? undefined : 'RISK_SCORE compares numbers: give a number';
 }
 
+/** A CEL condition over request.* (checked at load: unknown fields and functions are load errors with a line). */
+const celCondition = z.string().superRefine((source, ctx) => {
+  const compiled = compileWhen(source);
+  if ('error' in compiled) ctx.addIssue({ code: 'custom', message: compiled.error });
+});
+
 const autoApprove = z.strictObject({
   conditions: z.array(condition),
-  when: z
-    .string()
-    .superRefine((source, ctx) => {
-      const compiled = compileWhen(source);
-      if ('error' in compiled) ctx.addIssue({ code: 'custom', message: compiled.error });
-    })
+  when: celCondition
     .optional()
     .describe('CEL over request.hour, weekday, duration, riskScore, scopes, requester, reason, ticket, breakGlass'),
   maxUsage: z.number().int().min(0).optional().describe('Auto-approvals per requester per 30 days'),
@@ -197,6 +198,18 @@ const workflowTicket = z
   })
   .describe('Check the request ticket in a ticket system: it must exist and be in one of states; comments on grant and revoke');
 
+const stepUp = z
+  .strictObject({
+    requester: z
+      .union([z.boolean(), celCondition])
+      .optional()
+      .describe('true, or CEL over request.* (as autoApprove.when): the requester confirms with a second factor before the request goes on'),
+    approvers: z
+      .strictObject({ riskAtLeast: z.number().int().min(0).max(100).describe('Approvals of requests whose risk score is at least this need a second factor') })
+      .optional(),
+  })
+  .describe('Step-up: a TOTP code (stint mfa enroll) before a request proceeds, or before a high-risk approval counts');
+
 const workflow = z.strictObject({
   eligible: refList,
   ticket: workflowTicket.optional(),
@@ -218,6 +231,7 @@ const workflow = z.strictObject({
       maxRisk: z.number().int().min(0).max(100).optional().describe('Agents decide only requests whose risk score is below this; default 50'),
     })
     .optional(),
+  stepUp: stepUp.optional(),
 });
 
 const weight = z.number().min(0).max(100);

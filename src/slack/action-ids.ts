@@ -20,6 +20,8 @@ export const DENY_MODAL = 'stint_deny_modal';
 export const EXTEND_MODAL = 'stint_extend_modal';
 export const REVIEW_MODAL = 'stint_review_modal';
 export const REQUEST_MODAL = 'stint_request_modal';
+/** Asks for the authenticator code when a workflow wants step-up (issue 12). */
+export const STEP_UP_MODAL = 'stint_step_up_modal';
 /** The request modal's resource picker (`external_select`): its options come from an `options` handler. */
 export const RESOURCE_PICKER = 'stint_resource';
 

@@ -11,6 +11,7 @@ import { runChatCommand, type ReplyFormat } from '../chat/run-command.ts';
 import { failureText } from './click-reply.ts';
 import { requestLine, requestList } from './replies.ts';
 import { unknownUserMessage, type SlackIdentity } from './identity.ts';
+import { stepUpModal, wantsStepUp } from './step-up-modal.ts';
 
 export interface CommandDeps {
   core: CorePorts;
@@ -26,7 +27,7 @@ export function slackActor(personId: string): Actor {
 }
 
 export function registerCommands(app: App, deps: CommandDeps): void {
-  app.command('/jit', async ({ command, ack, respond }) => {
+  app.command('/jit', async ({ command, ack, respond, client }) => {
     const parsed = parseCommand(command.text ?? '');
     if (!parsed.ok) return ack({ response_type: 'ephemeral', text: parsed.usage });
     if (parsed.command.verb === 'help' || (parsed.command.verb === 'modal' && !deps.openRequestModal)) return ack({ response_type: 'ephemeral', text: USAGE });
@@ -40,6 +41,12 @@ export function registerCommands(app: App, deps: CommandDeps): void {
     try {
       await reply(respond, await runChatCommand(slackActor(personId), parsed.command, deps, SLACK_FORMAT));
     } catch (err) {
+      // Step-up (issue 12): ask for the code in a modal, which runs the command again with it. The trigger id lives
+      // 3 s; if it is gone, the reply says how to go on.
+      if (wantsStepUp(err)) {
+        const opened = await client.views.open({ trigger_id: command.trigger_id, view: stepUpModal({ kind: 'command', text: command.text ?? '' }, err.message) }).then(() => true, () => false);
+        if (opened) return;
+      }
       await reply(respond, failureText(err, deps.logger, 'Slack command failed'));
     }
   });
@@ -49,7 +56,7 @@ async function reply(respond: RespondFn, text: string): Promise<void> {
   await respond({ response_type: 'ephemeral', replace_original: false, text });
 }
 
-const SLACK_FORMAT: ReplyFormat = {
+export const SLACK_FORMAT: ReplyFormat = {
   line: requestLine,
   list: requestList,
   paragraph: '\n',

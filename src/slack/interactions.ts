@@ -20,6 +20,7 @@ import { slackActor } from './commands.ts';
 import { denyModal, registerDenyModal } from './deny-modal.ts';
 import { extendModal, registerExtendModal } from './extend-modal.ts';
 import { registerReviewModal, reviewModal } from './review-modal.ts';
+import { registerStepUpModal, stepUpModal, wantsStepUp } from './step-up-modal.ts';
 import { publishHome, requestBrief } from './home.ts';
 import { unknownUserMessage } from './identity.ts';
 import { refreshCardsOf, type InteractionDeps } from './interaction-deps.ts';
@@ -33,9 +34,16 @@ export function registerInteractions(app: App, deps: InteractionDeps): void {
   app.action<BlockAction<ButtonAction>>(actionPattern('approve'), async (click) => {
     await click.ack();
     await act(click, deps, async (actor, requestId) => {
-      const result = await decideRequest(actor, { requestId, verdict: 'approve' }, deps.core);
-      const line = requestBrief(await getRequest(actor, requestId, deps.core));
-      return result.changed ? `Approved: ${line}` : `You had already approved it (counted once): ${line}`;
+      try {
+        const result = await decideRequest(actor, { requestId, verdict: 'approve' }, deps.core);
+        const line = requestBrief(await getRequest(actor, requestId, deps.core));
+        return result.changed ? `Approved: ${line}` : `You had already approved it (counted once): ${line}`;
+      } catch (err) {
+        // A risky request's approval needs the approver's second factor (issue 12): the modal asks for the code.
+        if (!wantsStepUp(err)) throw err;
+        await click.client.views.open({ trigger_id: click.body.trigger_id, view: stepUpModal({ kind: 'approve', requestId }, err.message) });
+        return null;
+      }
     });
   });
 
@@ -69,20 +77,23 @@ export function registerInteractions(app: App, deps: InteractionDeps): void {
   registerDenyModal(app, deps);
   registerExtendModal(app, deps);
   registerReviewModal(app, deps);
+  registerStepUpModal(app, deps);
 }
 
 /** Runs the click's use case as the clicker, then tells them the outcome and refreshes the request's cards. */
-async function act(click: ButtonClick, deps: InteractionDeps, work: (actor: Actor, requestId: string) => Promise<string>): Promise<void> {
+/** `work` answers what to tell the clicker, or null when it already answered (a modal it opened). */
+async function act(click: ButtonClick, deps: InteractionDeps, work: (actor: Actor, requestId: string) => Promise<string | null>): Promise<void> {
   const origin = originOf(click.body);
   const requestId = click.action.value ?? '';
   const personId = await deps.identity.personOf(origin.userId).catch(() => null);
   if (!personId) return answer(click, deps, origin, unknownUserMessage(origin.userId));
-  let text: string;
+  let text: string | null;
   try {
     text = await work(slackActor(personId), requestId);
   } catch (err) {
     text = failureText(err, deps.logger, 'Slack button failed');
   }
+  if (text === null) return;
   await refreshCardsOf(deps, requestId);
   await answer(click, deps, origin, text);
 }

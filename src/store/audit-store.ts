@@ -1,13 +1,15 @@
 /**
  * Appending to and reading the audit hash chain (DESIGN.md section 8).
  *
- * Append (inside the caller's transaction, last): lock the one-row "AuditHead" (its seq and hash), hash the
- * events after it, insert them and move the head. The row lock is held until commit or rollback, so appends are
- * serialised in commit order and the next appender always sees the previous head. A rolled-back append rolls
- * back its seq reservation too: seq has no gaps from appends (the verifier still links by prevHash, not seq + 1).
+ * Two ways in, one chain. `stageAuditEvents` (request transitions, the hot path): insert the events as pending rows
+ * without any lock; a deferred trigger chains them inside COMMIT (migration 20261202125000_audit_chain_at_commit),
+ * so the head row is locked only for that and the WAL flush. `appendAuditEvents` (rare events whose caller wants
+ * the stored record back): lock the one-row "AuditHead", hash in Node, insert, move the head. Both serialise on the
+ * head row's lock, held until commit or rollback, so the chain follows commit order and each appender sees the
+ * previous head. A rollback takes its seq reservation back too: seq has no gaps (the verifier links by prevHash).
  */
 import type { AuditInput, AuditRecord } from '../core/ports.ts';
-import { hashEvent } from '../audit/chain.ts';
+import { canonicalEventParts, hashEvent } from '../audit/chain.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import type { SqlQueryable } from './sql-driver.ts';
 
@@ -52,6 +54,30 @@ export async function appendAuditEvents(tx: Prisma.TransactionClient, events: Au
       VALUES ${Prisma.join(values)})
     UPDATE "AuditHead" SET "hash" = ${prevHash} WHERE "id" = 1`;
   return records;
+}
+
+/**
+ * Queues `events`, in order, as pending rows of `tx`; they get their seq and hash when `tx` commits. One statement,
+ * no lock: this is what keeps the chain from serialising whole transactions.
+ */
+export async function stageAuditEvents(tx: Prisma.TransactionClient, events: AuditInput[]): Promise<void> {
+  if (events.length === 0) return;
+  const values = events.map((event) => {
+    const fields = {
+      at: new Date(Math.trunc(event.at.getTime())),
+      actor: event.actor,
+      action: event.action,
+      requestId: event.requestId ?? null,
+      data: JSON.parse(JSON.stringify(event.data ?? {})) as Record<string, unknown>,
+    };
+    const { head, tail } = canonicalEventParts(fields);
+    // -nextval in VALUES order: the trigger chains by placeholder, so the events keep the order they were given.
+    return Prisma.sql`(-nextval('"AuditEvent_pending_seq"'), ${fields.at.toISOString()}::timestamptz, ${fields.actor}, ${fields.action},
+                       ${fields.requestId}, ${JSON.stringify(fields.data)}::jsonb, '', '', ${head}, ${tail})`;
+  });
+  await tx.$executeRaw`
+    INSERT INTO "AuditEvent" ("seq", "at", "actor", "action", "requestId", "data", "prevHash", "hash", "canonHead", "canonTail")
+    VALUES ${Prisma.join(values)}`;
 }
 
 /** One event; see appendAuditEvents. */

@@ -19,11 +19,13 @@ import type {
   ServiceAccountRecord,
   DevicePostureRecord,
   SessionRecordingRecord,
+  TotpFactorRecord,
 } from '../core/ports.ts';
 import type { AccessRequest, Decision } from '../domain/request.ts';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import * as devicePostures from './device-posture-store.ts';
 import * as sessionRecordings from './session-recording-store.ts';
+import * as mfa from './mfa-store.ts';
 import { appendAuditIn, type AuditSource, readAuditPage, streamAuditPages } from './audit-store.ts';
 import * as chatMessages from './chat-message-store.ts';
 import type { Store } from './open-store.ts';
@@ -187,6 +189,26 @@ export class PrismaStore implements Store {
 
   sessionRecordedEvent(requestId: string, recordingId: string): Promise<AuditRecord | null> {
     return sessionRecordings.sessionRecordedEvent(this.outside('sessionRecordedEvent'), requestId, recordingId);
+  }
+
+  getTotpFactor(principalId: string): Promise<TotpFactorRecord | null> {
+    return mfa.getTotpFactor(this.outside('getTotpFactor'), principalId);
+  }
+
+  startTotpFactor(principalId: string, sealedSecret: string, at: Date, audit: AuditInput): Promise<boolean> {
+    return mfa.startTotpFactor(this.run, principalId, sealedSecret, at, audit);
+  }
+
+  useTotpStep(principalId: string, step: number, at: Date, audit: AuditInput | null): Promise<boolean> {
+    return mfa.useTotpStep(this.run, principalId, step, at, audit);
+  }
+
+  recordTotpFailure(principalId: string, lockUntil: Date | null, audit: AuditInput): Promise<number> {
+    return mfa.recordTotpFailure(this.run, principalId, lockUntil, audit);
+  }
+
+  deleteTotpFactor(principalId: string, audit: AuditInput): Promise<boolean> {
+    return mfa.deleteTotpFactor(this.run, principalId, audit);
   }
 
   getServiceAccount(id: string): Promise<ServiceAccountRecord | null> {

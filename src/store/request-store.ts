@@ -3,10 +3,10 @@
  * `RequestStore`. Invariant 2 (DESIGN.md section 2) lives here: lock the row, then move it with a
  * conditional update whose row count the caller checks.
  */
-import type { AuditInput, AuditRecord, GrantHandleRecord, RequestFilter, RequestPatch, ReviewAcknowledgement, StoreTx } from '../core/ports.ts';
+import type { AuditInput, GrantHandleRecord, RequestFilter, RequestPatch, ReviewAcknowledgement, StoreTx } from '../core/ports.ts';
 import type { AccessRequest, Decision, RequestStatus } from '../domain/request.ts';
 import { Prisma, type PrismaClient, type Request as RequestRow } from '../generated/prisma/client.ts';
-import { appendAuditEvents } from './audit-store.ts';
+import { stageAuditEvents } from './audit-store.ts';
 import { saveGrantHandle } from './grant-store.ts';
 import { REQUEST_COLUMNS, toAccessRequest, toDecision, toRequestCreate } from './rows.ts';
 
@@ -81,9 +81,9 @@ export class PrismaStoreTx implements StoreTx {
     return count === 1;
   }
 
-  flushAudit(): Promise<AuditRecord[]> {
-    const events = this.pendingAudit.splice(0);
-    return appendAuditEvents(this.tx, events);
+  /** Chained when the transaction commits (see store/audit-store.ts). */
+  flushAudit(): Promise<void> {
+    return stageAuditEvents(this.tx, this.pendingAudit.splice(0));
   }
 }
 

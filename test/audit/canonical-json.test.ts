@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalEvent, canonicalJson, hashEvent, type ChainedFields } from '../../src/audit/chain.ts';
+import { canonicalEvent, canonicalEventParts, canonicalJson, hashEvent, type ChainedFields } from '../../src/audit/chain.ts';
 
 /** Characters where serializers tend to differ: escapes, controls, DEL, separators, astral pairs. */
 const TRICKY = [
@@ -191,6 +191,18 @@ describe('canonicalEvent and hashEvent', () => {
         );
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  it('cuts an event around prevHash and seq so that head + prevHash + tail + seq + "}" is its canonical JSON', () => {
+    // The commit-time trigger (store/audit-store.ts) glues the parts in SQL; data may even hold the cut's marker.
+    const sneaky = event.map((input) => ({ ...input, data: { ...input.data, prevHash: 'P'.repeat(64), '"prevHash":"': 'P'.repeat(64) } }));
+    fc.assert(
+      fc.property(fc.oneof(event, sneaky), (input) => {
+        const { head, tail } = canonicalEventParts(input);
+        expect(head + input.prevHash + tail + Number(input.seq).toString() + '}').toBe(canonicalEvent(input));
+      }),
+      { numRuns: 1000 },
     );
   });
 });

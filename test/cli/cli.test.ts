@@ -110,10 +110,10 @@ describe('stint CLI', () => {
 
   it('warns about resources whose provider type this build lacks, and still passes', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'stint-cli-')), 'stint.yaml');
-    writeFileSync(file, POLICY_YAML.replace('provider: { type: token }', 'provider: { type: ldap }'));
+    writeFileSync(file, POLICY_YAML.replace('provider: { type: token }', 'provider: { type: vault }'));
     const res = await stint(['policy', 'check', file]);
     expect(res.code).toBe(0);
-    expect(res.err).toContain('warning: resource sandbox: provider type "ldap"');
+    expect(res.err).toContain('warning: resource sandbox: provider type "vault"');
   });
 
   it('prints the policy JSON Schema', async () => {

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { GENESIS_HASH, hashEvent } from '../../src/audit/chain.ts';
+import { GENESIS_HASH, canonicalEventParts, hashEvent } from '../../src/audit/chain.ts';
 import type { AuditRecord } from '../../src/core/ports.ts';
 import { readAuditPage } from '../../src/store/audit-store.ts';
 import type { Store } from '../../src/store/open-store.ts';
@@ -127,6 +127,61 @@ describe.each(TEST_STORE_KINDS)('audit store on %s', (kind) => {
     const events = await readAll(store());
     expect(events).toHaveLength(50);
     expect(new Set(events.map((e) => e.data.i)).size).toBe(50);
+    expect(firstBreak(events)).toBeNull();
+  });
+
+  it('chains a transaction\'s events at its commit, also when their data mimics where the trigger cuts them', async () => {
+    await store().transaction(async (tx) => {
+      tx.appendAudit(makeAudit({ action: 'staged', data: { prevHash: 'P'.repeat(64), text: 'é😀"\\', seq: 0 } }));
+    });
+    const events = await readAll(store());
+    expect(events.map((e) => [Number(e.seq), e.action])).toEqual([[1, 'staged']]);
+    expect(firstBreak(events)).toBeNull();
+  });
+
+  it('keeps one chain when commit-time events and directly appended ones interleave', async () => {
+    await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        i % 3 === 0
+          ? store().appendAudit(makeAudit({ action: 'direct', data: { i } }))
+          : store().transaction(async (tx) => {
+              tx.appendAudit(makeAudit({ action: 'staged-a', data: { i } }));
+              tx.appendAudit(makeAudit({ action: 'staged-b', data: { i } }));
+            }),
+      ),
+    );
+    const events = await readAll(store());
+    expect(events).toHaveLength(10 + 40);
+    expect(events.map((e) => Number(e.seq))).toEqual(events.map((_, i) => i + 1));
+    expect(firstBreak(events)).toBeNull();
+    // a transaction's own events stay adjacent and in call order
+    for (const [i, event] of events.entries()) if (event.action === 'staged-a') expect(events[i + 1]).toMatchObject({ action: 'staged-b', data: event.data });
+  });
+
+  // PGlite has one connection: its transactions never overlap.
+  it.skipIf(kind === 'pglite')('locks nothing for a pending event until its transaction commits, and chains it then', async () => {
+    const writer = await store().openSession();
+    const other = await store().openSession();
+    try {
+      const event = { at: at('2026-11-23T10:00:00.123Z'), actor: 'alice', action: 'pending', requestId: null, data: { n: 1 } };
+      const { head, tail } = canonicalEventParts(event);
+      await writer.transaction(async (tx) => {
+        // The row stageAuditEvents writes: placeholder seq, the canonical JSON cut around prevHash and seq.
+        await tx.query(
+          `INSERT INTO "AuditEvent" ("seq", "at", "actor", "action", "requestId", "data", "prevHash", "hash", "canonHead", "canonTail")
+           VALUES (-nextval('"AuditEvent_pending_seq"'), $1::timestamptz, 'alice', 'pending', NULL, '{"n":1}'::jsonb, '', '', $2, $3)`,
+          [event.at.toISOString(), head, tail],
+        );
+        // Another session can take the chain head's lock at once: the open transaction holds nothing on it.
+        expect(await other.query(`SELECT "seq"::text AS "seq" FROM "AuditHead" WHERE "id" = 1 FOR UPDATE NOWAIT`)).toEqual([{ seq: '0' }]);
+        expect(await other.query(`SELECT 1 FROM "AuditEvent"`)).toEqual([]);
+      });
+    } finally {
+      await writer.close();
+      await other.close();
+    }
+    const events = await readAll(store());
+    expect(events.map((e) => [Number(e.seq), e.action, e.data])).toEqual([[1, 'pending', { n: 1 }]]);
     expect(firstBreak(events)).toBeNull();
   });
 

@@ -1,0 +1,81 @@
+/**
+ * Step-up in Slack (issue 12): when a `/jit request` or an Approve click needs the person's second factor, a modal
+ * asks for the code from their authenticator app; its submission runs the same command again with the code, through
+ * the same use case as every surface. What is pending travels in `private_metadata` (the command text, or the
+ * request id to approve). A wrong or used code shows under the field; the modal stays open for the next one.
+ */
+import type { App, types, ViewSubmitAction } from '@slack/bolt';
+import { parseCommand } from '../chat/parse-command.ts';
+import { runChatCommand } from '../chat/run-command.ts';
+import { decideRequest } from '../core/decide-request.ts';
+import { getRequest } from '../core/list-requests.ts';
+import { StintError } from '../domain/errors.ts';
+import { STEP_UP_MODAL } from './action-ids.ts';
+import { slackActor, SLACK_FORMAT } from './commands.ts';
+import { publishHome, requestBrief } from './home.ts';
+import { refreshCardsOf, type InteractionDeps } from './interaction-deps.ts';
+import { answerSubmission, textOf } from './modal-forms.ts';
+import { escape } from './replies.ts';
+
+export const MFA_CODE_BLOCK = 'mfa_code';
+
+/** What the code unlocks: a `/jit` command to run again, or an approval. */
+export type PendingStepUp = { kind: 'command'; text: string } | { kind: 'approve'; requestId: string };
+
+export function stepUpModal(pending: PendingStepUp, why: string): types.ModalView {
+  return {
+    type: 'modal',
+    callback_id: STEP_UP_MODAL,
+    private_metadata: JSON.stringify(pending),
+    title: { type: 'plain_text', text: 'Confirm it is you' },
+    submit: { type: 'plain_text', text: pending.kind === 'approve' ? 'Approve' : 'Request' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [
+      { type: 'context', elements: [{ type: 'mrkdwn', text: escape(why.split(':')[0] ?? why).slice(0, 2900) }] },
+      {
+        type: 'input',
+        block_id: MFA_CODE_BLOCK,
+        label: { type: 'plain_text', text: 'Code from your authenticator app' },
+        hint: { type: 'plain_text', text: 'The 6 digits it shows for Stint now. No app yet? Run stint mfa enroll.' },
+        element: { type: 'plain_text_input', action_id: MFA_CODE_BLOCK, min_length: 6, max_length: 8, placeholder: { type: 'plain_text', text: '123456' } },
+      },
+    ],
+  };
+}
+
+/** The step-up this refusal asks for, when a modal can satisfy it (the person is enrolled). */
+export function wantsStepUp(err: unknown): err is StintError {
+  return err instanceof StintError && err.code === 'STEP_UP_REQUIRED' && err.details?.enrolled === true;
+}
+
+export function registerStepUpModal(app: App, deps: InteractionDeps): void {
+  app.view<ViewSubmitAction>(STEP_UP_MODAL, async ({ ack, body, view, client }) => {
+    const pending = JSON.parse(view.private_metadata) as PendingStepUp;
+    const mfaCode = textOf(view.state.values, MFA_CODE_BLOCK);
+    await answerSubmission({
+      ack,
+      client,
+      slackUserId: body.user.id,
+      identity: deps.identity,
+      logger: deps.logger,
+      firstBlock: MFA_CODE_BLOCK,
+      refusedTitle: 'Not done',
+      async work(personId) {
+        const actor = slackActor(personId);
+        if (pending.kind === 'approve') {
+          const result = await decideRequest(actor, { requestId: pending.requestId, verdict: 'approve', mfaCode }, deps.core);
+          const line = requestBrief(await getRequest(actor, pending.requestId, deps.core));
+          return result.changed ? `Approved: ${line}` : `You had already approved it (counted once): ${line}`;
+        }
+        const parsed = parseCommand(pending.text);
+        if (!parsed.ok || (parsed.command.verb !== 'request' && parsed.command.verb !== 'breakglass')) throw new StintError('INVALID_BODY', 'This form lost its command: run the /jit command again');
+        return runChatCommand(actor, { ...parsed.command, mfaCode }, deps, SLACK_FORMAT);
+      },
+      fieldOf: (err) => (err.code === 'STEP_UP_FAILED' || err.code === 'RATE_LIMITED' || err.code === 'STEP_UP_REQUIRED' ? MFA_CODE_BLOCK : null),
+      async after() {
+        if (pending.kind === 'approve') await refreshCardsOf(deps, pending.requestId);
+        await publishHome(client, body.user.id, deps);
+      },
+    });
+  });
+}

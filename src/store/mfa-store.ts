@@ -1,0 +1,69 @@
+/** Second factors (issue 12): each change and its audit event in one transaction; a step is used at most once. */
+import type { AuditInput, TotpFactorRecord } from '../core/ports.ts';
+import type { PrismaClient } from '../generated/prisma/client.ts';
+import { appendAuditIn } from './audit-store.ts';
+import type { RunTransaction } from './transaction.ts';
+
+const TOTP = 'totp';
+
+export async function getTotpFactor(db: PrismaClient, principalId: string): Promise<TotpFactorRecord | null> {
+  const row = await db.mfaFactor.findUnique({ where: { principalId_kind: { principalId, kind: TOTP } } });
+  if (!row) return null;
+  return {
+    principalId: row.principalId,
+    sealedSecret: row.sealedSecret,
+    createdAt: row.createdAt,
+    confirmedAt: row.confirmedAt,
+    lastStep: row.lastStep === null ? null : Number(row.lastStep),
+    failures: row.failures,
+    lockedUntil: row.lockedUntil,
+  };
+}
+
+export function startTotpFactor(run: RunTransaction, principalId: string, sealedSecret: string, at: Date, audit: AuditInput): Promise<boolean> {
+  return run(async (tx) => {
+    const fresh = { sealedSecret, createdAt: at, confirmedAt: null, lastStep: null, failures: 0, lockedUntil: null };
+    // Only an unconfirmed factor may be replaced: a confirmed one is reset by an admin (deleteTotpFactor).
+    const { count } = await tx.mfaFactor.updateMany({ where: { principalId, kind: TOTP, confirmedAt: null }, data: fresh });
+    if (count === 0) {
+      const existing = await tx.mfaFactor.findUnique({ where: { principalId_kind: { principalId, kind: TOTP } } });
+      if (existing) return false;
+      await tx.mfaFactor.create({ data: { principalId, kind: TOTP, ...fresh } });
+    }
+    await appendAuditIn(tx, audit);
+    return true;
+  });
+}
+
+export function useTotpStep(run: RunTransaction, principalId: string, step: number, at: Date, audit: AuditInput | null): Promise<boolean> {
+  return run(async (tx) => {
+    // Conditional: two requests racing with the same code cannot both pass.
+    const { count } = await tx.mfaFactor.updateMany({
+      where: { principalId, kind: TOTP, OR: [{ lastStep: null }, { lastStep: { lt: BigInt(step) } }] },
+      data: { lastStep: BigInt(step), failures: 0, lockedUntil: null },
+    });
+    if (count === 0) return false;
+    await tx.mfaFactor.updateMany({ where: { principalId, kind: TOTP, confirmedAt: null }, data: { confirmedAt: at } });
+    if (audit) await appendAuditIn(tx, audit);
+    return true;
+  });
+}
+
+export function recordTotpFailure(run: RunTransaction, principalId: string, lockUntil: Date | null, audit: AuditInput): Promise<number> {
+  return run(async (tx) => {
+    const row = await tx.mfaFactor.update({
+      where: { principalId_kind: { principalId, kind: TOTP } },
+      data: { failures: { increment: 1 }, ...(lockUntil && { lockedUntil: lockUntil }) },
+    });
+    await appendAuditIn(tx, audit);
+    return row.failures;
+  });
+}
+
+export function deleteTotpFactor(run: RunTransaction, principalId: string, audit: AuditInput): Promise<boolean> {
+  return run(async (tx) => {
+    const { count } = await tx.mfaFactor.deleteMany({ where: { principalId, kind: TOTP } });
+    if (count > 0) await appendAuditIn(tx, audit);
+    return count > 0;
+  });
+}
