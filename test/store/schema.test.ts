@@ -133,6 +133,7 @@ describe.each(TEST_STORE_KINDS)('schema on %s', (kind) => {
       'PeriodicRun',
       'DevicePosture',
       'SessionRecording',
+      'MfaFactor',
     ]);
   });
 
