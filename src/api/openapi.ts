@@ -47,7 +47,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
             'Where the workflow has ticket:, the ticket (the `ticket` field or a key as first word of the reason) must exist in Jira / ServiceNow and be in an allowed state: ' +
             'else TICKET_INVALID (422); a ticket system that does not answer gives UNAVAILABLE (503) and nothing is created. The ticket title is on the view as ticketTitle. ' +
             'With launch: true (`stint ssh`) the request must name one resource (else INVALID_BODY, field scopes) whose provider can launch and whose jit has create_ephemeral: true, ' +
-            'and not one with allowUserHost (each else NOT_ELIGIBLE 403, details.rule launch-provider | launch-ephemeral | launch-user-host); a launch body that also names a host, login or credential ' +
+            'and not one with allowUserHost (each else NOT_ELIGIBLE 403, details.rule launch-provider | launch-ephemeral | launch-local-account | launch-user-host); a launch body that also names a host, login or credential ' +
             '(host, hostname, port, login, user, username, identityFile, privateKey, password, sshOptions) is INVALID_BODY naming the field.',
           requestBody: body(S.CreateRequestBody), responses: { '201': answer('Created', S.RequestView), ...errors } },
       },

@@ -41,6 +41,14 @@ export function checkLaunch(scopes: ResolvedScope[], providers: ProviderLookup |
       { scope: resource.id, rule: 'launch-ephemeral' },
     );
   }
+  // The gateway authorizes its session key in the account's home on the host; a directory account has none there yet.
+  if (jit.ephemeral_account_type === 'domain') {
+    throw new StintError(
+      'NOT_ELIGIBLE',
+      `${resource.id} makes directory (domain) accounts, which cannot be launched with stint ssh yet: launch a resource with ephemeral_account_type: local, or request this one without launch`,
+      { scope: resource.id, rule: 'launch-local-account' },
+    );
+  }
 }
 
 /**

@@ -53,6 +53,13 @@ describe('launch requests', () => {
     expect(refused.body.error.message).toContain('a launch needs an account made for the request (jit.create_ephemeral: true on the resource)');
   });
 
+  it('refuses launch on a resource that makes directory (domain) accounts', async () => {
+    const refused = await create({ scopes: ['web-domain'], launch: true });
+    expect(refused.status).toBe(403);
+    expect(refused.body.error).toMatchObject({ code: 'NOT_ELIGIBLE', details: { rule: 'launch-local-account' } });
+    expect(refused.body.error.message).toContain('web-domain makes directory (domain) accounts, which cannot be launched with stint ssh yet');
+  });
+
   it('refuses launch on a resource that lets the user supply the host', async () => {
     const refused = await create({ scopes: ['web-byhost'], launch: true });
     expect(refused.status).toBe(403);

@@ -30,6 +30,7 @@ resources:
   - { id: web-badkey, provider: { type: fakessh, jit: { create_ephemeral: true }, wrongHostKey: true }, maxDuration: 2h, workflow: sre }
   - { id: web-byhost, provider: { type: fakessh, jit: { create_ephemeral: true }, allowUserHost: true }, maxDuration: 2h, workflow: sre }
   - { id: web-short, provider: { type: fakessh, jit: { create_ephemeral: true } }, maxDuration: 30m, workflow: sre }
+  - { id: web-domain, provider: { type: fakessh, jit: { create_ephemeral: true, ephemeral_account_type: domain } }, maxDuration: 2h, workflow: sre }
   - { id: web-elevate, provider: { type: fakessh, jit: { elevate: true } }, maxDuration: 2h, workflow: sre }
   - { id: db-1, provider: { type: token }, maxDuration: 1h, workflow: sre }
 workflows:
