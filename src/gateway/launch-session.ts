@@ -142,8 +142,8 @@ export class LaunchSession {
     const endedAt = deps.grants.clock.now();
     const finished = this.recorder.finish();
     const recordingId = `rec_${ulid()}`;
-    try {
-      await deps.store.saveSessionRecording(
+    const store = deps.store
+      .saveSessionRecording(
         {
           id: recordingId,
           requestId: request.id,
@@ -165,19 +165,18 @@ export class LaunchSession {
           data: { recordingId, resourceId: this.resourceId, sha256: finished.sha256, bytes: finished.bytes, durationMs: endedAt.getTime() - this.startedAt.getTime(), exitStatus: this.exitStatus, endedBy: reason },
           at: endedAt,
         },
-      );
-    } catch (err) {
-      deps.logger.error({ err, requestId: request.id }, 'gateway: storing the session recording failed');
-    }
-    // The session was the access: when the user (or the target) ends it, the grant ends as if they said done.
-    // At a shutdown the grant stays, so the user can reconnect to another gateway replica.
-    if (reason === 'client' || reason === 'upstream') {
-      try {
-        await endGrant(this.actor, { requestId: request.id, cause: 'done', comment: 'the stint ssh session ended' }, deps.grants);
-      } catch (err) {
-        deps.logger.error({ err, requestId: request.id }, 'gateway: ending the grant after the session failed; expiry still revokes it');
-      }
-    }
+      )
+      .catch((err: unknown) => deps.logger.error({ err, requestId: request.id }, 'gateway: storing the session recording failed'));
+    // The session was the access: when the user (or the target) ends it, the grant ends as if they said done — at
+    // once, beside storing the recording, so the revoke does not wait for it. At a shutdown the grant stays, so the
+    // user can reconnect to another gateway replica.
+    const end =
+      reason === 'client' || reason === 'upstream'
+        ? endGrant(this.actor, { requestId: request.id, cause: 'done', comment: 'the stint ssh session ended' }, deps.grants).catch((err: unknown) =>
+            deps.logger.error({ err, requestId: request.id }, 'gateway: ending the grant after the session failed; expiry still revokes it'),
+          )
+        : undefined;
+    await Promise.all([store, end]);
   }
 
   private say(text: string): void {

@@ -182,7 +182,8 @@ workflows:
     let status = '';
     while (status !== 'REVOKED') {
       status = (await api(tokens.alice!, 'GET', `/api/v1/credentials/jit/${id}`)).body.status;
-      if (status !== 'REVOKED') expect(Date.now() - exitedAt, `still ${status}`).toBeLessThan(2000);
+      // Seen from here (tmux, the exit-status file, this poll): a coarse bound; the 2 s is measured in the chain below.
+      if (status !== 'REVOKED') expect(Date.now() - exitedAt, `still ${status}`).toBeLessThan(5000);
       await new Promise((r) => setTimeout(r, 50));
     }
     expect((await api(tokens.alice!, 'GET', `/api/v1/credentials/jit/${id}`)).body.revokeCause).toBe('done');
@@ -196,6 +197,9 @@ workflows:
     const audit = await api(tokens.erin!, 'GET', '/api/v1/audit?after=0');
     const recorded = audit.text.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((e) => e.action === 'session.recorded' && e.requestId === id);
     expect(recorded.data.sha256).toBe(sha256);
+    // The session ended at the gateway (session.recorded) → REVOKED (grant.revoked): within 2 s, by the server's clock.
+    const revoked = audit.text.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((e) => e.action === 'grant.revoked' && e.requestId === id);
+    expect(Date.parse(revoked.at) - Date.parse(recorded.at), 'session end → REVOKED (ms)').toBeLessThanOrEqual(2000);
     expect(recording.body.recording.content).toContain('e2e-42');
     const verify = await api(tokens.erin!, 'GET', '/api/v1/audit/verify');
     expect(verify.status).toBe(200);
