@@ -10,6 +10,10 @@ import { registerAdminRoutes } from './api/admin-routes.ts';
 import { registerAuditRoutes } from './api/audit-routes.ts';
 import { registerIntrospectRoutes } from './api/introspect-routes.ts';
 import { registerGuardrailRoutes } from './api/guardrail-routes.ts';
+import { registerGatewayRoutes } from './api/gateway-routes.ts';
+import type { GatewayDeps } from './gateway/gateway-deps.ts';
+import { startGateway, type Gateway } from './gateway/gateway-server.ts';
+import { loadHostKey, type HostKey } from './gateway/host-key.ts';
 import { registerMfaRoutes } from './api/mfa-routes.ts';
 import { checkGuardrails } from './core/check-guardrails.ts';
 import { loadSigningKey } from './audit/anchors.ts';
@@ -61,6 +65,8 @@ export interface AppOverrides {
   watchPolicy?: boolean;
   /** Providers instead of the ones this build ships (tests: the no-op provider). */
   providers?: Provider[];
+  /** SSH gateway knobs for tests (the session key maker, the expiry watch interval). */
+  gateway?: Pick<GatewayDeps, 'generateKeyPair' | 'watchIntervalMs'>;
   background?: BackgroundTuning;
 }
 
@@ -92,6 +98,8 @@ export interface App {
    * (leader only). `mayStartRedis`: start a local redis-server when none answers (`stint all`). Returns the Redis URL.
    */
   startBackground(options: { workers: boolean; mayStartRedis?: boolean }): Promise<string>;
+  /** Starts the SSH gateway of launch mode when STINT_SSH_PORT is set (`serve`, `all`); undefined when it is off. */
+  startGateway(): Promise<Gateway | undefined>;
   /** Throws UNAVAILABLE unless the store, the policy and (once connected) Redis answer; `/readyz` of every mode. */
   readiness(): Promise<Record<string, unknown>>;
   close(): Promise<void>;
@@ -138,7 +146,7 @@ export async function createApp(options: { env?: Record<string, string | undefin
   // accounts: a suspended service account may not request; devices: the posture an MDM reported (issue 12).
   // Step-up (issue 12): seeds sealed with STINT_SECRET_KEY; without it enrolment is refused and step-up fails closed.
   const mfa = { store, box: config.secretKey ? createSecretBox(config.secretKey) : null };
-  const core: CorePorts = { store, policy, clock, notifier, scheduler, channels, oncall, tickets, accounts: store, devices: store, mfa };
+  const core: CorePorts = { store, policy, clock, notifier, scheduler, channels, oncall, tickets, accounts: store, devices: store, providers, mfa };
   const grants: GrantPorts = { store, policy, clock, notifier, scheduler, providers, oncall, tickets };
   const guardrailPorts = { ...grants, accounts: store, audit: store };
   const guardrailCheck = checkGuardrails({ ...guardrailPorts, warn: (data, message) => logger.warn(data, message) });
@@ -189,6 +197,15 @@ export async function createApp(options: { env?: Record<string, string | undefin
   }
 
   const bootstrapHash = config.adminToken ? hashToken(config.adminToken) : undefined;
+  // Loaded (or generated once) at start, so every replica answers the same fingerprint before its gateway listens.
+  let hostKey: HostKey | undefined;
+  try {
+    hostKey = config.ssh.enabled ? await loadHostKey({ ref: config.ssh.hostKey, dataDir: config.dataDir, env: options.env ?? process.env }) : undefined;
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  let gateway: Gateway | undefined;
   const authenticate = async (req: Parameters<typeof bearerToken>[0]) =>
     authenticateToken(bearerToken(req), 'api', { tokens: store, clock, policy: policy.current(), bootstrapHash });
 
@@ -271,6 +288,11 @@ export async function createApp(options: { env?: Record<string, string | undefin
   registerAdminRoutes(server, { tokens: store, clock, policy, authenticate });
   registerAuditRoutes(server, { audit: store, authenticate, ...(auditAnchors && { anchors: auditAnchors }) });
   registerGuardrailRoutes(server, { ports: guardrailPorts, authenticate });
+  registerGatewayRoutes(server, {
+    ports: { store, policy, clock, recordings: store },
+    authenticate,
+    gateway: () => (hostKey && config.ssh.port !== undefined ? { host: config.ssh.publicHost ?? null, port: gateway?.port ?? config.ssh.port, fingerprint: hostKey.fingerprint } : null),
+  });
   registerMfaRoutes(server, { core, authenticate });
 
   return {
@@ -319,8 +341,25 @@ export async function createApp(options: { env?: Record<string, string | undefin
       return background.redis.url;
     },
     readiness,
+    async startGateway() {
+      if (!hostKey || config.ssh.port === undefined) return undefined;
+      gateway ??= await startGateway(
+        {
+          store,
+          grants,
+          hostKey,
+          logger,
+          authenticate: (token) => authenticateToken(token, 'cli', { tokens: store, clock, policy: policy.current(), bootstrapHash }),
+          ...o.gateway,
+        },
+        { port: config.ssh.port, host: config.host },
+      );
+      return gateway;
+    },
     async close() {
       watcher?.stop();
+      // Open sessions first: their recordings are stored while the store is still open.
+      await gateway?.close();
       // Stop taking work (new HTTP connections, the reconciler's sweeps, new jobs), let what is in flight
       // finish, then close Redis and the pool (graceful shutdown).
       await Promise.all([reconciler?.stop(), server.close()]);

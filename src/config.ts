@@ -50,6 +50,9 @@ const ENV_SCHEMA = z.object({
   OPSGENIE_API_URL: url,
   SMTP_URL: url,
   STINT_AUDIT_SIGNING_KEY: optionalText,
+  STINT_SSH_PORT: optionalText.pipe(z.string().regex(/^\d{1,5}$/, 'a port number (0-65535)').transform(Number).pipe(z.number().int().max(65_535)).optional()),
+  STINT_SSH_HOST_KEY: optionalText.pipe(z.string().regex(/^(env:[A-Za-z_][A-Za-z0-9_]*|file:\/.+)$/, 'env:NAME or file:/path (an OpenSSH or PEM private key), never the key itself').optional()),
+  STINT_SSH_PUBLIC_HOST: optionalText.pipe(z.string().regex(/^[A-Za-z0-9.:\[\]-]{1,253}$/, 'a host name or address').optional()),
   STINT_SECRET_KEY: optionalText.pipe(
     z
       .string()
@@ -90,6 +93,18 @@ export interface Config {
   /** STINT_SECRET_KEY: the AES-256 key that seals second-factor seeds (step-up); absent: step-up is off. */
   secretKey?: Buffer;
   logLevel: Env['LOG_LEVEL'];
+  /** The SSH gateway of launch mode (`stint ssh`, src/gateway); off while STINT_SSH_PORT is unset. */
+  ssh: SshGatewayConfig;
+}
+
+export interface SshGatewayConfig {
+  enabled: boolean;
+  /** STINT_SSH_PORT (0: any free port, for tests). */
+  port?: number;
+  /** STINT_SSH_HOST_KEY: `env:NAME` or `file:/path`; unset: one generated once into STINT_DATA_DIR/ssh_host_ed25519_key. */
+  hostKey?: string;
+  /** STINT_SSH_PUBLIC_HOST: the host clients connect to; unset: the host of the STINT_URL they use. */
+  publicHost?: string;
 }
 
 export interface PagersConfig {
@@ -143,6 +158,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     auditSigningKey: e.STINT_AUDIT_SIGNING_KEY,
     ...(e.STINT_SECRET_KEY !== undefined && { secretKey: secretKeyBytes(e.STINT_SECRET_KEY) }),
     logLevel: e.LOG_LEVEL,
+    ssh: { enabled: e.STINT_SSH_PORT !== undefined, port: e.STINT_SSH_PORT, hostKey: e.STINT_SSH_HOST_KEY, publicHost: e.STINT_SSH_PUBLIC_HOST },
   };
 }
 

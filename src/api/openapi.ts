@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { ERROR_CODES } from '../domain/errors.ts';
 import * as G from './guardrail-schemas.ts';
+import * as GW from './gateway-schemas.ts';
 import * as S from './schemas.ts';
 
 const json = (schema: z.ZodType, io: 'input' | 'output' = 'output') => z.toJSONSchema(schema, { io, unrepresentable: 'any' });
@@ -44,7 +45,10 @@ export function openApiDocument(version: string): Record<string, unknown> {
           summary: 'Request access',
           description:
             'Where the workflow has ticket:, the ticket (the `ticket` field or a key as first word of the reason) must exist in Jira / ServiceNow and be in an allowed state: ' +
-            'else TICKET_INVALID (422); a ticket system that does not answer gives UNAVAILABLE (503) and nothing is created. The ticket title is on the view as ticketTitle.',
+            'else TICKET_INVALID (422); a ticket system that does not answer gives UNAVAILABLE (503) and nothing is created. The ticket title is on the view as ticketTitle. ' +
+            'With launch: true (`stint ssh`) the request must name one resource (else INVALID_BODY, field scopes) whose provider can launch and whose jit has create_ephemeral: true, ' +
+            'and not one with allowUserHost (each else NOT_ELIGIBLE 403, details.rule launch-provider | launch-ephemeral | launch-local-account | launch-user-host); a launch body that also names a host, login or credential ' +
+            '(host, hostname, port, login, user, username, identityFile, privateKey, password, sshOptions) is INVALID_BODY naming the field.',
           requestBody: body(S.CreateRequestBody), responses: { '201': answer('Created', S.RequestView), ...errors } },
       },
       '/api/v1/credentials/jit/{id}': {
@@ -98,6 +102,23 @@ export function openApiDocument(version: string): Record<string, unknown> {
           parameters: idParam,
           requestBody: { required: false, content: { 'application/json': { schema: json(S.RevealBody, 'input') } } },
           responses: { '200': answer('The credentials, shown once', S.RevealedCredentials), ...errors },
+        },
+      },
+      '/api/v1/credentials/jit/{id}/recording': {
+        get: {
+          summary: 'The latest stint ssh session recording of a request (asciicast v2) with its session.recorded audit event',
+          description:
+            'For the requester, an approver who decided (or may decide) the request, an admin, or an audit:read token. ' +
+            'Check sha256(content as UTF-8) == recording.sha256 == auditEvent.data.sha256 (`stint session play` does). Errors: NOT_FOUND (404: unknown, not visible, or no recording).',
+          parameters: idParam,
+          responses: { '200': answer('The recording and its audit event', GW.RecordingAnswer), ...errors },
+        },
+      },
+      '/api/v1/gateway': {
+        get: {
+          summary: 'Where the SSH gateway of launch mode is, and the fingerprint of its host key to pin (any token)',
+          description: 'Log in to it with the request id as user name and your stint_live_ token as password; one pty shell per request at a time.',
+          responses: { '200': answer('The gateway', GW.GatewayInfo), ...errors },
         },
       },
       '/api/v1/requests': {

@@ -5,6 +5,7 @@ import { cancelRequest } from '../core/cancel-request.ts';
 import { activateGrant } from '../core/activate-grant.ts';
 import { acknowledgeReview } from '../core/acknowledge-review.ts';
 import { createRequest } from '../core/create-request.ts';
+import { refuseLaunchOptions } from '../core/check-launch.ts';
 import { decideRequest } from '../core/decide-request.ts';
 import { getRequest, listRequests } from '../core/list-requests.ts';
 import { endGrant } from '../core/end-grant.ts';
@@ -45,6 +46,7 @@ export function registerRequestRoutes(server: FastifyInstance, deps: ApiDeps): v
 
   server.post(BASE, async (req, reply) => {
     const actor = await deps.authenticate(req);
+    refuseLaunchOptions(req.body);
     const { reasoning, ...body } = parseWith(CreateRequestBody, req.body);
     const result = await createRequest(actor, { ...body, identityId: body.identityId ?? actor.id, agentReasoning: reasoning ?? null, source: requestSource(req, core.policy.current()) }, core);
     // Break-glass is granted inline, in this call: it must work when Redis or the workers are down (the

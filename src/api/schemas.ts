@@ -17,6 +17,12 @@ export const CreateRequestBody = z
     breakGlass: z.boolean().optional(),
     reasoning: z.string().max(4000).optional().describe("an agent's model reasoning for asking; shown on the card and audited"),
     narrowing: z.string().max(2000).optional().describe('less than the default access: "SELECT on orders.shipments; SELECT, UPDATE on orders.items" (postgres ephemeral resources) or "s3:GetObject on arn:aws:s3:::exports/*" (aws iam-role resources: a session policy)'),
+    launch: z
+      .boolean()
+      .optional()
+      .describe(
+        'launch mode (`stint ssh`): the session goes through the SSH gateway, which holds the credential; one resource whose provider can launch and whose jit has create_ephemeral: true, not one that lets the user supply the host',
+      ),
     mfaCode: z.string().max(16).optional().describe('the 6-digit code from your authenticator, where the workflow asks for step-up (answer STEP_UP_REQUIRED)'),
   })
   .strict();
@@ -117,6 +123,7 @@ export const RequestView = z.object({
     })
     .nullable()
     .describe('context signals when the request was made (issue 12)'),
+  launch: z.boolean().describe('launch mode: used through the SSH gateway with `stint ssh`; no credential is ever revealed'),
   breakGlass: z.boolean(),
   riskScore: z.number(),
   riskSignals: z.array(z.string()),

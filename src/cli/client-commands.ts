@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { RequestView } from '../core/present-request.ts';
 import { apiClientFromEnv, type ApiClient } from './api-client.ts';
+import type { Terminal } from './terminal.ts';
 import { renderCredentials, renderRequest, renderRequestLine, type CredentialsAnswer } from './render.ts';
 
 export interface CliIo {
@@ -10,6 +11,8 @@ export interface CliIo {
   env: Record<string, string | undefined>;
   /** Ends long-running verbs (`audit export --follow`); the CLI wires SIGINT/SIGTERM to it. */
   signal?: AbortSignal;
+  /** The terminal `stint ssh` and `stint session play` drive (default: this process's). */
+  terminal?: Terminal;
 }
 
 const BASE = '/api/v1/credentials/jit';

@@ -7,6 +7,9 @@ import { registerGuardrailCommands } from './guardrail-commands.ts';
 import { registerMfaCommands } from './mfa-commands.ts';
 import { registerOncallCommands } from './oncall-command.ts';
 import { registerServerCommands } from './server-commands.ts';
+import { registerSessionCommands } from './session-command.ts';
+import { registerSshCommand } from './ssh-command.ts';
+import { ExitStatus } from './terminal.ts';
 
 export const EXIT = { ok: 0, refused: 1, usage: 2 } as const;
 
@@ -20,6 +23,8 @@ export function buildProgram(io: CliIo): Command {
   registerClientCommands(program, io);
   registerOncallCommands(program, io);
   registerGuardrailCommands(program, io);
+  registerSshCommand(program, io);
+  registerSessionCommands(program, io);
   registerMfaCommands(program, io, () => apiClientFromEnv(io.env));
   for (const command of program.commands) {
     command.exitOverride();
@@ -42,6 +47,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (err instanceof CommanderError) {
       return err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version' ? EXIT.ok : EXIT.usage;
     }
+    if (err instanceof ExitStatus) return err.status;
     if (isStintError(err)) {
       io.err(`error ${err.code}: ${err.message}`);
       return EXIT.refused;

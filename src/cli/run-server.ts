@@ -32,6 +32,16 @@ export async function runServer(mode: 'serve' | 'worker' | 'all', io: CliIo): Pr
     await app.close();
     throw err;
   }
+  let gatewayLine: string;
+  try {
+    const gateway = mode === 'worker' ? undefined : await app.startGateway();
+    gatewayLine = gateway
+      ? `on   port ${gateway.port} (host key ${gateway.fingerprint}; \`stint ssh <machine>\`)`
+      : 'off  (set STINT_SSH_PORT to enable `stint ssh` launch sessions)';
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
   const p = app.policy.current();
   const closers: Array<() => Promise<void>> = [];
   let url: string;
@@ -51,6 +61,7 @@ export async function runServer(mode: 'serve' | 'worker' | 'all', io: CliIo): Pr
     io.out(`  REST    on   ${url}/api/v1 (OpenAPI at ${url}/openapi.json)`);
     io.out(`  Slack   ${app.config.slack.enabled ? 'on' : 'off  (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to enable)'}`);
     io.out(`  Teams   ${app.config.teams.enabled ? 'on' : 'off  (set TEAMS_APP_ID and TEAMS_APP_PASSWORD to enable)'}`);
+    io.out(`  SSH     ${gatewayLine}`);
   }
   const pagers = app.pagers.describe();
   io.out(`  pagers  ${pagers.length > 0 ? pagers.join(', ') : 'off  (set PAGERDUTY_ROUTING_KEY or OPSGENIE_API_KEY to page on-call)'}`);

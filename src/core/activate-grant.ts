@@ -42,7 +42,7 @@ async function activateLeased(requestId: string, ports: GrantPorts): Promise<Act
       const type = scope.resource.provider.type;
       const provider = ports.providers.get(type);
       const account = policy.people.get(request.requesterId)?.accounts[type];
-      const data = await provider.grant(config, { requestId, resourceId: scopeId, principalId: request.requesterId, account, expiresAt, ...(request.narrowing ? { narrowing: request.narrowing } : {}) });
+      const data = await provider.grant(config, { requestId, resourceId: scopeId, principalId: request.requesterId, account, expiresAt, ...(request.narrowing ? { narrowing: request.narrowing } : {}), ...(request.launch ? { launch: true } : {}) });
       const record: GrantHandleRecord = { requestId, resourceId: scopeId, provider: type, config, data, attempts: 0, lastError: null };
       // Counted as granted before its handle is saved: if the save fails, this scope is taken back too.
       granted.push(record);

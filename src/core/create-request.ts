@@ -24,6 +24,7 @@ import {
   type RiskResult,
 } from '../policy/index.ts';
 import { breakGlassFacts } from './break-glass-facts.ts';
+import { checkLaunch } from './check-launch.ts';
 import { checkTicket } from './check-ticket.ts';
 import { verifyStepUp } from './verify-step-up.ts';
 import { escalationKey, nextEscalationAction } from './escalation.ts';
@@ -47,6 +48,8 @@ export interface CreateRequestInput {
   mfaCode?: string | null;
   /** Where it came from (issue 12): the client's IP (API, CLI, MCP; none from chat) and a proxy's device posture. */
   source?: { ip?: string | null; devicePosture?: 'compliant' | 'noncompliant' | null };
+  /** Launch mode (`stint ssh`, issue 8): one launchable resource, used through the SSH gateway (core/check-launch.ts). */
+  launch?: boolean;
 }
 
 export interface CreateRequestResult {
@@ -75,6 +78,8 @@ export async function createRequest(actor: Actor, input: CreateRequestInput, por
   const scopes = resolveScopes(policy, input.scopes);
   const workflow = scopes[0]!.workflow;
   const narrowing = narrowingFor(input.narrowing, scopes);
+  const launch = input.launch === true;
+  if (launch) checkLaunch(scopes, ports.providers);
   const durationSec = checkDuration(policy, input, scopes, requesterKind);
   const breakGlass = input.breakGlass === true;
 
@@ -167,6 +172,7 @@ export async function createRequest(actor: Actor, input: CreateRequestInput, por
     humanOnly: false,
     narrowing,
     context: signals,
+    launch,
   };
   const facts = breakGlass ? await breakGlassFacts(policy, owner, now, ports.oncall) : undefined;
 
@@ -186,6 +192,7 @@ export async function createRequest(actor: Actor, input: CreateRequestInput, por
     if (actor.id !== input.identityId) data.onBehalfOf = input.identityId;
     if (request.agentReasoning) data.agentReasoning = request.agentReasoning;
     if (narrowing) data.narrowing = formatNarrowing(narrowing);
+    if (launch) data.launch = true;
     if (ticketInfo) data.ticketTitle = ticketInfo.title;
     data.context = signals;
     if (stepUp) data.stepUp = stepUp.method;

@@ -222,6 +222,7 @@ export type { DigestItem, DigestSender, Notification, Notifier } from './notific
 export type { ChatMessageRecord, ChatMessageStore, ConversationRefRecord, TeamsDirectoryStore, TeamsUser } from './chat-ports.ts';
 export type { GuardrailCheck, JitCredentialLookup, JitCredentialRecord, JitCredentialStore, ServiceAccountRecord, ServiceAccountStore } from './agent-ports.ts';
 export type { DevicePostureRecord, DevicePostureStore, TicketInfo, TicketPort } from './context-ports.ts';
+export type { SessionRecordingRecord, SessionRecordingStore } from './session-ports.ts';
 export type { MfaStore, TotpFactorRecord } from './mfa-ports.ts';
 
 /**
@@ -271,6 +272,8 @@ export interface CorePorts {
   devices?: Pick<DevicePostureStore, 'getDevicePosture'>;
   /** Jira / ServiceNow, for workflows with `ticket:` (issue 12); absent: such a workflow fails closed (UNAVAILABLE). */
   tickets?: TicketPort;
+  /** The providers, for rules that depend on what a type can do (launch mode); absent: no resource can be launched. */
+  providers?: ProviderLookup;
   /**
    * Second factors for step-up (issue 12): the store and the box that seals seeds (`STINT_SECRET_KEY`). Without the
    * box, enrolment is refused and a workflow that asks for step-up fails closed (UNAVAILABLE).

@@ -43,6 +43,8 @@ export interface RequestView {
   narrowing: string | null;
   /** Context signals when it was made (source IP, trusted network, device, baseline); null for older requests. */
   context: RequestContext | null;
+  /** Launch mode: the access is used through the SSH gateway (`stint ssh`), and no credential is ever shown. */
+  launch: boolean;
   breakGlass: boolean;
   riskScore: number;
   riskSignals: string[];
@@ -103,6 +105,7 @@ export function presentRequest(request: AccessRequest, decisions: Decision[], po
     humanOnly: request.humanOnly,
     narrowing: request.narrowing ? formatNarrowing(request.narrowing) : null,
     context: request.context,
+    launch: request.launch,
     breakGlass: request.breakGlass,
     riskScore: request.riskScore,
     riskSignals: request.riskSignals,

@@ -27,6 +27,10 @@ export async function revealCredential(actor: Actor, requestId: string, ports: G
   if (request.status !== 'ACTIVE') {
     throw new StintError('NOT_PENDING', `This request is ${request.status}: there is no active grant to reveal a credential for`, { status: request.status });
   }
+  // Launch mode: the gateway holds the only key, in memory, for the session; there is nothing to hand out.
+  if (request.launch) {
+    throw new StintError('NO_CREDENTIAL', `${request.id} is for stint ssh only: its session goes through the Stint gateway and no credential is ever shown; run \`stint ssh ${request.scopes[0] ?? '<machine>'}\``);
+  }
 
   const credentials: RevealedCredential[] = [];
   const without: string[] = [];

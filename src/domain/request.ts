@@ -129,6 +129,8 @@ export interface AccessRequest {
   narrowing: Narrowing | null;
   /** Context signals when it was made (source IP, trusted network, device, baseline); null for older requests. */
   context: RequestContext | null;
+  /** Launch mode (issue 8): used through the SSH gateway (`stint ssh`), which holds the credential; never revealed. */
+  launch: boolean;
 }
 
 /** The request's context signals as recorded (the shape of policy/context-signals.ts). */

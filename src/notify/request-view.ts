@@ -74,6 +74,8 @@ export function buildRequestCard(request: AccessRequest, decisions: Decision[], 
     ...accessFacts(policy, request.scopes),
     // The exact scope approvers approve, when the request asks for less than the resource's default.
     ...(request.narrowing ? [{ label: 'Narrowed to', value: formatNarrowing(request.narrowing) }] : []),
+    // Launch mode: approvers approve a recorded session through the gateway, not a credential in the requester's hands.
+    ...(request.launch ? [{ label: 'Mode', value: 'launch via stint ssh (session through the Stint gateway, recorded; no credential shown)' }] : []),
     { label: 'Duration', value: formatDuration(request.durationSec) },
     // An agent's reason is the task it was given; its model's reasoning is shown beside it, as the agent said it.
     { label: agent ? 'Task' : 'Reason', value: request.reason },
@@ -141,7 +143,7 @@ function lifecycleActions(request: AccessRequest, approvals: CardApproval[], pol
     return mayDecide ? ['approve', 'deny'] : [];
   }
   if (request.status === 'ACTIVE' && (!viewer || speaksForRequester(policy, viewer, request))) {
-    return ['done', 'extend', ...(mintsCredential(policy, request) ? (['reveal'] as const) : [])];
+    return ['done', 'extend', ...(!request.launch && mintsCredential(policy, request) ? (['reveal'] as const) : [])];
   }
   return [];
 }

@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import type { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
-import type { AuditReader, AuditRecord, ChatMessageStore, JitCredentialStore, PersonStore, RequestStore, ServiceAccountStore, DevicePostureStore, MfaStore, TeamsDirectoryStore, TokenStore } from '../core/ports.ts';
+import type { AuditReader, AuditRecord, ChatMessageStore, JitCredentialStore, PersonStore, RequestStore, ServiceAccountStore, DevicePostureStore, MfaStore, SessionRecordingStore, TeamsDirectoryStore, TokenStore } from '../core/ports.ts';
 import { PrismaClient } from '../generated/prisma/client.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { DEFAULT_MIGRATIONS_DIR, migrate } from './migrate.ts';
@@ -15,7 +15,7 @@ import { PrismaStore } from './prisma-store.ts';
 import { pgClientDriver, pgliteDriver, pgPoolDriver, type SqlDriver } from './sql-driver.ts';
 import { DEFAULT_TRANSACTION_LIMITS, type TransactionLimits } from './transaction.ts';
 
-export interface Store extends RequestStore, PersonStore, TokenStore, AuditReader, ChatMessageStore, TeamsDirectoryStore, JitCredentialStore, ServiceAccountStore, DevicePostureStore, MfaStore {
+export interface Store extends RequestStore, PersonStore, TokenStore, AuditReader, ChatMessageStore, TeamsDirectoryStore, JitCredentialStore, ServiceAccountStore, DevicePostureStore, SessionRecordingStore, MfaStore {
   readonly kind: 'postgres' | 'pglite';
   /** Resolves when the database answers a query through Prisma (readiness probes). */
   ping(): Promise<void>;

@@ -18,11 +18,13 @@ import type {
   JitCredentialRecord,
   ServiceAccountRecord,
   DevicePostureRecord,
+  SessionRecordingRecord,
   TotpFactorRecord,
 } from '../core/ports.ts';
 import type { AccessRequest, Decision } from '../domain/request.ts';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import * as devicePostures from './device-posture-store.ts';
+import * as sessionRecordings from './session-recording-store.ts';
 import * as mfa from './mfa-store.ts';
 import { appendAuditIn, type AuditSource, readAuditPage, streamAuditPages } from './audit-store.ts';
 import * as chatMessages from './chat-message-store.ts';
@@ -175,6 +177,18 @@ export class PrismaStore implements Store {
 
   saveDevicePosture(record: DevicePostureRecord, audit: AuditInput): Promise<void> {
     return devicePostures.saveDevicePosture(this.run, record, audit);
+  }
+
+  saveSessionRecording(recording: SessionRecordingRecord, audit: AuditInput): Promise<void> {
+    return sessionRecordings.saveSessionRecording(this.run, recording, audit);
+  }
+
+  latestSessionRecording(requestId: string): Promise<SessionRecordingRecord | null> {
+    return sessionRecordings.latestSessionRecording(this.outside('latestSessionRecording'), requestId);
+  }
+
+  sessionRecordedEvent(requestId: string, recordingId: string): Promise<AuditRecord | null> {
+    return sessionRecordings.sessionRecordedEvent(this.outside('sessionRecordedEvent'), requestId, recordingId);
   }
 
   getTotpFactor(principalId: string): Promise<TotpFactorRecord | null> {

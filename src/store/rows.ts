@@ -59,6 +59,7 @@ export const REQUEST_COLUMNS = [
   'humanOnly',
   'narrowing',
   'context',
+  'launch',
 ] as const satisfies ReadonlyArray<keyof RequestRow & keyof AccessRequest>;
 
 function stringArray(value: unknown): string[] {
@@ -107,6 +108,7 @@ export function toAccessRequest(row: RequestRow): AccessRequest {
     humanOnly: row.humanOnly,
     narrowing: (row.narrowing as Narrowing | null) ?? null,
     context: (row.context as RequestContext | null) ?? null,
+    launch: row.launch,
   };
 }
 

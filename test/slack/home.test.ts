@@ -90,6 +90,7 @@ describe('App Home', () => {
       humanOnly: false,
       narrowing: null,
       context: null,
+      launch: false,
       breakGlass: false,
       riskScore: 0,
       riskSignals: [],

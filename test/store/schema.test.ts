@@ -132,6 +132,7 @@ describe.each(TEST_STORE_KINDS)('schema on %s', (kind) => {
       'AuditHead',
       'PeriodicRun',
       'DevicePosture',
+      'SessionRecording',
       'MfaFactor',
     ]);
   });

@@ -51,6 +51,7 @@ export function makeRequest(overrides: Partial<AccessRequest> = {}): AccessReque
     humanOnly: false,
     narrowing: null,
     context: null,
+    launch: false,
     ...overrides,
   };
 }

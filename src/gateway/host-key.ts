@@ -1,0 +1,65 @@
+/**
+ * The gateway's own host key: from STINT_SSH_HOST_KEY (`env:NAME` / `file:/path`), or generated once into
+ * STINT_DATA_DIR/ssh_host_ed25519_key (mode 600) so clients that pinned its fingerprint keep trusting it.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import ssh2 from 'ssh2';
+import { StintError } from '../domain/errors.ts';
+import { resolveSecret } from '../providers/secrets.ts';
+
+export interface HostKey {
+  /** The private key as ssh2's server takes it. */
+  privateKey: string;
+  /** `SHA256:<base64, no padding>` of the public key blob, as `ssh-keygen -lf` prints it. */
+  fingerprint: string;
+}
+
+export const HOST_KEY_FILE = 'ssh_host_ed25519_key';
+
+export async function loadHostKey(options: { ref?: string; dataDir: string; env: Record<string, string | undefined> }): Promise<HostKey> {
+  const text = options.ref ? await fromRef(options.ref, options.env) : fromDataDir(options.dataDir);
+  const parsed = ssh2.utils.parseKey(text);
+  if (parsed instanceof Error || Array.isArray(parsed) || !parsed.isPrivateKey()) {
+    throw new StintError('CONFIG_INVALID', `STINT_SSH_HOST_KEY: not an unencrypted private key (${parsed instanceof Error ? parsed.message : 'unreadable'}); give an OpenSSH or PEM private key`, {
+      variables: ['STINT_SSH_HOST_KEY'],
+    });
+  }
+  return { privateKey: text, fingerprint: keyFingerprint(parsed.getPublicSSH()) };
+}
+
+/** `SHA256:…` of a public key blob (the wire format), as OpenSSH shows fingerprints. */
+export function keyFingerprint(blob: Buffer): string {
+  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
+}
+
+async function fromRef(ref: string, env: Record<string, string | undefined>): Promise<string> {
+  try {
+    const value = await resolveSecret(ref, env);
+    return value.endsWith('\n') ? value : `${value}\n`;
+  } catch (err) {
+    throw new StintError('CONFIG_INVALID', `STINT_SSH_HOST_KEY: ${err instanceof Error ? err.message.replace(/^secret /, '') : String(err)}`, { variables: ['STINT_SSH_HOST_KEY'] });
+  }
+}
+
+function fromDataDir(dataDir: string): string {
+  // PGlite's `memory://` has no folder: tests get a key that lives as long as the process.
+  if (dataDir.startsWith('memory://')) return ssh2.utils.generateKeyPairSync('ed25519').private;
+  const path = join(dataDir, HOST_KEY_FILE);
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const generated = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'stint gateway' }).private;
+  // 'wx': two processes starting at once do not overwrite each other's key; the loser reads the winner's.
+  try {
+    writeFileSync(path, generated, { mode: 0o600, flag: 'wx' });
+    return generated;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return readFileSync(path, 'utf8');
+    throw err;
+  }
+}
