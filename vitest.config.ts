@@ -1,12 +1,15 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
-/** The short soak runs alone, after the rest (`npm run test:soak`): it measures, and must not share the cores. */
-const SOAK = 'test/e2e/soak.test.ts';
+/**
+ * Tests that measure time run alone, after the rest (`npm run test:soak`), one file at a time: the short soak, and
+ * `stint ssh` end to end and under tmux (session end → revoked within 2 s). Sharing the two cores with the suite would measure it.
+ */
+const MEASURING = ['test/e2e/soak.test.ts', 'test/e2e/stint-ssh.test.ts', 'test/gateway/stint-ssh-tmux.test.ts'];
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    exclude: [...configDefaults.exclude, ...(process.env.STINT_SOAK === '1' ? [] : [SOAK])],
+    exclude: [...configDefaults.exclude, ...(process.env.STINT_SOAK === '1' ? [] : MEASURING)],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

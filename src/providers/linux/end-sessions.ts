@@ -10,9 +10,8 @@ import { quote } from './shell.ts';
 const PKILL_DONE = [0, 1, 2];
 
 export async function killUserProcesses(session: HostSession, name: string): Promise<void> {
-  // -u: effective uid (shells, sshd session children); -U: real uid (setuid programs they started).
-  await session.run(['pkill', '-KILL', '-u', name], { okCodes: PKILL_DONE });
-  await session.run(['pkill', '-KILL', '-U', name], { okCodes: PKILL_DONE });
+  // -u: effective uid (shells, sshd session children); -U: real uid (setuid programs they started). One round trip.
+  await Promise.all([session.run(['pkill', '-KILL', '-u', name], { okCodes: PKILL_DONE }), session.run(['pkill', '-KILL', '-U', name], { okCodes: PKILL_DONE })]);
 }
 
 export async function killSudoShells(session: HostSession, name: string): Promise<void> {

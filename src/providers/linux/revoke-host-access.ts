@@ -14,9 +14,10 @@ import { removeSudoers, sudoersExists } from './sudoers.ts';
 export async function revokeHostAccess(session: HostSession, handle: LinuxHandle, stillNeeded: boolean, directory: DirectoryTarget | undefined): Promise<void> {
   const elevation = handle.elevation;
   // A sudoers file is the grant's own; another open request of the person has its own file.
-  if (elevation && elevation.method !== 'group') await removeSudoers(session, elevation.file);
+  const sudoersGone = elevation && elevation.method !== 'group' ? removeSudoers(session, elevation.file) : Promise.resolve();
 
   if (handle.ephemeral === null) {
+    await sudoersGone;
     // Elevation of the person's own account: their sessions stay; only what the elevation gave them ends.
     if (elevation?.method === 'group') await removeGroupMarker(session, handle.shortId);
     if (stillNeeded) return;
@@ -31,11 +32,17 @@ export async function revokeHostAccess(session: HostSession, handle: LinuxHandle
     return;
   }
 
-  if (elevation?.method === 'group') await removeGroupMarker(session, handle.shortId);
-  const entry = handle.ephemeral === 'local' ? await passwdEntry(session, handle.account) : undefined;
-  if (entry) await session.run(['usermod', '-e', '1', handle.account]);
-  await killSudoShells(session, handle.account);
-  await killUserProcesses(session, handle.account);
+  // Each command is a round trip (a few hundred ms on a busy host), so independent ones share one: the doors close
+  // together (sudoers entry, account expiry), then every process and sudo shell is killed together, then the account
+  // goes. The order between the stages is what matters: nothing is killed before no new session can start.
+  const local = handle.ephemeral === 'local';
+  const [entry] = await Promise.all([
+    local ? passwdEntry(session, handle.account) : Promise.resolve(undefined),
+    local ? session.run(['usermod', '-e', '1', handle.account], { okCodes: [0, USERMOD_NO_SUCH_USER] }) : Promise.resolve(),
+    elevation?.method === 'group' ? removeGroupMarker(session, handle.shortId) : Promise.resolve(),
+    sudoersGone,
+  ]);
+  await Promise.all([killSudoShells(session, handle.account), killUserProcesses(session, handle.account)]);
   if (entry) {
     await removeLocalAccount(session, handle.account);
     // Anything that started between the kill and the deletion still runs under the bare uid.
@@ -47,6 +54,9 @@ export async function revokeHostAccess(session: HostSession, handle: LinuxHandle
     await directory.remove(handle.dn);
   }
 }
+
+/** usermod's exit status for an account that does not exist (already removed: nothing to expire). */
+const USERMOD_NO_SUCH_USER = 6;
 
 export async function checkHostAccess(session: HostSession, handle: LinuxHandle, directory: DirectoryTarget | undefined): Promise<'present' | 'absent'> {
   if (handle.ephemeral === 'local' && (await passwdEntry(session, handle.account))) return 'present';
