@@ -102,6 +102,10 @@ export interface Submission {
   work(personId: string): Promise<string | null>;
   /** The block a refusal is about, or null when it is about none. */
   fieldOf(err: StintError): string | null;
+  /** A modal that can satisfy this refusal (e.g. the step-up code), pushed on top of this one; null: none. */
+  pushFor?(err: StintError): types.ModalView | null;
+  /** Success closes every modal of the stack, not only this one (a pushed modal whose submission did the work). */
+  closeAll?: boolean;
   /** After the answer, whatever the outcome (refresh cards, re-publish Home). */
   after?(): Promise<void>;
 }
@@ -113,14 +117,18 @@ export async function answerSubmission(s: Submission): Promise<void> {
   let outcome: Settled<string | null>;
   if (budgeted.inTime) {
     outcome = budgeted.outcome;
-    if (outcome.ok) await s.ack();
+    if (outcome.ok) await (s.closeAll ? s.ack({ response_action: 'clear' }) : s.ack());
     else {
       const field = isStintError(outcome.error) ? s.fieldOf(outcome.error) : null;
+      const pushed = isStintError(outcome.error) ? (s.pushFor?.(outcome.error) ?? null) : null;
       await s.ack(
-        field && isStintError(outcome.error)
-          ? { response_action: 'errors', errors: { [field]: outcome.error.message } }
-          : { response_action: 'update', view: noticeView(s.refusedTitle, failureText(outcome.error, s.logger, 'Slack modal submission failed')) },
+        pushed
+          ? { response_action: 'push', view: pushed }
+          : field && isStintError(outcome.error)
+            ? { response_action: 'errors', errors: { [field]: outcome.error.message } }
+            : { response_action: 'update', view: noticeView(s.refusedTitle, failureText(outcome.error, s.logger, 'Slack modal submission failed')) },
       );
+      if (pushed) outcome = { ok: true, value: null };
     }
     if (outcome.ok && outcome.value) await tell(s, outcome.value);
   } else {

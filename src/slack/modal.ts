@@ -18,6 +18,7 @@ import { REQUEST_MODAL, RESOURCE_PICKER } from './action-ids.ts';
 import { slackActor } from './commands.ts';
 import { requestBrief } from './home.ts';
 import type { SlackIdentity } from './identity.ts';
+import { stepUpModal, wantsStepUp } from './step-up-modal.ts';
 import { answerSubmission, choiceOf, durationInputs, durationOf, DURATION_BLOCK, textOf } from './modal-forms.ts';
 
 export interface RequestModalDeps {
@@ -157,6 +158,8 @@ export function registerRequestModal(app: App, deps: RequestModalDeps): void {
         return [`${lead}: ${requestBrief(shown)}${why}`, ...result.warnings.map((w) => `:information_source: ${w}`)].join('\n');
       },
       fieldOf: (err: StintError) => (err.code === 'INVALID_DURATION' || err.code === 'DURATION_TOO_LONG' ? asked.block : (FIELD_OF_CODE[err.code] ?? null)),
+      // Step-up (issue 12): the code modal goes on top of this form and creates the request with the same fields.
+      pushFor: (err: StintError) => (wantsStepUp(err) ? stepUpModal({ kind: 'form', resource, duration: asked.duration, reason, ticket }, err.message) : null),
     });
   });
 }

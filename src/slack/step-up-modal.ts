@@ -7,6 +7,7 @@
 import type { App, types, ViewSubmitAction } from '@slack/bolt';
 import { parseCommand } from '../chat/parse-command.ts';
 import { runChatCommand } from '../chat/run-command.ts';
+import { createRequest } from '../core/create-request.ts';
 import { decideRequest } from '../core/decide-request.ts';
 import { getRequest } from '../core/list-requests.ts';
 import { StintError } from '../domain/errors.ts';
@@ -19,8 +20,11 @@ import { escape } from './replies.ts';
 
 export const MFA_CODE_BLOCK = 'mfa_code';
 
-/** What the code unlocks: a `/jit` command to run again, or an approval. */
-export type PendingStepUp = { kind: 'command'; text: string } | { kind: 'approve'; requestId: string };
+/** What the code unlocks: a `/jit` command to run again, the request form's fields, or an approval. */
+export type PendingStepUp =
+  | { kind: 'command'; text: string }
+  | { kind: 'form'; resource: string; duration: string; reason: string; ticket: string }
+  | { kind: 'approve'; requestId: string };
 
 export function stepUpModal(pending: PendingStepUp, why: string): types.ModalView {
   return {
@@ -67,11 +71,19 @@ export function registerStepUpModal(app: App, deps: InteractionDeps): void {
           const line = requestBrief(await getRequest(actor, pending.requestId, deps.core));
           return result.changed ? `Approved: ${line}` : `You had already approved it (counted once): ${line}`;
         }
+        if (pending.kind === 'form') {
+          // Pushed over the request form: the same input as that form, with the code.
+          const input = { identityId: personId, scopes: [pending.resource], duration: pending.duration, reason: pending.reason, mfaCode, ...(pending.ticket ? { ticket: pending.ticket } : {}) };
+          const result = await createRequest(actor, input, deps.core);
+          return `${result.request.status === 'PENDING' ? 'Requested' : 'Approved'}: ${requestBrief(await getRequest(actor, result.request.id, deps.core))}`;
+        }
         const parsed = parseCommand(pending.text);
         if (!parsed.ok || (parsed.command.verb !== 'request' && parsed.command.verb !== 'breakglass')) throw new StintError('INVALID_BODY', 'This form lost its command: run the /jit command again');
         return runChatCommand(actor, { ...parsed.command, mfaCode }, deps, SLACK_FORMAT);
       },
       fieldOf: (err) => (err.code === 'STEP_UP_FAILED' || err.code === 'RATE_LIMITED' || err.code === 'STEP_UP_REQUIRED' ? MFA_CODE_BLOCK : null),
+      // Over the request form, success closes both modals.
+      closeAll: pending.kind === 'form',
       async after() {
         if (pending.kind === 'approve') await refreshCardsOf(deps, pending.requestId);
         await publishHome(client, body.user.id, deps);

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSecretBox } from '../../src/core/secret-box.ts';
 import { totpCode, totpStep } from '../../src/core/totp.ts';
-import { plainText, slackHarness, SLACK_POLICY_YAML, type SlackHarness } from '../support/slack-harness.ts';
+import { plainText, selected, slackHarness, SLACK_POLICY_YAML, type SlackHarness } from '../support/slack-harness.ts';
 
 const KEY = Buffer.alloc(32, 5);
 const YAML = SLACK_POLICY_YAML.replace('    eligible: [group:sre]\n    approvers: [group:dba]', '    eligible: [group:sre, group:dba]\n    approvers: [group:dba]').replace('    channels: { slack: [C0DBACCESS] }\n', '    channels: { slack: [C0DBACCESS] }\n    stepUp: { requester: true, approvers: { riskAtLeast: 0 } }\n');
@@ -21,7 +21,8 @@ async function enrolled(who: string): Promise<void> {
   await h.app.store.startTotpFactor(who, createSecretBox(KEY).seal(seed), now, { actor: who, action: 'mfa.enrolment_started', requestId: null, data: {}, at: now });
   await h.app.store.useTotpStep(who, totpStep(now) - 10, now, null);
 }
-const code = (who: string) => totpCode(seeds.get(who)!, totpStep(new Date()));
+/** The code of the current step (or a later one: a step already used is refused as a replay). */
+const code = (who: string, ahead = 0) => totpCode(seeds.get(who)!, totpStep(new Date()) + ahead);
 
 beforeAll(async () => {
   h = await slackHarness({ yaml: YAML, env: { STINT_SECRET_KEY: KEY.toString('hex') } });
@@ -63,6 +64,26 @@ describe('step-up in Slack', () => {
     const approved = await h.viewSubmission('U0CAROL', 'stint_step_up_modal', { mfa_code: { mfa_code: plainText(code('carol')) } }, opened.args.view.private_metadata);
     expect(approved.body).toBe('');
     expect(await h.app.store.listDecisions(requestId)).toEqual([expect.objectContaining({ approverId: 'carol', verdict: 'approve', via: 'slack' })]);
+  });
+
+  it('pushes the code modal over the request form, and its submission creates the request with the form\'s fields and closes both', async () => {
+    const values = {
+      resource: { stint_resource: selected('prod-orders-db', 'external_select') },
+      duration: { duration: selected('1h') },
+      duration_custom: { duration_custom: plainText(null) },
+      reason: { reason: plainText('replica lag') },
+      ticket: { ticket: plainText('INC-77') },
+    };
+    const pushed = await h.viewSubmission('U0ALICE', 'stint_request_modal', values);
+    const body = pushed.json();
+    expect(body).toMatchObject({ response_action: 'push', view: { callback_id: 'stint_step_up_modal' } });
+    expect(JSON.parse(body.view.private_metadata)).toEqual({ kind: 'form', resource: 'prod-orders-db', duration: '1h', reason: 'replica lag', ticket: 'INC-77' });
+    const before = (await h.app.store.listRequests({})).length;
+    const done = await h.viewSubmission('U0ALICE', 'stint_step_up_modal', { mfa_code: { mfa_code: plainText(code('alice', 1)) } }, body.view.private_metadata);
+    expect(done.json()).toEqual({ response_action: 'clear' });
+    const all = await h.app.store.listRequests({});
+    expect(all).toHaveLength(before + 1);
+    expect(all.find((r) => r.reason === 'replica lag')).toMatchObject({ ticket: 'INC-77', status: 'PENDING' });
   });
 
   it('tells someone not enrolled how to enroll instead of opening a modal', async () => {
