@@ -9,6 +9,7 @@ import { presentRequest } from '../core/present-request.ts';
 import { currentApprovers, currentReviewers, speaksForRequester } from '../core/visibility.ts';
 import { formatDuration } from '../domain/duration.ts';
 import { formatNarrowing } from '../domain/narrowing.ts';
+import { approverStepUp } from '../policy/step-up.ts';
 import { describeSignals } from '../policy/context-signals.ts';
 import type { AccessRequest, Decision, RequestStatus } from '../domain/request.ts';
 import { resolveScope, reviewerRefs, type ExternalOnCall } from '../policy/index.ts';
@@ -49,6 +50,8 @@ export interface RequestCard {
   required: number;
   approvals: CardApproval[];
   actions: CardAction[];
+  /** Approving needs the approver's second factor (the workflow's stepUp.approvers, issue 12): the card asks for it. */
+  approveNeedsStepUp?: boolean;
 }
 
 /** Provider modes that mint a credential of their own, by provider type (what "Reveal credentials" can show). */
@@ -97,7 +100,13 @@ export function buildRequestCard(request: AccessRequest, decisions: Decision[], 
     required: request.required,
     approvals,
     actions: actionsFor(request, approvals, policy, now, viewer, external),
+    ...(request.status === 'PENDING' && approveNeedsStepUp(policy, request) ? { approveNeedsStepUp: true } : {}),
   };
+}
+
+function approveNeedsStepUp(policy: Policy, request: AccessRequest): boolean {
+  const workflow = policy.workflows.get(request.workflow);
+  return workflow !== undefined && approverStepUp(workflow, request.riskScore);
 }
 
 /** What the grant gives (the provider's own description), so approvers know what they approve. */

@@ -22,7 +22,7 @@ import { canSee, speaksForRequester } from '../core/visibility.ts';
 import { isStintError } from '../domain/errors.ts';
 import type { AccessRequest, Decision } from '../domain/request.ts';
 import { buildRequestCard } from '../notify/request-view.ts';
-import { approvalCard, credentialCard, DENY_REASON_INPUT, EXTEND_DURATION_INPUT, messageCard, requesterCard, REVIEW_COMMENT_INPUT, VERB, type AdaptiveCard } from './cards.ts';
+import { approvalCard, credentialCard, DENY_REASON_INPUT, EXTEND_DURATION_INPUT, messageCard, MFA_CODE_INPUT, requesterCard, REVIEW_COMMENT_INPUT, VERB, type AdaptiveCard } from './cards.ts';
 import { teamsActor } from './messages.ts';
 import { unknownUserMessage } from './replies.ts';
 import type { TeamsIdentity } from './teams-identity.ts';
@@ -87,7 +87,8 @@ async function act(verb: string, actor: Actor, requestId: string, data: Record<s
     case VERB.refresh:
       return {};
     case VERB.approve: {
-      const result = await decideRequest(actor, { requestId, verdict: 'approve' }, deps.core);
+      const mfaCode = typeof data[MFA_CODE_INPUT] === 'string' ? data[MFA_CODE_INPUT].trim() : null;
+      const result = await decideRequest(actor, { requestId, verdict: 'approve', mfaCode }, deps.core);
       return { notice: result.changed ? '✅ You approved this request.' : 'You had already decided on this request.', known: result };
     }
     case VERB.deny: {

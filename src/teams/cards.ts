@@ -26,6 +26,8 @@ export type Verb = (typeof VERB)[keyof typeof VERB];
 export const DENY_REASON_INPUT = 'reason';
 /** Input.Text id in the Acknowledge review form (optional). */
 export const REVIEW_COMMENT_INPUT = 'reviewComment';
+/** The approver's authenticator code, where approving needs step-up (issue 12). */
+export const MFA_CODE_INPUT = 'mfaCode';
 /** Input.ChoiceSet id in the Extend form. */
 export const EXTEND_DURATION_INPUT = 'duration';
 
@@ -184,7 +186,7 @@ function approvalLines(card: RequestCard): Json[] {
 /** The card's actions that this variant offers, in the card's order; Slack filters the same way. */
 function cardActions(card: RequestCard, offered: CardAction[]): Json[] {
   const build: Record<CardAction, (requestId: string) => Json> = {
-    approve: (requestId) => execute(VERB.approve, 'Approve', requestId, 'positive'),
+    approve: (requestId) => (card.approveNeedsStepUp ? stepUpApproveAction(requestId) : execute(VERB.approve, 'Approve', requestId, 'positive')),
     deny: denyAction,
     done: doneAction,
     extend: (requestId) => extendAction(requestId),
@@ -200,6 +202,19 @@ function execute(verb: Verb, title: string, requestId: string, style?: 'positive
 
 function doneAction(requestId: string): Json {
   return execute(VERB.done, 'Done, remove access', requestId, 'positive');
+}
+
+/** Approve with the code from the approver's authenticator typed in the card (Teams has no modal to ask for it). */
+function stepUpApproveAction(requestId: string): Json {
+  const code = {
+    type: 'Input.Text',
+    id: MFA_CODE_INPUT,
+    label: 'Code from your authenticator app (this approval needs your second factor)',
+    isRequired: true,
+    errorMessage: 'Type the 6 digits your app shows for Stint',
+    maxLength: 8,
+  };
+  return { ...showCard('Approve…', code, execute(VERB.approve, 'Approve', requestId, 'positive')), style: 'positive' };
 }
 
 function denyAction(requestId: string): Json {
