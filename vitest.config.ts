@@ -2,9 +2,9 @@ import { configDefaults, defineConfig } from 'vitest/config';
 
 /**
  * Tests that measure time run alone, after the rest (`npm run test:soak`), one file at a time: the short soak, and
- * `stint ssh` end to end and under tmux (session end → revoked within 2 s). Sharing the two cores with the suite would measure it.
+ * `stint ssh` end to end, under tmux and in process (real-time terminal sessions; session end → revoked within 2 s). Sharing the two cores with the suite would measure it.
  */
-const MEASURING = ['test/e2e/soak.test.ts', 'test/e2e/stint-ssh.test.ts', 'test/gateway/stint-ssh-tmux.test.ts'];
+const MEASURING = ['test/e2e/soak.test.ts', 'test/e2e/stint-ssh.test.ts', 'test/gateway/stint-ssh-tmux.test.ts', 'test/cli/ssh-command.test.ts'];
 
 export default defineConfig({
   test: {
