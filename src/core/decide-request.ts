@@ -142,6 +142,8 @@ function notPending(request: AccessRequest): StintError {
  */
 async function approverStepUpFor(actor: Actor, input: DecideRequestInput, ports: CorePorts): Promise<{ method: 'totp' } | null> {
   const policy = ports.policy.current();
+  // No workflow asks approvers for a second factor (the usual case): no extra read on every approval.
+  if (![...policy.workflows.values()].some((w) => w.stepUp?.approverRiskAtLeast !== undefined)) return null;
   const request = await ports.store.getRequest(input.requestId);
   const workflow = request ? policy.workflows.get(request.workflow) : undefined;
   if (!request || !workflow || request.status !== 'PENDING' || !approverStepUp(workflow, request.riskScore)) return null;
