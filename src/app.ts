@@ -15,6 +15,7 @@ import type { GatewayDeps } from './gateway/gateway-deps.ts';
 import { startGateway, type Gateway } from './gateway/gateway-server.ts';
 import { loadHostKey, type HostKey } from './gateway/host-key.ts';
 import { registerMfaRoutes } from './api/mfa-routes.ts';
+import { registerOidcRoutes } from './api/oidc-routes.ts';
 import { checkGuardrails } from './core/check-guardrails.ts';
 import { loadSigningKey } from './audit/anchors.ts';
 import { bearerToken, createHttpServer } from './api/http-server.ts';
@@ -144,8 +145,10 @@ export async function createApp(options: { env?: Record<string, string | undefin
   // Jira / ServiceNow for workflows with ticket: (issue 12), from the current policy's tickets: and its env:/file: secrets.
   const tickets = createTicketSystems({ policy, env: options.env ?? process.env });
   // accounts: a suspended service account may not request; devices: the posture an MDM reported (issue 12).
-  // Step-up (issue 12): seeds sealed with STINT_SECRET_KEY; without it enrolment is refused and step-up fails closed.
-  const mfa = { store, box: config.secretKey ? createSecretBox(config.secretKey) : null };
+  // Step-up (issue 12): TOTP seeds sealed with STINT_SECRET_KEY (without it enrolment is refused), and OIDC re-login
+  // where STINT_OIDC_ISSUER is set; with neither, step-up fails closed.
+  const reLogin = config.oidc ? { linkFor: (id: string) => `${config.publicUrl!.replace(/\/+$/, '')}/auth/step-up/${id}` } : null;
+  const mfa = { store, box: config.secretKey ? createSecretBox(config.secretKey) : null, reLogin };
   const core: CorePorts = { store, policy, clock, notifier, scheduler, channels, oncall, tickets, accounts: store, devices: store, providers, mfa };
   const grants: GrantPorts = { store, policy, clock, notifier, scheduler, providers, oncall, tickets };
   const guardrailPorts = { ...grants, accounts: store, audit: store };
@@ -294,6 +297,7 @@ export async function createApp(options: { env?: Record<string, string | undefin
     gateway: () => (hostKey && config.ssh.port !== undefined ? { host: config.ssh.publicHost ?? null, port: gateway?.port ?? config.ssh.port, fingerprint: hostKey.fingerprint } : null),
   });
   registerMfaRoutes(server, { core, authenticate });
+  if (config.oidc) registerOidcRoutes(server, { config: config.oidc, core, logger });
 
   return {
     config,

@@ -59,6 +59,10 @@ const ENV_SCHEMA = z.object({
       .refine((v) => secretKeyBytes(v) !== undefined, '32 bytes as 64 hex digits or base64 (openssl rand -base64 32)')
       .optional(),
   ),
+  STINT_OIDC_ISSUER: url,
+  STINT_OIDC_CLIENT_ID: optionalText,
+  STINT_OIDC_CLIENT_SECRET: optionalText,
+  STINT_OIDC_CLAIM: optionalText.pipe(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$/, 'an ID token claim name, e.g. email or preferred_username').default('email')),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   STINT_URL: url,
   STINT_TOKEN: optionalText,
@@ -92,6 +96,8 @@ export interface Config {
   auditSigningKey?: string;
   /** STINT_SECRET_KEY: the AES-256 key that seals second-factor seeds (step-up); absent: step-up is off. */
   secretKey?: Buffer;
+  /** OIDC re-login as a step-up method (issue 12); absent while STINT_OIDC_ISSUER is unset. */
+  oidc?: OidcConfig;
   logLevel: Env['LOG_LEVEL'];
   /** The SSH gateway of launch mode (`stint ssh`, src/gateway); off while STINT_SSH_PORT is unset. */
   ssh: SshGatewayConfig;
@@ -105,6 +111,18 @@ export interface SshGatewayConfig {
   hostKey?: string;
   /** STINT_SSH_PUBLIC_HOST: the host clients connect to; unset: the host of the STINT_URL they use. */
   publicHost?: string;
+}
+
+export interface OidcConfig {
+  /** STINT_OIDC_ISSUER: the issuer URL (its /.well-known/openid-configuration is read at first use). */
+  issuer: string;
+  clientId: string;
+  /** Absent: a public client (PKCE only). */
+  clientSecret?: string;
+  /** STINT_OIDC_CLAIM: the ID token claim that names the person (matched against their email, or their id). */
+  claim: string;
+  /** STINT_PUBLIC_URL + /auth/oidc/callback: registered at the identity provider as the redirect URI. */
+  redirectUri: string;
 }
 
 export interface PagersConfig {
@@ -121,6 +139,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new StintError('CONFIG_INVALID', `Invalid configuration:\n  ${lines.join('\n  ')}`, { variables: parsed.error.issues.map((i) => i.path.join('.')) });
   }
   const e = parsed.data;
+  if (e.STINT_OIDC_ISSUER && (!e.STINT_OIDC_CLIENT_ID || !e.STINT_PUBLIC_URL)) {
+    const missing = [...(e.STINT_OIDC_CLIENT_ID ? [] : ['STINT_OIDC_CLIENT_ID']), ...(e.STINT_PUBLIC_URL ? [] : ['STINT_PUBLIC_URL'])];
+    throw new StintError(
+      'CONFIG_INVALID',
+      `Invalid configuration:\n  STINT_OIDC_ISSUER is set, so ${missing.join(' and ')} must be too (the client registered at the identity provider, and the address its redirect URI ${'${STINT_PUBLIC_URL}'}/auth/oidc/callback is under)`,
+      { variables: missing },
+    );
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -157,6 +183,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     smtpUrl: e.SMTP_URL,
     auditSigningKey: e.STINT_AUDIT_SIGNING_KEY,
     ...(e.STINT_SECRET_KEY !== undefined && { secretKey: secretKeyBytes(e.STINT_SECRET_KEY) }),
+    ...(e.STINT_OIDC_ISSUER && {
+      oidc: {
+        issuer: e.STINT_OIDC_ISSUER,
+        clientId: e.STINT_OIDC_CLIENT_ID!,
+        ...(e.STINT_OIDC_CLIENT_SECRET !== undefined && { clientSecret: e.STINT_OIDC_CLIENT_SECRET }),
+        claim: e.STINT_OIDC_CLAIM,
+        redirectUri: `${e.STINT_PUBLIC_URL!.replace(/\/+$/, '')}/auth/oidc/callback`,
+      },
+    }),
     logLevel: e.LOG_LEVEL,
     ssh: { enabled: e.STINT_SSH_PORT !== undefined, port: e.STINT_SSH_PORT, hostKey: e.STINT_SSH_HOST_KEY, publicHost: e.STINT_SSH_PUBLIC_HOST },
   };

@@ -27,4 +27,19 @@ describe('loadConfig', () => {
     expect(loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1' }).slack.enabled).toBe(false);
     expect(loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's' }).slack.enabled).toBe(true);
   });
+
+  it('turns OIDC re-login on with an issuer, a client id and the public URL its callback is under', () => {
+    const oidc = { STINT_OIDC_ISSUER: 'https://login.example.com/tenant', STINT_OIDC_CLIENT_ID: 'stint' };
+    expect(() => loadConfig(oidc)).toThrow(/STINT_OIDC_ISSUER is set, so STINT_PUBLIC_URL must be too/);
+    expect(() => loadConfig({ STINT_OIDC_ISSUER: oidc.STINT_OIDC_ISSUER, STINT_PUBLIC_URL: 'https://stint.example.com' })).toThrow(/STINT_OIDC_CLIENT_ID/);
+    expect(loadConfig({ ...oidc, STINT_PUBLIC_URL: 'https://stint.example.com/' }).oidc).toEqual({
+      issuer: 'https://login.example.com/tenant',
+      clientId: 'stint',
+      claim: 'email',
+      redirectUri: 'https://stint.example.com/auth/oidc/callback',
+    });
+    expect(loadConfig({ ...oidc, STINT_PUBLIC_URL: 'https://s.example.com', STINT_OIDC_CLAIM: 'preferred_username' }).oidc?.claim).toBe('preferred_username');
+    expect(() => loadConfig({ ...oidc, STINT_PUBLIC_URL: 'https://s.example.com', STINT_OIDC_CLAIM: 'no spaces' })).toThrow(/STINT_OIDC_CLAIM/);
+    expect(loadConfig({}).oidc).toBeUndefined();
+  });
 });

@@ -1,9 +1,11 @@
 /**
  * Second factors over REST (issue 12, step-up): a person enrolls a TOTP authenticator (`stint mfa enroll`) and
- * confirms it with a first code; an admin resets someone's factor (a lost phone). Parse → use case → render.
+ * confirms it with a first code; an admin resets someone's factor (a lost phone); a person (the CLI) follows the
+ * re-login link they were given. Parse → use case → render.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Actor } from '../core/actor.ts';
+import { reLoginStatus } from '../core/confirm-re-login.ts';
 import { confirmTotpEnrollment, resetTotp, startTotpEnrollment } from '../core/enroll-totp.ts';
 import type { CorePorts } from '../core/ports.ts';
 import { parseWith } from './parse.ts';
@@ -31,5 +33,12 @@ export function registerMfaRoutes(server: FastifyInstance, deps: MfaRouteDeps): 
   server.delete<{ Params: { id: string } }>('/api/v1/mfa/totp/:id', async (req) => {
     const actor = await deps.authenticate(req);
     return resetTotp(actor, req.params.id, deps.core);
+  });
+
+  // The state of an OIDC re-login link of yours (STEP_UP_REQUIRED's details.challengeId): the CLI waits on it.
+  server.get<{ Params: { id: string } }>('/api/v1/mfa/step-up/:id', async (req, reply) => {
+    const actor = await deps.authenticate(req);
+    reply.header('Cache-Control', 'no-store');
+    return reLoginStatus(actor.id, req.params.id, deps.core);
   });
 }

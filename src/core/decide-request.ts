@@ -14,7 +14,7 @@ import type { CorePorts } from './ports.ts';
 import { externalApproverRotationsExist, onCallNow, onCallUnavailable } from './on-call-now.ts';
 import { canSee, currentApprovers, notFound } from './visibility.ts';
 import { approverStepUp } from '../policy/step-up.ts';
-import { verifyStepUp } from './verify-step-up.ts';
+import { verifyStepUp, type StepUpMethod } from './verify-step-up.ts';
 
 export interface DecideRequestInput {
   requestId: string;
@@ -140,7 +140,7 @@ function notPending(request: AccessRequest): StintError {
  * request the approver may see, whose risk reaches the workflow's `stepUp.approvers.riskAtLeast`, and not again for
  * a repeated click (idempotent). A chat session alone can be hijacked: a high-risk approval needs the factor too.
  */
-async function approverStepUpFor(actor: Actor, input: DecideRequestInput, ports: CorePorts): Promise<{ method: 'totp' } | null> {
+async function approverStepUpFor(actor: Actor, input: DecideRequestInput, ports: CorePorts): Promise<{ method: StepUpMethod } | null> {
   const policy = ports.policy.current();
   // No workflow asks approvers for a second factor (the usual case): no extra read on every approval.
   if (![...policy.workflows.values()].some((w) => w.stepUp?.approverRiskAtLeast !== undefined)) return null;

@@ -7,7 +7,7 @@ import type { Narrowing } from '../domain/narrowing.ts';
 import type { Notifier } from './notification.ts';
 import type { ServiceAccountStore } from './agent-ports.ts';
 import type { DevicePostureStore, TicketPort } from './context-ports.ts';
-import type { MfaStore } from './mfa-ports.ts';
+import type { MfaStore, ReLoginPort } from './mfa-ports.ts';
 import type { SecretBox } from './secret-box.ts';
 import type { AccessRequest, Decision, RequestStatus, ReviewStatus } from '../domain/request.ts';
 import type { Policy } from '../policy/model.ts';
@@ -223,7 +223,7 @@ export type { ChatMessageRecord, ChatMessageStore, ConversationRefRecord, TeamsD
 export type { GuardrailCheck, JitCredentialLookup, JitCredentialRecord, JitCredentialStore, ServiceAccountRecord, ServiceAccountStore } from './agent-ports.ts';
 export type { DevicePostureRecord, DevicePostureStore, TicketInfo, TicketPort } from './context-ports.ts';
 export type { SessionRecordingRecord, SessionRecordingStore } from './session-ports.ts';
-export type { MfaStore, TotpFactorRecord } from './mfa-ports.ts';
+export type { MfaStore, ReLoginPort, StepUpChallengeRecord, TotpFactorRecord } from './mfa-ports.ts';
 
 /**
  * Precise alarm clocks for a request's next action (BullMQ queues in production). Best effort by contract:
@@ -275,10 +275,11 @@ export interface CorePorts {
   /** The providers, for rules that depend on what a type can do (launch mode); absent: no resource can be launched. */
   providers?: ProviderLookup;
   /**
-   * Second factors for step-up (issue 12): the store and the box that seals seeds (`STINT_SECRET_KEY`). Without the
-   * box, enrolment is refused and a workflow that asks for step-up fails closed (UNAVAILABLE).
+   * Second factors for step-up (issue 12): the store, the box that seals TOTP seeds (`STINT_SECRET_KEY`) and OIDC
+   * re-login (`STINT_OIDC_ISSUER`). Without the box TOTP enrolment is refused; with neither, a workflow that asks for
+   * step-up fails closed (UNAVAILABLE).
    */
-  mfa?: { store: MfaStore; box: SecretBox | null };
+  mfa?: { store: MfaStore; box: SecretBox | null; reLogin?: ReLoginPort | null };
 }
 
 /** What a provider is asked to grant: one scope of one request, for one person's account on that system. */

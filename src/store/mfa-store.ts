@@ -1,5 +1,5 @@
 /** Second factors (issue 12): each change and its audit event in one transaction; a step is used at most once. */
-import type { AuditInput, TotpFactorRecord } from '../core/ports.ts';
+import type { AuditInput, StepUpChallengeRecord, TotpFactorRecord } from '../core/ports.ts';
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import { appendAuditIn } from './audit-store.ts';
 import type { RunTransaction } from './transaction.ts';
@@ -66,4 +66,37 @@ export function deleteTotpFactor(run: RunTransaction, principalId: string, audit
     if (count > 0) await appendAuditIn(tx, audit);
     return count > 0;
   });
+}
+
+export async function openStepUpChallenge(db: PrismaClient, fresh: StepUpChallengeRecord, at: Date): Promise<StepUpChallengeRecord> {
+  // One open link per person and purpose: asking again (a retried command) hands out the same link.
+  const open = await db.stepUpChallenge.findFirst({
+    where: { principalId: fresh.principalId, purpose: fresh.purpose, confirmedAt: null, expiresAt: { gt: at } },
+    orderBy: { createdAt: 'desc' },
+  });
+  return open ?? db.stepUpChallenge.create({ data: fresh });
+}
+
+export function getStepUpChallenge(db: PrismaClient, id: string): Promise<StepUpChallengeRecord | null> {
+  return db.stepUpChallenge.findUnique({ where: { id } });
+}
+
+export function confirmStepUpChallenge(run: RunTransaction, id: string, authTime: Date, at: Date, audit: AuditInput): Promise<boolean> {
+  return run(async (tx) => {
+    const { count } = await tx.stepUpChallenge.updateMany({ where: { id, confirmedAt: null, expiresAt: { gt: at } }, data: { confirmedAt: at, authTime } });
+    if (count === 0) return false;
+    await appendAuditIn(tx, audit);
+    return true;
+  });
+}
+
+export async function useStepUpChallenge(db: PrismaClient, principalId: string, purpose: string, confirmedSince: Date, at: Date): Promise<StepUpChallengeRecord | null> {
+  const candidate = await db.stepUpChallenge.findFirst({
+    where: { principalId, purpose, usedAt: null, confirmedAt: { gte: confirmedSince } },
+    orderBy: { confirmedAt: 'desc' },
+  });
+  if (!candidate) return null;
+  // Conditional: of two actions racing for the same confirmation, one wins.
+  const { count } = await db.stepUpChallenge.updateMany({ where: { id: candidate.id, usedAt: null }, data: { usedAt: at } });
+  return count === 1 ? { ...candidate, usedAt: at } : null;
 }

@@ -19,6 +19,7 @@ import type {
   ServiceAccountRecord,
   DevicePostureRecord,
   SessionRecordingRecord,
+  StepUpChallengeRecord,
   TotpFactorRecord,
 } from '../core/ports.ts';
 import type { AccessRequest, Decision } from '../domain/request.ts';
@@ -209,6 +210,22 @@ export class PrismaStore implements Store {
 
   deleteTotpFactor(principalId: string, audit: AuditInput): Promise<boolean> {
     return mfa.deleteTotpFactor(this.run, principalId, audit);
+  }
+
+  openStepUpChallenge(fresh: StepUpChallengeRecord, at: Date): Promise<StepUpChallengeRecord> {
+    return mfa.openStepUpChallenge(this.outside('openStepUpChallenge'), fresh, at);
+  }
+
+  getStepUpChallenge(id: string): Promise<StepUpChallengeRecord | null> {
+    return mfa.getStepUpChallenge(this.outside('getStepUpChallenge'), id);
+  }
+
+  confirmStepUpChallenge(id: string, authTime: Date, at: Date, audit: AuditInput): Promise<boolean> {
+    return mfa.confirmStepUpChallenge(this.run, id, authTime, at, audit);
+  }
+
+  useStepUpChallenge(principalId: string, purpose: string, confirmedSince: Date, at: Date): Promise<StepUpChallengeRecord | null> {
+    return mfa.useStepUpChallenge(this.outside('useStepUpChallenge'), principalId, purpose, confirmedSince, at);
   }
 
   getServiceAccount(id: string): Promise<ServiceAccountRecord | null> {

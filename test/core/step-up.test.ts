@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createRequest } from '../../src/core/create-request.ts';
+import { confirmReLogin } from '../../src/core/confirm-re-login.ts';
 import { decideRequest } from '../../src/core/decide-request.ts';
 import { confirmTotpEnrollment, resetTotp, startTotpEnrollment } from '../../src/core/enroll-totp.ts';
 import { createSecretBox } from '../../src/core/secret-box.ts';
@@ -130,5 +131,62 @@ describe('step-up with a TOTP second factor', () => {
     const err = await refusal(createRequest(person('alice'), base, h.ports));
     expect([err.code, err.message]).toEqual(['UNAVAILABLE', expect.stringMatching(/STINT_SECRET_KEY/)]);
     expect((await refusal(startTotpEnrollment(person('alice'), h.ports))).code).toBe('UNAVAILABLE');
+  });
+});
+
+describe('step-up by OIDC re-login', () => {
+  let h: ReturnType<typeof coreHarness>;
+  let mfa: MemoryMfaStore;
+  const base = { identityId: 'alice', scopes: ['prod-orders-db'], duration: '1h', reason: 'INC-1 stuck orders' };
+  const reLogin = { linkFor: (id: string) => `https://stint.test/auth/step-up/${id}` };
+  const identity = (value: string, authTime: Date) => ({ claim: 'email', value, authTime });
+
+  beforeEach(() => {
+    h = coreHarness(YAML);
+    mfa = new MemoryMfaStore();
+    h.ports.mfa = { store: mfa, box: null, reLogin };
+    h.policy = new PolicyHolder(testPolicy(YAML));
+    h.ports.policy = h.policy;
+    h.clock.set(new Date('2026-12-02T10:00:00Z'));
+  });
+
+  async function linkOf(promise: Promise<unknown>): Promise<string> {
+    const err = await refusal(promise);
+    expect(err.code).toBe('STEP_UP_REQUIRED');
+    return String(err.details?.challengeId);
+  }
+
+  it('works without STINT_SECRET_KEY, binds the confirmation to its purpose, and lets one of two racing actions use it', async () => {
+    h.clock.set(new Date('2026-12-02T22:30:00Z')); // one-sre asks off-hours only
+    const id = await linkOf(createRequest(person('alice'), base, h.ports));
+    await confirmReLogin(id, identity('Alice@Example.com', h.clock.now()), h.ports);
+    // A confirmation for a request on prod-orders-db does not unlock another resource's request.
+    const other = { ...base, scopes: ['prod-billing-db'] };
+    expect((await refusal(createRequest(person('alice'), other, h.ports))).code).toBe('STEP_UP_REQUIRED');
+    const results = await Promise.allSettled([createRequest(person('alice'), base, h.ports), createRequest(person('alice'), base, h.ports)]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+  });
+
+  it('refuses to confirm for a sign-in before the link was made, or as another person, and audits both', async () => {
+    const id = await linkOf(createRequest(person('alice'), base, h.ports));
+    expect((await refusal(confirmReLogin(id, identity('alice@example.com', new Date(h.clock.now().getTime() - 5 * 60_000)), h.ports))).code).toBe('STEP_UP_FAILED');
+    expect((await refusal(confirmReLogin(id, identity('bob@example.com', h.clock.now()), h.ports))).message).toMatch(/You signed in as bob@example.com, but this link is for alice@example.com/);
+    const failed = h.store.state.audit.filter((e) => e.action === 'mfa.failed');
+    expect(failed.map((e) => e.data.reason)).toEqual(['stale sign-in', 'other identity']);
+    expect(mfa.challenges.get(id)!.confirmedAt).toBeNull();
+  });
+
+  it('does not confirm a link twice (a reloaded callback) and reports the first confirmation', async () => {
+    const id = await linkOf(createRequest(person('alice'), base, h.ports));
+    const first = await confirmReLogin(id, identity('alice@example.com', h.clock.now()), h.ports);
+    const second = await confirmReLogin(id, identity('alice@example.com', h.clock.now()), h.ports);
+    expect([first.already, second.already]).toEqual([false, true]);
+    expect(mfa.audit.filter((e) => e.action === 'mfa.reauthenticated')).toHaveLength(1);
+  });
+
+  it('fails closed with neither a secret box nor an OIDC issuer', async () => {
+    h.ports.mfa = { store: mfa, box: null, reLogin: null };
+    const err = await refusal(createRequest(person('alice'), base, h.ports));
+    expect([err.code, err.message]).toEqual(['UNAVAILABLE', expect.stringMatching(/STINT_SECRET_KEY nor STINT_OIDC_ISSUER/)]);
   });
 });
