@@ -4,6 +4,7 @@ import type { RequestView } from '../core/present-request.ts';
 import { apiClientFromEnv, type ApiClient } from './api-client.ts';
 import type { Terminal } from './terminal.ts';
 import { renderCredentials, renderRequest, renderRequestLine, type CredentialsAnswer } from './render.ts';
+import { withReLogin } from './step-up.ts';
 
 export interface CliIo {
   out(text: string): void;
@@ -36,7 +37,7 @@ export function registerClientCommands(program: Command, io: CliIo, client: () =
     .option('--json', 'print the API JSON')
     .action(async (resource: string, duration: string, reason: string[], opts: { for?: string; breakGlass?: boolean; narrow?: string; wait?: boolean; mfaCode?: string; json?: boolean }) => {
       const api = client();
-      let view = await api.call<RequestView>('POST', BASE, {
+      const body = {
         scopes: resource.split(',').map((s) => s.trim()),
         duration,
         reason: reason.join(' '),
@@ -44,7 +45,8 @@ export function registerClientCommands(program: Command, io: CliIo, client: () =
         ...(opts.breakGlass ? { breakGlass: true } : {}),
         ...(opts.narrow ? { narrowing: opts.narrow } : {}),
         ...(opts.mfaCode ? { mfaCode: opts.mfaCode } : {}),
-      });
+      };
+      let view = await withReLogin(api, io, () => api.call<RequestView>('POST', BASE, body));
       if (opts.wait) view = await waitUntilSettled(api, view, io);
       show(opts.json, view);
     });
@@ -84,7 +86,9 @@ export function registerClientCommands(program: Command, io: CliIo, client: () =
     if (verb === 'approve') command.option('--mfa-code <code>', "your authenticator's code, where the workflow asks approvers of risky requests for step-up");
     command.action(async (id: string, comment: string[] | undefined, opts: { json?: boolean; mfaCode?: string }) => {
       const text = comment?.join(' ').trim();
-      show(opts.json, await client().call<RequestView>('POST', `${BASE}/${id}/${verb}`, { ...(text ? { comment: text } : {}), ...(opts.mfaCode ? { mfaCode: opts.mfaCode } : {}) }));
+      const api = client();
+      const body = { ...(text ? { comment: text } : {}), ...(opts.mfaCode ? { mfaCode: opts.mfaCode } : {}) };
+      show(opts.json, await withReLogin(api, io, () => api.call<RequestView>('POST', `${BASE}/${id}/${verb}`, body)));
     });
   };
   decide('approve', 'Approve a request you may decide', false);

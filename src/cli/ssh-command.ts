@@ -11,6 +11,7 @@ import type { CliIo } from './client-commands.ts';
 import { connectGateway, type GatewayInfo } from './gateway-connect.ts';
 import { startSpinner } from './spinner.ts';
 import { ExitStatus, processTerminal } from './terminal.ts';
+import { withReLogin } from './step-up.ts';
 
 const BASE = '/api/v1/credentials/jit';
 /** Without --duration: an hour, or the resource's maxDuration when that is shorter (asked again with the maximum). */
@@ -55,7 +56,7 @@ export function registerSshCommand(program: Command, io: CliIo, client: () => Ap
       const gateway = await api.call<GatewayInfo>('GET', '/api/v1/gateway');
       if (!gateway.enabled) throw new StintError('UNAVAILABLE', 'This Stint runs no SSH gateway (STINT_SSH_PORT is not set on the server): stint ssh cannot be used there; ask an admin');
 
-      let view = opts.request ? await api.call<RequestView>('GET', `${BASE}/${encodeURIComponent(opts.request)}`) : await createLaunch(api, machine!, opts);
+      let view = opts.request ? await api.call<RequestView>('GET', `${BASE}/${encodeURIComponent(opts.request)}`) : await withReLogin(api, io, () => createLaunch(api, machine!, opts));
       if (!view.launch) throw new StintError('NOT_ELIGIBLE', `${view.id} was not requested for stint ssh (launch); request the machine with \`stint ssh ${view.scopes[0] ?? '<machine>'}\``);
       view = await waitForApproval(api, view, io, terminal.stderr.isTTY === true);
       if (view.status !== 'ACTIVE') {

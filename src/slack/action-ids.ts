@@ -22,6 +22,8 @@ export const REVIEW_MODAL = 'stint_review_modal';
 export const REQUEST_MODAL = 'stint_request_modal';
 /** Asks for the authenticator code when a workflow wants step-up (issue 12). */
 export const STEP_UP_MODAL = 'stint_step_up_modal';
+/** The step-up modal's "Sign in again" link button (OIDC re-login): Slack reports the click, which only needs an ack. */
+export const STEP_UP_SIGN_IN = 'stint_step_up_sign_in';
 /** The request modal's resource picker (`external_select`): its options come from an `options` handler. */
 export const RESOURCE_PICKER = 'stint_resource';
 

@@ -44,7 +44,7 @@ export function registerCommands(app: App, deps: CommandDeps): void {
       // Step-up (issue 12): ask for the code in a modal, which runs the command again with it. The trigger id lives
       // 3 s; if it is gone, the reply says how to go on.
       if (wantsStepUp(err)) {
-        const opened = await client.views.open({ trigger_id: command.trigger_id, view: stepUpModal({ kind: 'command', text: command.text ?? '' }, err.message) }).then(() => true, () => false);
+        const opened = await client.views.open({ trigger_id: command.trigger_id, view: stepUpModal({ kind: 'command', text: command.text ?? '' }, err) }).then(() => true, () => false);
         if (opened) return;
       }
       await reply(respond, failureText(err, deps.logger, 'Slack command failed'));

@@ -41,7 +41,7 @@ export function registerInteractions(app: App, deps: InteractionDeps): void {
       } catch (err) {
         // A risky request's approval needs the approver's second factor (issue 12): the modal asks for the code.
         if (!wantsStepUp(err)) throw err;
-        await click.client.views.open({ trigger_id: click.body.trigger_id, view: stepUpModal({ kind: 'approve', requestId }, err.message) });
+        await click.client.views.open({ trigger_id: click.body.trigger_id, view: stepUpModal({ kind: 'approve', requestId }, err) });
         return null;
       }
     });

@@ -104,6 +104,8 @@ export interface Submission {
   fieldOf(err: StintError): string | null;
   /** A modal that can satisfy this refusal (e.g. the step-up code), pushed on top of this one; null: none. */
   pushFor?(err: StintError): types.ModalView | null;
+  /** This modal redrawn to answer the refusal (when no field of it can carry the message); null: none. */
+  updateFor?(err: StintError): types.ModalView | null;
   /** Success closes every modal of the stack, not only this one (a pushed modal whose submission did the work). */
   closeAll?: boolean;
   /** After the answer, whatever the outcome (refresh cards, re-publish Home). */
@@ -121,10 +123,13 @@ export async function answerSubmission(s: Submission): Promise<void> {
     else {
       const field = isStintError(outcome.error) ? s.fieldOf(outcome.error) : null;
       const pushed = isStintError(outcome.error) ? (s.pushFor?.(outcome.error) ?? null) : null;
+      const redrawn = isStintError(outcome.error) && !pushed && !field ? (s.updateFor?.(outcome.error) ?? null) : null;
       await s.ack(
         pushed
           ? { response_action: 'push', view: pushed }
-          : field && isStintError(outcome.error)
+          : redrawn
+            ? { response_action: 'update', view: redrawn }
+            : field && isStintError(outcome.error)
             ? { response_action: 'errors', errors: { [field]: outcome.error.message } }
             : { response_action: 'update', view: noticeView(s.refusedTitle, failureText(outcome.error, s.logger, 'Slack modal submission failed')) },
       );

@@ -159,7 +159,7 @@ export function registerRequestModal(app: App, deps: RequestModalDeps): void {
       },
       fieldOf: (err: StintError) => (err.code === 'INVALID_DURATION' || err.code === 'DURATION_TOO_LONG' ? asked.block : (FIELD_OF_CODE[err.code] ?? null)),
       // Step-up (issue 12): the code modal goes on top of this form and creates the request with the same fields.
-      pushFor: (err: StintError) => (wantsStepUp(err) ? stepUpModal({ kind: 'form', resource, duration: asked.duration, reason, ticket }, err.message) : null),
+      pushFor: (err: StintError) => (wantsStepUp(err) ? stepUpModal({ kind: 'form', resource, duration: asked.duration, reason, ticket }, err) : null),
     });
   });
 }

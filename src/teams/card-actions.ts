@@ -19,7 +19,7 @@ import { onCallFor } from '../core/on-call-now.ts';
 import type { ChatMessageStore, CorePorts, GrantPorts, TeamsDirectoryStore } from '../core/ports.ts';
 import { revealCredential } from '../core/reveal-credential.ts';
 import { canSee, speaksForRequester } from '../core/visibility.ts';
-import { isStintError } from '../domain/errors.ts';
+import { isStintError, type StintError } from '../domain/errors.ts';
 import type { AccessRequest, Decision } from '../domain/request.ts';
 import { buildRequestCard } from '../notify/request-view.ts';
 import { approvalCard, credentialCard, DENY_REASON_INPUT, EXTEND_DURATION_INPUT, messageCard, MFA_CODE_INPUT, requesterCard, REVIEW_COMMENT_INPUT, VERB, type AdaptiveCard } from './cards.ts';
@@ -66,11 +66,22 @@ export async function answerCardAction(context: TurnContext, deps: CardActionDep
     if ('card' in done) return cardOf(done.card);
     return cardOf(await viewFor(actor, requestId, conversationId, deps, done.notice, done.known));
   } catch (err) {
-    if (isStintError(err)) return cardOf(await viewFor(actor, requestId, conversationId, deps, `⛔ ${err.message}`).catch(() => messageCard(`⛔ ${err.message}`, requestId)));
+    if (isStintError(err)) {
+      const signInUrl = err.code === 'STEP_UP_REQUIRED' && typeof err.details?.url === 'string' ? err.details.url : undefined;
+      const notice = signInUrl ? reLoginNotice(err) : `⛔ ${err.message}`;
+      return cardOf(await viewFor(actor, requestId, conversationId, deps, notice, undefined, signInUrl).catch(() => messageCard(`⛔ ${err.message}`, requestId)));
+    }
     const incident = randomBytes(4).toString('hex');
     deps.logger.error({ err, incident, verb, requestId }, 'Teams card action failed');
     return cardOf(messageCard(`⚠️ Something went wrong on our side. Quote ${incident} to your Stint admin.`, requestId));
   }
+}
+
+/** Step-up by OIDC re-login (issue 12): the card's "Sign in again" button opens the link; Approve again then counts. */
+function reLoginNotice(err: StintError): string {
+  const why = err.message.split(':')[0] ?? err.message;
+  const code = err.details?.enrolled === true ? ', or type the code from your authenticator app' : '';
+  return `🔐 ${why}: press Sign in again, then Approve again${code}.`;
 }
 
 /** The request and its decisions as a use case just returned them (no need to read them again for the answer). */
@@ -123,7 +134,7 @@ async function act(verb: string, actor: Actor, requestId: string, data: Record<s
  * they may use. Someone who may not see the request gets the channel's plain copy when the card was posted in
  * this conversation (they already see it there), else a not-found line.
  */
-async function viewFor(actor: Actor, requestId: string, conversationId: string, deps: CardActionDeps, notice?: string, known?: Known): Promise<AdaptiveCard> {
+async function viewFor(actor: Actor, requestId: string, conversationId: string, deps: CardActionDeps, notice?: string, known?: Known, signInUrl?: string): Promise<AdaptiveCard> {
   const request = known?.request ?? (await deps.core.store.getRequest(requestId));
   const policy = deps.core.policy.current();
   const now = deps.core.clock.now();
@@ -132,7 +143,12 @@ async function viewFor(actor: Actor, requestId: string, conversationId: string, 
   if (!request || !external || (!visible && !(await postedHere(requestId, conversationId, deps)))) return messageCard(notice ?? `⛔ Request ${requestId} was not found, or you may not see it.`, requestId);
   const decisions = known?.decisions ?? (await deps.core.store.listDecisions(requestId));
   const card = buildRequestCard(request, decisions, policy, now, visible ? actor : undefined, external);
-  const options = { refreshUserIds: await refreshUserIds(deps.directory, { request, decisions, policy, now, external }), ...(notice && { notice }) };
+  const options = {
+    refreshUserIds: await refreshUserIds(deps.directory, { request, decisions, policy, now, external }),
+    ...(notice && { notice }),
+    ...(deps.core.mfa?.reLogin && { signIn: true }),
+    ...(signInUrl && { signInUrl }),
+  };
   if (!visible) return approvalCard({ ...card, actions: [] }, options);
   return speaksForRequester(policy, actor, request) ? requesterCard(card, options) : approvalCard(card, options);
 }

@@ -48,6 +48,12 @@ export interface CardOptions {
   refreshUserIds?: string[];
   /** A line shown above everything (a refused click: "⛔ You cannot approve your own request"), colour attention. */
   notice?: string;
+  /**
+   * Step-up can also be done by signing in again (OIDC re-login, issue 12): the approval code field is optional, and
+   * with `signInUrl` (the link a refusal handed this person) the card opens it from a "Sign in again" button.
+   */
+  signIn?: boolean;
+  signInUrl?: string;
 }
 
 const SCHEMA = 'http://adaptivecards.io/schemas/adaptive-card.json';
@@ -79,7 +85,8 @@ const EMOJI: Record<RequestCard['status'], string> = {
 /** For channels and approvers: the facts, approvals so far, state, and Approve / Deny while the viewer may. */
 export function approvalCard(card: RequestCard, options: CardOptions = {}): AdaptiveCard {
   const body = [...noticeBlock(options.notice), title(card.title), ...requestBody(card, card.facts)];
-  return adaptiveCard(body, cardActions(card, ['approve', 'deny', 'acknowledge']), refreshFor(card.requestId, options.refreshUserIds));
+  const signIn = options.signInUrl ? [{ type: 'Action.OpenUrl', title: 'Sign in again', url: options.signInUrl }] : [];
+  return adaptiveCard(body, [...signIn, ...cardActions(card, ['approve', 'deny', 'acknowledge'], options)], refreshFor(card.requestId, options.refreshUserIds));
 }
 
 /** The requester's own copy: what they asked for, where it stands, and Done / Extend / Reveal while it is active. */
@@ -184,9 +191,9 @@ function approvalLines(card: RequestCard): Json[] {
 }
 
 /** The card's actions that this variant offers, in the card's order; Slack filters the same way. */
-function cardActions(card: RequestCard, offered: CardAction[]): Json[] {
+function cardActions(card: RequestCard, offered: CardAction[], options: CardOptions = {}): Json[] {
   const build: Record<CardAction, (requestId: string) => Json> = {
-    approve: (requestId) => (card.approveNeedsStepUp ? stepUpApproveAction(requestId) : execute(VERB.approve, 'Approve', requestId, 'positive')),
+    approve: (requestId) => (card.approveNeedsStepUp ? stepUpApproveAction(requestId, options.signIn === true) : execute(VERB.approve, 'Approve', requestId, 'positive')),
     deny: denyAction,
     done: doneAction,
     extend: (requestId) => extendAction(requestId),
@@ -204,13 +211,18 @@ function doneAction(requestId: string): Json {
   return execute(VERB.done, 'Done, remove access', requestId, 'positive');
 }
 
-/** Approve with the code from the approver's authenticator typed in the card (Teams has no modal to ask for it). */
-function stepUpApproveAction(requestId: string): Json {
+/**
+ * Approve with the code from the approver's authenticator typed in the card (Teams has no modal to ask for it); where
+ * signing in again also does, the code is optional (Approve without it answers with the sign-in link).
+ */
+function stepUpApproveAction(requestId: string, signIn: boolean): Json {
   const code = {
     type: 'Input.Text',
     id: MFA_CODE_INPUT,
-    label: 'Code from your authenticator app (this approval needs your second factor)',
-    isRequired: true,
+    label: signIn
+      ? 'Code from your authenticator app, or leave it empty and sign in again (this approval needs your second factor)'
+      : 'Code from your authenticator app (this approval needs your second factor)',
+    isRequired: !signIn,
     errorMessage: 'Type the 6 digits your app shows for Stint',
     maxLength: 8,
   };

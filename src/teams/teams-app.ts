@@ -114,7 +114,7 @@ export function createTeamsSurface(deps: TeamsSurfaceDeps): TeamsSurface {
   const identity = new TeamsIdentity({ policy: deps.core.policy, clock: deps.core.clock, audit: (e) => deps.audit.appendAudit(e), directory: deps.directory, logger });
   const book = new ConversationBook({ directory: deps.directory, logger });
   const sender = new TeamsSender({ adapter, appId: s.appId, pacer: new ChannelPacer({ intervalMs: CONVERSATION_INTERVAL_MS }), logger, ...(deps.onRateLimited && { onRateLimited: deps.onRateLimited }) });
-  const notifier = new TeamsNotifier({ sender, directory: deps.directory, ...chatNotifierDeps({ ...deps, logger }) });
+  const notifier = new TeamsNotifier({ sender, directory: deps.directory, signIn: Boolean(deps.core.mfa?.reLogin), ...chatNotifierDeps({ ...deps, logger }) });
   const actionDeps = { core: deps.core, grants: deps.grants, identity, directory: deps.directory, chatMessages: deps.chatMessages, logger };
 
   const onTurn = async (context: TurnContext): Promise<void> => {

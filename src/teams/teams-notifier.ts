@@ -26,6 +26,8 @@ export type TeamsMessage = { card: AdaptiveCard } | { text: string };
 export interface TeamsNotifierDeps extends ChatNotifierDeps {
   sender: TeamsSender;
   directory: Pick<TeamsDirectoryStore, 'getConversationRef' | 'findPersonalConversation' | 'teamsUsersOf'>;
+  /** Step-up can be done by signing in again (STINT_OIDC_ISSUER): approval cards do not insist on a code. */
+  signIn?: boolean;
 }
 
 const HINTS: Record<string, string> = {
@@ -83,7 +85,7 @@ class TeamsPlatform implements ChatPlatform<TeamsMessage> {
         : options.loud
           ? '🚨 Break-glass access was taken without approval: review it'
           : undefined;
-    return { card: approvalCard(card, { refreshUserIds: await refreshUserIds(this.deps.directory, state), ...(notice && { notice }) }) };
+    return { card: approvalCard(card, { refreshUserIds: await refreshUserIds(this.deps.directory, state), ...(notice && { notice }), ...(this.deps.signIn && { signIn: true }) }) };
   }
 
   requesterMessage(card: RequestCard): TeamsMessage {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { base32Decode, totpCode, totpStep } from '../../src/core/totp.ts';
 import { FakeOidcIssuer } from '../fakes/oidc-issuer.ts';
 import { apiHarness, type ApiHarness } from '../support/api-harness.ts';
+import { followReLoginLink } from '../support/oidc-browser.ts';
 import { POLICY_YAML, testPolicy } from '../support/policy-fixture.ts';
 
 const BASE = '/api/v1/credentials/jit';
@@ -37,23 +38,10 @@ beforeEach(() => {
   Object.assign(idp, { signInAs: 'alice@example.com', rememberedSessionAt: null, cancel: false, omitEmail: false, signWithForeignKey: false });
 });
 
-interface Browser {
-  cookie?: string;
-}
-
 /** The person opens the link, signs in at the provider, and the provider sends the browser back to Stint. */
-async function followLink(url: string, browser: Browser = {}) {
+async function followLink(url: string, browser: { cookie?: string } = {}) {
   expect(url.startsWith(`${PUBLIC}/auth/step-up/`)).toBe(true);
-  const start = await h.app.server.inject({ method: 'GET', url: new URL(url).pathname });
-  if (start.statusCode !== 302) return { start, callback: null };
-  const setCookie = String(start.headers['set-cookie']);
-  browser.cookie ??= setCookie.split(';')[0];
-  const atProvider = await fetch(String(start.headers.location), { redirect: 'manual' });
-  expect(atProvider.status).toBe(302);
-  const back = new URL(atProvider.headers.get('location')!);
-  expect(back.origin + back.pathname).toBe(`${PUBLIC}/auth/oidc/callback`);
-  const callback = await h.app.server.inject({ method: 'GET', url: back.pathname + back.search, headers: browser.cookie ? { cookie: browser.cookie } : {} });
-  return { start, callback, setCookie };
+  return followReLoginLink(h.app, url, browser);
 }
 
 async function askedLink(who: string, path = BASE, body: unknown = create): Promise<string> {

@@ -213,6 +213,7 @@ export function checkBlocks(blocks: unknown): string | null {
       }
       if (e?.type === 'button' && String(e.text?.text ?? '').length > 75) return `block ${i}: button text longer than 75 characters`;
       if (e?.type === 'button' && e.value !== undefined && String(e.value).length > 2000) return `block ${i}: button value longer than 2000 characters`;
+      if (e?.type === 'button' && e.url !== undefined && (String(e.url).length > 3000 || !/^https?:\/\//.test(String(e.url)))) return `block ${i}: a button url is an http(s) address of at most 3000 characters`;
     }
   }
   return null;

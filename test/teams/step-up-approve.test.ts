@@ -1,7 +1,8 @@
 /**
  * Step-up on Teams approvals (issue 12): where the workflow asks approvers of risky requests for a second factor,
  * the approval card asks for the authenticator code in the card (Teams has no modal), and the Approve invoke passes
- * it to the same use case; without a good code nothing is counted and the card says what to do.
+ * it to the same use case; without a good code nothing is counted and the card says what to do. Where an OIDC issuer
+ * is configured the card also links to a re-login, after which Approve counts without a code.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequest } from '../../src/core/create-request.ts';
@@ -10,6 +11,8 @@ import { totpCode, totpStep } from '../../src/core/totp.ts';
 import { teamsActor } from '../../src/teams/messages.ts';
 import { createFakePostgresProvider } from '../fakes/fake-postgres-provider.ts';
 import { assertValidAdaptiveCard } from '../support/adaptive-card-schema.ts';
+import { FakeOidcIssuer } from '../fakes/oidc-issuer.ts';
+import { followReLoginLink } from '../support/oidc-browser.ts';
 import { ALICE_AAD, CAROL_AAD, TEAM_CHANNEL, teamsHarness, type TeamsHarness } from '../support/teams-harness.ts';
 
 const KEY = Buffer.alloc(32, 6);
@@ -29,14 +32,21 @@ workflows:
 `;
 const SEED = Buffer.from('carol-seed-0123456789').subarray(0, 20);
 
+const PUBLIC = 'https://stint.example.test';
 let h: TeamsHarness;
+let idp: FakeOidcIssuer;
 beforeAll(async () => {
-  h = await teamsHarness({ yaml: YAML, providers: [createFakePostgresProvider()], env: { STINT_SECRET_KEY: KEY.toString('base64') } });
+  idp = await new FakeOidcIssuer({ clientId: 'stint-teams', clientSecret: 'teams-oidc-secret', redirectUri: `${PUBLIC}/auth/oidc/callback` }).start();
+  const oidc = { STINT_PUBLIC_URL: PUBLIC, STINT_OIDC_ISSUER: idp.url, STINT_OIDC_CLIENT_ID: 'stint-teams', STINT_OIDC_CLIENT_SECRET: 'teams-oidc-secret' };
+  h = await teamsHarness({ yaml: YAML, providers: [createFakePostgresProvider()], env: { STINT_SECRET_KEY: KEY.toString('base64'), ...oidc } });
   const now = new Date();
   await h.app.store.startTotpFactor('carol', createSecretBox(KEY).seal(SEED), now, { actor: 'carol', action: 'mfa.enrolment_started', requestId: null, data: {}, at: now });
   await h.app.store.useTotpStep('carol', totpStep(now) - 10, now, null);
 }, 60_000);
-afterAll(async () => h?.close());
+afterAll(async () => {
+  await h?.close();
+  await idp?.stop();
+});
 
 async function click(data: Record<string, unknown>): Promise<any> {
   const sent = await h.invoke(CAROL_AAD, 'stint.approve', data);
@@ -57,6 +67,23 @@ describe('Teams approval with step-up', () => {
     expect(await h.app.store.listDecisions(request.id)).toEqual([]);
 
     const approved = await click({ requestId: request.id, mfaCode: totpCode(SEED, totpStep(new Date())) });
+    expect(JSON.stringify(approved)).toContain('You approved this request');
+    expect(await h.app.store.listDecisions(request.id)).toEqual([expect.objectContaining({ approverId: 'carol', verdict: 'approve' })]);
+  });
+
+  it('links to a re-login in the card, and counts Approve without a code after it', async () => {
+    const { request } = await createRequest(teamsActor('alice'), { identityId: 'alice', scopes: ['prod-orders-db'], duration: '1h', reason: 'INC-6 replica lag' }, h.app.core);
+    const refused = await click({ requestId: request.id });
+    const signIn = refused.actions.find((a: { title?: string }) => a.title === 'Sign in again');
+    expect(signIn).toMatchObject({ type: 'Action.OpenUrl', url: expect.stringMatching(/^https:\/\/stint\.example\.test\/auth\/step-up\/[A-Za-z0-9_-]+$/) });
+    const text = JSON.stringify(refused);
+    expect(text).toContain('press Sign in again, then Approve again, or type the code from your authenticator app');
+    // Signing in again also does: the code field no longer insists.
+    expect(text).toContain('"id":"mfaCode","label":"Code from your authenticator app, or leave it empty and sign in again');
+    expect(text).toContain('"isRequired":false');
+    idp.signInAs = 'carol@example.com';
+    expect((await followReLoginLink(h.app, signIn.url)).callback?.statusCode).toBe(200);
+    const approved = await click({ requestId: request.id });
     expect(JSON.stringify(approved)).toContain('You approved this request');
     expect(await h.app.store.listDecisions(request.id)).toEqual([expect.objectContaining({ approverId: 'carol', verdict: 'approve' })]);
   });
