@@ -167,6 +167,15 @@ export function openApiDocument(version: string): Record<string, unknown> {
       '/api/v1/mfa/totp/{id}': {
         delete: { summary: "Reset a person's second factor (admin; a lost phone)", parameters: idParam, responses: { '200': answer('{"removed": true|false}'), ...errors } },
       },
+      '/api/v1/mfa/step-up/{id}': {
+        get: {
+          summary: 'The state of one of your OIDC re-login links (STEP_UP_REQUIRED details.challengeId), to wait on it',
+          description:
+            'Where STINT_OIDC_ISSUER is set, STEP_UP_REQUIRED carries details.url (open it in a browser: it signs you in again at the identity provider) and details.challengeId. status: waiting | confirmed (the same call made again within 5 minutes goes through, once) | used | expired. Someone else\'s link is NOT_FOUND.',
+          parameters: idParam,
+          responses: { '200': answer('{"id", "purpose", "status", "expiresAt"}'), ...errors },
+        },
+      },
       '/api/v1/tokens': {
         post: { summary: 'Issue an API token (admin)', requestBody: body(S.CreateTokenBody), responses: { '201': answer('Shown once', S.TokenCreated), ...errors } },
         get: {

@@ -23,7 +23,7 @@ export const CreateRequestBody = z
       .describe(
         'launch mode (`stint ssh`): the session goes through the SSH gateway, which holds the credential; one resource whose provider can launch and whose jit has create_ephemeral: true, not one that lets the user supply the host',
       ),
-    mfaCode: z.string().max(16).optional().describe('the 6-digit code from your authenticator, where the workflow asks for step-up (answer STEP_UP_REQUIRED)'),
+    mfaCode: z.string().max(16).optional().describe('the 6-digit code from your authenticator, where the workflow asks for step-up (answer STEP_UP_REQUIRED); leave it out after signing in again through the answer\'s details.url'),
   })
   .strict();
 
@@ -40,7 +40,7 @@ export const DecisionBody = z
   .object({
     comment: z.string().max(2000).optional(),
     reasoning: z.string().max(4000).optional().describe('required from agent approvers (service accounts): why; audited'),
-    mfaCode: z.string().max(16).optional().describe('the 6-digit code from your authenticator, when approving a request whose risk reaches the workflow\'s stepUp.approvers.riskAtLeast (answer STEP_UP_REQUIRED)'),
+    mfaCode: z.string().max(16).optional().describe('the 6-digit code from your authenticator, when approving a request whose risk reaches the workflow\'s stepUp.approvers.riskAtLeast (answer STEP_UP_REQUIRED); leave it out after signing in again through the answer\'s details.url'),
   })
   .strict();
 
