@@ -16,20 +16,21 @@ import { completeRevoke, revokeScope } from './revoke-grant.ts';
 
 export type ActivateResult = { status: 'ACTIVE' | 'GRANT_FAILED' | 'unchanged' | 'busy'; request: AccessRequest | null };
 
-export async function activateGrant(requestId: string, ports: GrantPorts): Promise<ActivateResult> {
-  const seen = await ports.store.getRequest(requestId);
+/** `seen`: the request as the caller just read it (advanceRequest), so it is not read once more to choose. */
+export async function activateGrant(requestId: string, ports: GrantPorts, seen?: AccessRequest | null): Promise<ActivateResult> {
+  if (seen === undefined) seen = await ports.store.getRequest(requestId);
   if (!seen || seen.status !== 'APPROVED') return { status: 'unchanged', request: seen };
-  const leased = await withLease(ports, requestId, () => activateLeased(requestId, ports));
+  const leased = await withLease(ports, requestId, (claimed) => activateLeased(claimed, ports));
   if (!leased.held) return { status: 'busy', request: seen };
   // Once, by the run whose transition won; after the lease, so a slow ticket system holds no provider work.
   if (leased.value.status === 'ACTIVE' && leased.value.request) await commentOnTicket(leased.value.request, 'granted', ports);
   return leased.value;
 }
 
-async function activateLeased(requestId: string, ports: GrantPorts): Promise<ActivateResult> {
-  // Read again under the lease: another worker may have finished the activation just before we claimed.
-  const request = await ports.store.getRequest(requestId);
-  if (!request || request.status !== 'APPROVED') return { status: 'unchanged', request };
+async function activateLeased(request: AccessRequest, ports: GrantPorts): Promise<ActivateResult> {
+  // As read under the lease (the claim returns the row): another worker may have finished the activation just before.
+  const requestId = request.id;
+  if (request.status !== 'APPROVED') return { status: 'unchanged', request };
   const policy = ports.policy.current();
   const now = ports.clock.now();
   const expiresAt = new Date(now.getTime() + request.durationSec * 1000);

@@ -6,6 +6,7 @@
  * over; providers are idempotent, so the worst case is one repeated call.
  */
 import { randomBytes } from 'node:crypto';
+import type { AccessRequest } from '../domain/request.ts';
 import type { Clock, RequestStore } from './ports.ts';
 
 /**
@@ -16,18 +17,20 @@ export const LEASE_MS = 6_000;
 
 export type Leased<T> = { held: true; value: T } | { held: false };
 
-export async function withLease<T>(ports: { store: RequestStore; clock: Clock }, requestId: string, work: () => Promise<T>): Promise<Leased<T>> {
+/** `work` gets the request as it stood when the lease was taken (read under the lease: no second read needed). */
+export async function withLease<T>(ports: { store: RequestStore; clock: Clock }, requestId: string, work: (request: AccessRequest) => Promise<T>): Promise<Leased<T>> {
   const owner = randomBytes(9).toString('base64url');
   const claim = () => {
     const now = ports.clock.now();
     return ports.store.claimRequest(requestId, owner, new Date(now.getTime() + LEASE_MS), now);
   };
-  if (!(await claim())) return { held: false };
+  const claimed = await claim();
+  if (!claimed) return { held: false };
   // A failed renewal cannot stop a provider call in flight; providers are idempotent, so at worst one repeats.
   const renew = setInterval(() => void claim().catch(() => undefined), LEASE_MS / 3);
   renew.unref();
   try {
-    return { held: true, value: await work() };
+    return { held: true, value: await work(claimed) };
   } finally {
     clearInterval(renew);
     await ports.store.releaseRequest(requestId, owner).catch(() => undefined);

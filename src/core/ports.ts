@@ -152,10 +152,11 @@ export interface RequestStore {
   /** The handles of many requests in one read (the drift sweep). */
   listGrantHandlesOf(requestIds: string[]): Promise<GrantHandleRecord[]>;
   /**
-   * Takes (or renews) the lease on a request's provider work until `until`; false when another owner holds an
-   * unexpired lease. One worker at a time calls providers for a request (fault test 6: each call once).
+   * Takes (or renews) the lease on a request's provider work until `until`; null when another owner holds an
+   * unexpired lease (or there is no such request). One worker at a time calls providers for a request (fault test 6:
+   * each call once). Returns the request as it stands once claimed, so the holder needs no second read.
    */
-  claimRequest(id: string, owner: string, until: Date, now: Date): Promise<boolean>;
+  claimRequest(id: string, owner: string, until: Date, now: Date): Promise<AccessRequest | null>;
   /** Gives the lease back (only when `owner` still holds it). */
   releaseRequest(id: string, owner: string): Promise<void>;
 }

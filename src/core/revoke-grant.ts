@@ -35,7 +35,7 @@ export async function revokeGrant(
   });
   if (request.status === 'REVOKED') return request;
   // One worker at a time calls the providers; when another holds the lease it is doing this very revoke.
-  const leased = await withLease(ports, requestId, () => completeRevoke(requestId, ports));
+  const leased = await withLease(ports, requestId, (claimed) => completeRevoke(requestId, ports, claimed));
   return leased.held ? leased.value : request;
 }
 
@@ -46,10 +46,11 @@ export function revokeRetryDelayMs(attempt: number): number {
 
 /**
  * The provider half of a revoke, for a caller holding the request's lease (revokeGrant, or an activation that
- * lost the race to a revoke). Reads the request again: another worker may have finished just before.
+ * lost the race to a revoke). Reads the request again (`claimed`: as the lease's claim returned it): another worker
+ * may have finished just before.
  */
-export async function completeRevoke(requestId: string, ports: GrantPorts): Promise<AccessRequest> {
-  const request = await ports.store.getRequest(requestId);
+export async function completeRevoke(requestId: string, ports: GrantPorts, claimed?: AccessRequest): Promise<AccessRequest> {
+  const request = claimed ?? (await ports.store.getRequest(requestId));
   if (!request) throw new StintError('NOT_FOUND', `No request ${requestId}`, { id: requestId });
   if (request.status !== 'REVOKING') return request;
   const cause = request.revokeCause ?? 'expired';

@@ -165,9 +165,10 @@ export class MemoryStore implements RequestStore {
   readonly leases = new Map<string, { owner: string; until: Date }>();
   async claimRequest(id: string, owner: string, until: Date, now: Date) {
     const held = this.leases.get(id);
-    if (!this.state.requests.has(id) || (held && held.owner !== owner && held.until >= now)) return false;
+    const request = this.state.requests.get(id);
+    if (!request || (held && held.owner !== owner && held.until >= now)) return null;
     this.leases.set(id, { owner, until });
-    return true;
+    return { ...request };
   }
   async releaseRequest(id: string, owner: string) {
     if (this.leases.get(id)?.owner === owner) this.leases.delete(id);
