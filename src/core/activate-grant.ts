@@ -11,7 +11,7 @@ import type { AccessRequest } from '../domain/request.ts';
 import { resolveScope } from '../policy/index.ts';
 import { commentOnTicket } from './comment-on-ticket.ts';
 import { setExpiryTimers } from './expiry-timers.ts';
-import { withLease } from './lease.ts';
+import { withLease, type Lease } from './lease.ts';
 import type { AuditInput, GrantHandleRecord, GrantPorts } from './ports.ts';
 import { completeRevoke, revokeScope } from './revoke-grant.ts';
 
@@ -21,14 +21,14 @@ export type ActivateResult = { status: 'ACTIVE' | 'GRANT_FAILED' | 'unchanged' |
 export async function activateGrant(requestId: string, ports: GrantPorts, seen?: AccessRequest | null): Promise<ActivateResult> {
   if (seen === undefined) seen = await ports.store.getRequest(requestId);
   if (!seen || seen.status !== 'APPROVED') return { status: 'unchanged', request: seen };
-  const leased = await withLease(ports, requestId, (claimed) => activateLeased(claimed, ports));
+  const leased = await withLease(ports, requestId, (claimed, lease) => activateLeased(claimed, ports, lease));
   if (!leased.held) return { status: 'busy', request: seen };
   // Once, by the run whose transition won; after the lease, so a slow ticket system holds no provider work.
   if (leased.value.status === 'ACTIVE' && leased.value.request) await commentOnTicket(leased.value.request, 'granted', ports);
   return leased.value;
 }
 
-async function activateLeased(request: AccessRequest, ports: GrantPorts): Promise<ActivateResult> {
+async function activateLeased(request: AccessRequest, ports: GrantPorts, lease: Lease): Promise<ActivateResult> {
   // As read under the lease (the claim returns the row): another worker may have finished the activation just before.
   const requestId = request.id;
   if (request.status !== 'APPROVED') return { status: 'unchanged', request };
@@ -74,7 +74,7 @@ async function activateLeased(request: AccessRequest, ports: GrantPorts): Promis
       throw err.cause;
     }
     const reason = isStintError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err);
-    return failGrant(request, granted, reason, ports);
+    return failGrant(request, granted, reason, ports, lease);
   }
 
   const patch = { activatedAt: now, expiresAt, nextActionAt: expiresAt };
@@ -89,6 +89,8 @@ async function activateLeased(request: AccessRequest, ports: GrantPorts): Promis
         tx.appendAudit(scopeGranted(last));
       }
       if (!(await tx.transition(requestId, 'APPROVED', 'ACTIVE', patch))) return false;
+      // Only once it moved: when it did not, this run may still have a revoke to finish under the lease (below).
+      await lease.releaseWith(tx);
       tx.appendAudit({ actor: 'stint', action: 'grant.activated', requestId, data: { scopes: request.scopes, expiresAt: expiresAt.toISOString() }, at: now });
       return true;
     });
@@ -117,12 +119,13 @@ async function activateLeased(request: AccessRequest, ports: GrantPorts): Promis
   return { status: 'ACTIVE', request: active };
 }
 
-async function failGrant(request: AccessRequest, granted: GrantHandleRecord[], reason: string, ports: GrantPorts): Promise<ActivateResult> {
+async function failGrant(request: AccessRequest, granted: GrantHandleRecord[], reason: string, ports: GrantPorts, lease: Lease): Promise<ActivateResult> {
   const now = ports.clock.now();
   const rollbackErrors = await takeBack(request, granted, ports);
   const patch = { nextActionAt: null, statusReason: reason.slice(0, 2000) };
   const moved = await ports.store.transaction(async (tx) => {
     if (!(await tx.transition(request.id, 'APPROVED', 'GRANT_FAILED', patch))) return false;
+    await lease.releaseWith(tx);
     tx.appendAudit({ actor: 'stint', action: 'grant.failed', requestId: request.id, data: { reason, rolledBack: granted.map((g) => g.resourceId), rollbackErrors }, at: now });
     return true;
   });

@@ -3,11 +3,12 @@
  * while the work runs. A second worker (another replica, the reconciler, a duplicate job) finds it held and
  * leaves the request alone, so each provider call happens once. A worker that dies stops renewing; the lease
  * lapses within LEASE_MS and the reconciler takes over. A worker stalled longer than LEASE_MS may see its row taken
- * over; providers are idempotent, so the worst case is one repeated call.
+ * over; providers are idempotent, so the worst case is one repeated call. The holder's last transaction may give the
+ * lease back itself (`Lease.releaseWith`), which saves the release's own commit.
  */
 import { randomBytes } from 'node:crypto';
 import type { AccessRequest } from '../domain/request.ts';
-import type { Clock, RequestStore } from './ports.ts';
+import type { Clock, RequestStore, StoreTx } from './ports.ts';
 
 /**
  * Short on purpose: a worker SIGKILLed mid-call keeps the row for up to this long after its last renewal, and
@@ -17,8 +18,21 @@ export const LEASE_MS = 6_000;
 
 export type Leased<T> = { held: true; value: T } | { held: false };
 
+export interface Lease {
+  /**
+   * Gives the lease back with `tx`, the holder's last transaction (its transition): renewals stop now, and no
+   * release of its own follows when the work returns. Should that transaction roll back and the work still return,
+   * the lease lapses within LEASE_MS; when the work throws, it is released as usual.
+   */
+  releaseWith(tx: StoreTx): Promise<void>;
+}
+
 /** `work` gets the request as it stood when the lease was taken (read under the lease: no second read needed). */
-export async function withLease<T>(ports: { store: RequestStore; clock: Clock }, requestId: string, work: (request: AccessRequest) => Promise<T>): Promise<Leased<T>> {
+export async function withLease<T>(
+  ports: { store: RequestStore; clock: Clock },
+  requestId: string,
+  work: (request: AccessRequest, lease: Lease) => Promise<T>,
+): Promise<Leased<T>> {
   const owner = randomBytes(9).toString('base64url');
   const claim = () => {
     const now = ports.clock.now();
@@ -27,12 +41,38 @@ export async function withLease<T>(ports: { store: RequestStore; clock: Clock },
   const claimed = await claim();
   if (!claimed) return { held: false };
   // A failed renewal cannot stop a provider call in flight; providers are idempotent, so at worst one repeats.
-  const renew = setInterval(() => void claim().catch(() => undefined), LEASE_MS / 3);
+  let renewing: Promise<unknown> | undefined;
+  const renew = setInterval(() => {
+    const attempt = claim().catch(() => undefined);
+    renewing = attempt;
+    void attempt.finally(() => {
+      if (renewing === attempt) renewing = undefined;
+    });
+  }, LEASE_MS / 3);
   renew.unref();
+  let releasedWith = false;
+  let raced = false;
+  const lease: Lease = {
+    async releaseWith(tx) {
+      // Before the release: a renewal after it would take the free lease again. One already in flight may still land
+      // after the commit; then the release of its own below runs as well.
+      clearInterval(renew);
+      raced = renewing !== undefined;
+      await tx.releaseRequest(requestId, owner);
+      releasedWith = true;
+    },
+  };
+  let returned = false;
   try {
-    return { held: true, value: await work(claimed) };
+    const value = await work(claimed, lease);
+    returned = true;
+    return { held: true, value };
   } finally {
     clearInterval(renew);
-    await ports.store.releaseRequest(requestId, owner).catch(() => undefined);
+    if (renewing) {
+      raced = true;
+      await renewing;
+    }
+    if (!(returned && releasedWith && !raced)) await ports.store.releaseRequest(requestId, owner).catch(() => undefined);
   }
 }

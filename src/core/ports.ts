@@ -80,6 +80,8 @@ export interface StoreTx {
   appendAudit(event: AuditInput): void;
   /** Inserts or replaces the handle of one scope of a request (unique on requestId + resourceId). */
   saveGrantHandle(handle: GrantHandleRecord): Promise<void>;
+  /** Gives a request's lease back when this transaction commits (only when `owner` still holds it); see core/lease.ts. */
+  releaseRequest(id: string, owner: string): Promise<void>;
   /**
    * Claims once-a-period work (`digest` for `2026-12-02`): true for the first claim only, across processes and
    * restarts, so a leader that took over does not do it again. Rolled back with the transaction.

@@ -8,7 +8,7 @@
 import { StintError } from '../domain/errors.ts';
 import type { AccessRequest, RevokeCause } from '../domain/request.ts';
 import { commentOnTicket } from './comment-on-ticket.ts';
-import { withLease } from './lease.ts';
+import { withLease, type Lease } from './lease.ts';
 import type { AuditInput, GrantHandleRecord, GrantPorts } from './ports.ts';
 
 export async function revokeGrant(
@@ -35,7 +35,7 @@ export async function revokeGrant(
   });
   if (request.status === 'REVOKED') return request;
   // One worker at a time calls the providers; when another holds the lease it is doing this very revoke.
-  const leased = await withLease(ports, requestId, (claimed) => completeRevoke(requestId, ports, claimed));
+  const leased = await withLease(ports, requestId, (claimed, lease) => completeRevoke(requestId, ports, claimed, lease));
   return leased.held ? leased.value : request;
 }
 
@@ -47,9 +47,9 @@ export function revokeRetryDelayMs(attempt: number): number {
 /**
  * The provider half of a revoke, for a caller holding the request's lease (revokeGrant, or an activation that
  * lost the race to a revoke). Reads the request again (`claimed`: as the lease's claim returned it): another worker
- * may have finished just before.
+ * may have finished just before. With `lease`, the last transaction gives the lease back.
  */
-export async function completeRevoke(requestId: string, ports: GrantPorts, claimed?: AccessRequest): Promise<AccessRequest> {
+export async function completeRevoke(requestId: string, ports: GrantPorts, claimed?: AccessRequest, lease?: Lease): Promise<AccessRequest> {
   const request = claimed ?? (await ports.store.getRequest(requestId));
   if (!request) throw new StintError('NOT_FOUND', `No request ${requestId}`, { id: requestId });
   if (request.status !== 'REVOKING') return request;
@@ -94,6 +94,7 @@ export async function completeRevoke(requestId: string, ports: GrantPorts, claim
   const moved = await ports.store.transaction(async (tx) => {
     // The calls happened whether or not this worker's transition wins: their events commit either way.
     for (const event of revokedScopes) tx.appendAudit(event);
+    await lease?.releaseWith(tx);
     if (!(await tx.transition(requestId, 'REVOKING', 'REVOKED', patch))) return false;
     tx.appendAudit({ actor: 'stint', action: 'grant.revoked', requestId, data: { cause }, at: done });
     return true;

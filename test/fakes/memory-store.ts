@@ -31,10 +31,13 @@ export class MemoryStore implements RequestStore {
     const run = async () => {
       const draft = clone(this.state);
       const pending: AuditInput[] = [];
-      const result = await work(this.tx(draft, pending));
+      const releases: Array<[string, string]> = [];
+      const result = await work(this.tx(draft, pending, releases));
       // Like the real store: the transaction's audit events are written last, in call order.
       for (const event of pending) appendTo(draft.audit, event);
       this.state = draft;
+      // Leases live outside the cloned state: a release inside a transaction happens only when it commits.
+      for (const [id, owner] of releases) if (this.leases.get(id)?.owner === owner) this.leases.delete(id);
       return result;
     };
     const next = this.queue.then(run, run);
@@ -42,8 +45,11 @@ export class MemoryStore implements RequestStore {
     return next;
   }
 
-  private tx(s: State, pendingAudit: AuditInput[]): StoreTx {
+  private tx(s: State, pendingAudit: AuditInput[], releases: Array<[string, string]>): StoreTx {
     return {
+      releaseRequest: async (id, owner) => {
+        releases.push([id, owner]);
+      },
       lockRequest: async (id) => (s.requests.has(id) ? { ...s.requests.get(id)! } : null),
       insertRequest: async (r) => {
         if (s.requests.has(r.id)) throw new Error(`duplicate request ${r.id}`);
