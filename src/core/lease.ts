@@ -27,19 +27,36 @@ export interface Lease {
   releaseWith(tx: StoreTx): Promise<void>;
 }
 
+type LeasePorts = { store: RequestStore; clock: Clock };
+
+/** A fresh owner id for one run's lease. */
+export function newLeaseOwner(): string {
+  return randomBytes(9).toString('base64url');
+}
+
+/** Until when a lease taken (or renewed) at `now` holds. */
+export function leaseEnd(now: Date): Date {
+  return new Date(now.getTime() + LEASE_MS);
+}
+
 /** `work` gets the request as it stood when the lease was taken (read under the lease: no second read needed). */
-export async function withLease<T>(
-  ports: { store: RequestStore; clock: Clock },
-  requestId: string,
-  work: (request: AccessRequest, lease: Lease) => Promise<T>,
-): Promise<Leased<T>> {
-  const owner = randomBytes(9).toString('base64url');
+export async function withLease<T>(ports: LeasePorts, requestId: string, work: (request: AccessRequest, lease: Lease) => Promise<T>): Promise<Leased<T>> {
+  const owner = newLeaseOwner();
+  const now = ports.clock.now();
+  const claimed = await ports.store.claimRequest(requestId, owner, leaseEnd(now), now);
+  if (!claimed) return { held: false };
+  return { held: true, value: await holdLease(ports, requestId, owner, claimed, work) };
+}
+
+/**
+ * Runs `work` under a lease `owner` already took (`claimed`: the row its claim returned — also a claim made inside a
+ * transition's transaction, StoreTx.claimRequest): renews it while the work runs and gives it back afterwards.
+ */
+export async function holdLease<T>(ports: LeasePorts, requestId: string, owner: string, claimed: AccessRequest, work: (request: AccessRequest, lease: Lease) => Promise<T>): Promise<T> {
   const claim = () => {
     const now = ports.clock.now();
-    return ports.store.claimRequest(requestId, owner, new Date(now.getTime() + LEASE_MS), now);
+    return ports.store.claimRequest(requestId, owner, leaseEnd(now), now);
   };
-  const claimed = await claim();
-  if (!claimed) return { held: false };
   // A failed renewal cannot stop a provider call in flight; providers are idempotent, so at worst one repeats.
   let renewing: Promise<unknown> | undefined;
   const renew = setInterval(() => {
@@ -66,7 +83,7 @@ export async function withLease<T>(
   try {
     const value = await work(claimed, lease);
     returned = true;
-    return { held: true, value };
+    return value;
   } finally {
     clearInterval(renew);
     if (renewing) {

@@ -82,6 +82,8 @@ export interface StoreTx {
   saveGrantHandle(handle: GrantHandleRecord): Promise<void>;
   /** Gives a request's lease back when this transaction commits (only when `owner` still holds it); see core/lease.ts. */
   releaseRequest(id: string, owner: string): Promise<void>;
+  /** RequestStore.claimRequest with this transaction: the lease is taken when it commits. */
+  claimRequest(id: string, owner: string, until: Date, now: Date): Promise<AccessRequest | null>;
   /**
    * Claims once-a-period work (`digest` for `2026-12-02`): true for the first claim only, across processes and
    * restarts, so a leader that took over does not do it again. Rolled back with the transaction.

@@ -32,11 +32,13 @@ export class MemoryStore implements RequestStore {
       const draft = clone(this.state);
       const pending: AuditInput[] = [];
       const releases: Array<[string, string]> = [];
-      const result = await work(this.tx(draft, pending, releases));
+      const claims = new Map<string, { owner: string; until: Date }>();
+      const result = await work(this.tx(draft, pending, releases, claims));
       // Like the real store: the transaction's audit events are written last, in call order.
       for (const event of pending) appendTo(draft.audit, event);
       this.state = draft;
       // Leases live outside the cloned state: a release inside a transaction happens only when it commits.
+      for (const [id, lease] of claims) this.leases.set(id, lease);
       for (const [id, owner] of releases) if (this.leases.get(id)?.owner === owner) this.leases.delete(id);
       return result;
     };
@@ -45,8 +47,15 @@ export class MemoryStore implements RequestStore {
     return next;
   }
 
-  private tx(s: State, pendingAudit: AuditInput[], releases: Array<[string, string]>): StoreTx {
+  private tx(s: State, pendingAudit: AuditInput[], releases: Array<[string, string]>, claims: Map<string, { owner: string; until: Date }>): StoreTx {
     return {
+      claimRequest: async (id, owner, until, now) => {
+        const held = claims.get(id) ?? this.leases.get(id);
+        const row = s.requests.get(id);
+        if (!row || (held && held.owner !== owner && held.until >= now)) return null;
+        claims.set(id, { owner, until });
+        return { ...row };
+      },
       releaseRequest: async (id, owner) => {
         releases.push([id, owner]);
       },

@@ -67,6 +67,20 @@ describe.each(TEST_STORE_KINDS)('grant handles on %s', (kind) => {
     expect(await store().claimRequest(request.id, 'worker-b', until, now)).not.toBeNull();
   });
 
+  it('takes a lease claimed inside a transaction only when that transaction commits', async () => {
+    const request = makeRequest({ scopes: ['orders-db'], status: 'ACTIVE' });
+    await store().transaction(async (tx) => tx.insertRequest(request));
+    const now = new Date();
+    const until = new Date(now.getTime() + 6_000);
+    const rolledBack = store().transaction(async (tx) => {
+      expect((await tx.claimRequest(request.id, 'worker-a', until, now))?.id).toBe(request.id);
+      throw new Error('rolled back');
+    });
+    await expect(rolledBack).rejects.toThrow('rolled back');
+    expect(await store().claimRequest(request.id, 'worker-b', until, now)).not.toBeNull();
+    expect(await store().transaction((tx) => tx.claimRequest(request.id, 'worker-a', until, now))).toBeNull();
+  });
+
   it('counts failed attempts with the last error', async () => {
     const request = makeRequest({ scopes: ['orders-db'] });
     await store().transaction(async (tx) => {
