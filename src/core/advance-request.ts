@@ -4,6 +4,7 @@
  * timer firing late, twice, or for an expiry that an extension moved does the right thing (or nothing).
  */
 import { isStintError } from '../domain/errors.ts';
+import type { AccessRequest } from '../domain/request.ts';
 import { activateGrant } from './activate-grant.ts';
 import { escalateRequest } from './escalate-request.ts';
 import type { GrantPorts } from './ports.ts';
@@ -11,13 +12,14 @@ import { revokeGrant } from './revoke-grant.ts';
 
 export type AdvanceOutcome = 'reminded' | 'escalated' | 'timed_out' | 'activated' | 'grant_failed' | 'revoked' | 'retrying' | 'busy' | 'nothing';
 
-export async function advanceRequest(requestId: string, ports: GrantPorts): Promise<AdvanceOutcome> {
-  const request = await ports.store.getRequest(requestId);
+/** `known`: the request as the caller read it a moment ago (a job's worker), instead of reading it again. */
+export async function advanceRequest(requestId: string, ports: GrantPorts, known?: AccessRequest | null): Promise<AdvanceOutcome> {
+  const request = known === undefined ? await ports.store.getRequest(requestId) : known;
   if (!request) return 'nothing';
   const now = ports.clock.now();
   if (request.status === 'PENDING') return escalateRequest(requestId, ports);
   if (request.status === 'APPROVED') {
-    const { status } = await activateGrant(requestId, ports);
+    const { status } = await activateGrant(requestId, ports, request);
     return status === 'ACTIVE' ? 'activated' : status === 'GRANT_FAILED' ? 'grant_failed' : status === 'busy' ? 'busy' : 'nothing';
   }
   const due =

@@ -80,6 +80,10 @@ export interface StoreTx {
   appendAudit(event: AuditInput): void;
   /** Inserts or replaces the handle of one scope of a request (unique on requestId + resourceId). */
   saveGrantHandle(handle: GrantHandleRecord): Promise<void>;
+  /** Gives a request's lease back when this transaction commits (only when `owner` still holds it); see core/lease.ts. */
+  releaseRequest(id: string, owner: string): Promise<void>;
+  /** RequestStore.claimRequest with this transaction: the lease is taken when it commits. */
+  claimRequest(id: string, owner: string, until: Date, now: Date): Promise<AccessRequest | null>;
   /**
    * Claims once-a-period work (`digest` for `2026-12-02`): true for the first claim only, across processes and
    * restarts, so a leader that took over does not do it again. Rolled back with the transaction.
@@ -152,10 +156,11 @@ export interface RequestStore {
   /** The handles of many requests in one read (the drift sweep). */
   listGrantHandlesOf(requestIds: string[]): Promise<GrantHandleRecord[]>;
   /**
-   * Takes (or renews) the lease on a request's provider work until `until`; false when another owner holds an
-   * unexpired lease. One worker at a time calls providers for a request (fault test 6: each call once).
+   * Takes (or renews) the lease on a request's provider work until `until`; null when another owner holds an
+   * unexpired lease (or there is no such request). One worker at a time calls providers for a request (fault test 6:
+   * each call once). Returns the request as it stands once claimed, so the holder needs no second read.
    */
-  claimRequest(id: string, owner: string, until: Date, now: Date): Promise<boolean>;
+  claimRequest(id: string, owner: string, until: Date, now: Date): Promise<AccessRequest | null>;
   /** Gives the lease back (only when `owner` still holds it). */
   releaseRequest(id: string, owner: string): Promise<void>;
 }

@@ -8,8 +8,8 @@
 import { StintError } from '../domain/errors.ts';
 import type { AccessRequest, RevokeCause } from '../domain/request.ts';
 import { commentOnTicket } from './comment-on-ticket.ts';
-import { withLease } from './lease.ts';
-import type { AuditInput, GrantHandleRecord, GrantPorts } from './ports.ts';
+import { holdLease, leaseEnd, newLeaseOwner, type Lease } from './lease.ts';
+import type { AuditInput, GrantHandleRecord, GrantPorts, StoreTx } from './ports.ts';
 
 export async function revokeGrant(
   requestId: string,
@@ -19,10 +19,15 @@ export async function revokeGrant(
   comment: string | null = null,
 ): Promise<AccessRequest> {
   const now = ports.clock.now();
-  const request = await ports.store.transaction(async (tx) => {
+  const owner = newLeaseOwner();
+  // One worker at a time calls the providers; when another holds the lease it is doing this very revoke. The lease
+  // is claimed in the move's own transaction (the row is locked already): one commit for both.
+  const claim = (tx: StoreTx) => tx.claimRequest(requestId, owner, leaseEnd(now), now);
+  const { request, claimed } = await ports.store.transaction(async (tx) => {
     const locked = await tx.lockRequest(requestId);
     if (!locked) throw new StintError('NOT_FOUND', `No request ${requestId}`, { id: requestId });
-    if (locked.status === 'REVOKING' || locked.status === 'REVOKED') return locked;
+    if (locked.status === 'REVOKED') return { request: locked, claimed: null };
+    if (locked.status === 'REVOKING') return { request: locked, claimed: await claim(tx) };
     if (locked.status !== 'ACTIVE' && locked.status !== 'APPROVED') {
       throw new StintError('NOT_PENDING', `This request is ${locked.status}: there is no access to revoke`, { status: locked.status });
     }
@@ -31,12 +36,10 @@ export async function revokeGrant(
       throw new StintError('NOT_PENDING', 'This request changed a moment ago; try again', { status: locked.status });
     }
     tx.appendAudit({ actor: actorId, action: 'grant.revoking', requestId, data: { cause, comment }, at: now });
-    return { ...locked, ...patch, status: 'REVOKING' as const };
+    return { request: { ...locked, ...patch, status: 'REVOKING' as const }, claimed: await claim(tx) };
   });
-  if (request.status === 'REVOKED') return request;
-  // One worker at a time calls the providers; when another holds the lease it is doing this very revoke.
-  const leased = await withLease(ports, requestId, () => completeRevoke(requestId, ports));
-  return leased.held ? leased.value : request;
+  if (!claimed) return request;
+  return holdLease(ports, requestId, owner, claimed, (current, lease) => completeRevoke(requestId, ports, current, lease));
 }
 
 /** Retry delay after the n-th failed revoke: 5 s doubling, about 10 minutes of attempts, then every 5 minutes. */
@@ -46,10 +49,11 @@ export function revokeRetryDelayMs(attempt: number): number {
 
 /**
  * The provider half of a revoke, for a caller holding the request's lease (revokeGrant, or an activation that
- * lost the race to a revoke). Reads the request again: another worker may have finished just before.
+ * lost the race to a revoke). Reads the request again (`claimed`: as the lease's claim returned it): another worker
+ * may have finished just before. With `lease`, the last transaction gives the lease back.
  */
-export async function completeRevoke(requestId: string, ports: GrantPorts): Promise<AccessRequest> {
-  const request = await ports.store.getRequest(requestId);
+export async function completeRevoke(requestId: string, ports: GrantPorts, claimed?: AccessRequest, lease?: Lease): Promise<AccessRequest> {
+  const request = claimed ?? (await ports.store.getRequest(requestId));
   if (!request) throw new StintError('NOT_FOUND', `No request ${requestId}`, { id: requestId });
   if (request.status !== 'REVOKING') return request;
   const cause = request.revokeCause ?? 'expired';
@@ -93,6 +97,7 @@ export async function completeRevoke(requestId: string, ports: GrantPorts): Prom
   const moved = await ports.store.transaction(async (tx) => {
     // The calls happened whether or not this worker's transition wins: their events commit either way.
     for (const event of revokedScopes) tx.appendAudit(event);
+    await lease?.releaseWith(tx);
     if (!(await tx.transition(requestId, 'REVOKING', 'REVOKED', patch))) return false;
     tx.appendAudit({ actor: 'stint', action: 'grant.revoked', requestId, data: { cause }, at: done });
     return true;

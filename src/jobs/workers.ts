@@ -48,12 +48,17 @@ export function startWorkers(options: WorkerOptions): Workers {
   const advance = (queue: QueueName) => async (job: Job) => {
     const { requestId } = parse(GRANT_JOB, job);
     const before = await ports.store.getRequest(requestId);
+    let waited = false;
     if (before?.status === 'ACTIVE' && before.expiresAt) {
       const early = before.expiresAt.getTime() - ports.clock.now().getTime();
-      if (early > 0 && early <= EARLY_WAIT_LIMIT_MS) await new Promise((resolve) => setTimeout(resolve, early));
+      if (early > 0 && early <= EARLY_WAIT_LIMIT_MS) {
+        await new Promise((resolve) => setTimeout(resolve, early));
+        waited = true;
+      }
       if (early <= EARLY_WAIT_LIMIT_MS) metrics.revocationLag.observe(Math.max(0, ports.clock.now().getTime() - before.expiresAt.getTime()) / 1000);
     }
-    const outcome = await advanceRequest(requestId, ports);
+    // The row just read is what advanceRequest would read again; after a wait it may be stale (an extension), so read.
+    const outcome = await advanceRequest(requestId, ports, waited ? undefined : before);
     metrics.jobs.inc({ queue, outcome });
     return outcome;
   };

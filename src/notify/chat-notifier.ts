@@ -160,6 +160,8 @@ export class ChatNotifier<M> implements Notifier, DigestSender {
       const state = await this.load(requestId);
       if (!state || state.fingerprint === shown) return state ?? last;
       const copies = await this.deps.store.listChatMessages(requestId, this.platform.name);
+      // No copy to update, so none can show an older state than this one: looking again would only read it twice.
+      if (copies.length === 0) return state;
       await settleAll(copies.map((copy) => this.update(state, copy)));
       shown = state.fingerprint;
       last = state;

@@ -4,8 +4,10 @@
  */
 import type { GrantHandleRecord } from '../core/ports.ts';
 import type { AccessRequest } from '../domain/request.ts';
-import { toAccessRequest } from './rows.ts';
-import type { GrantHandle as GrantHandleRow, Prisma, PrismaClient } from '../generated/prisma/client.ts';
+import { Prisma, type GrantHandle as GrantHandleRow, type PrismaClient, type Request as RequestRow } from '../generated/prisma/client.ts';
+import { REQUEST_COLUMNS, toAccessRequest } from './rows.ts';
+
+const SELECT_REQUEST_COLUMNS = Prisma.raw(REQUEST_COLUMNS.map((column) => `"${column}"`).join(', '));
 
 type Reader = PrismaClient | Prisma.TransactionClient;
 
@@ -85,13 +87,17 @@ export async function listActiveExpiringBetween(db: Reader, after: Date, before:
   return rows.map(toAccessRequest);
 }
 
-/** Conditional update: the lease moves only when free, lapsed, or already ours (a renewal). */
-export async function claimRequest(db: Reader, id: string, owner: string, until: Date, now: Date): Promise<boolean> {
-  const { count } = await db.request.updateMany({
-    where: { id, OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }, { leaseOwner: owner }] },
-    data: { leaseOwner: owner, leaseUntil: until },
-  });
-  return count === 1;
+/**
+ * Conditional update: the lease moves only when free, lapsed, or already ours (a renewal). RETURNING gives the row
+ * as it stands after the claim (the latest committed version: READ COMMITTED re-reads a row it waited for), the
+ * read the holder would otherwise do next.
+ */
+export async function claimRequest(db: Reader, id: string, owner: string, until: Date, now: Date): Promise<AccessRequest | null> {
+  const rows = await db.$queryRaw<RequestRow[]>`
+    UPDATE "Request" SET "leaseOwner" = ${owner}, "leaseUntil" = ${until.toISOString()}::timestamptz
+     WHERE "id" = ${id} AND ("leaseUntil" IS NULL OR "leaseUntil" < ${now.toISOString()}::timestamptz OR "leaseOwner" = ${owner})
+     RETURNING ${SELECT_REQUEST_COLUMNS}`;
+  return rows[0] ? toAccessRequest(rows[0]) : null;
 }
 
 export async function releaseRequest(db: Reader, id: string, owner: string): Promise<void> {

@@ -148,7 +148,7 @@ export class PrismaStore implements Store {
     return grants.listGrantHandlesOf(this.outside('listGrantHandlesOf'), requestIds);
   }
 
-  claimRequest(id: string, owner: string, until: Date, now: Date): Promise<boolean> {
+  claimRequest(id: string, owner: string, until: Date, now: Date): Promise<AccessRequest | null> {
     return grants.claimRequest(this.outside('claimRequest'), id, owner, until, now);
   }
 

@@ -7,7 +7,7 @@ import type { AuditInput, GrantHandleRecord, RequestFilter, RequestPatch, Review
 import type { AccessRequest, Decision, RequestStatus } from '../domain/request.ts';
 import { Prisma, type PrismaClient, type Request as RequestRow } from '../generated/prisma/client.ts';
 import { stageAuditEvents } from './audit-store.ts';
-import { saveGrantHandle } from './grant-store.ts';
+import { claimRequest, releaseRequest, saveGrantHandle } from './grant-store.ts';
 import { REQUEST_COLUMNS, toAccessRequest, toDecision, toRequestCreate } from './rows.ts';
 
 const SELECT_REQUEST_COLUMNS = Prisma.raw(REQUEST_COLUMNS.map((column) => `"${column}"`).join(', '));
@@ -68,6 +68,14 @@ export class PrismaStoreTx implements StoreTx {
 
   saveGrantHandle(handle: GrantHandleRecord): Promise<void> {
     return saveGrantHandle(this.tx, handle);
+  }
+
+  releaseRequest(id: string, owner: string): Promise<void> {
+    return releaseRequest(this.tx, id, owner);
+  }
+
+  claimRequest(id: string, owner: string, until: Date, now: Date): Promise<AccessRequest | null> {
+    return claimRequest(this.tx, id, owner, until, now);
   }
 
   async acknowledgeReview(id: string, review: ReviewAcknowledgement): Promise<boolean> {

@@ -106,6 +106,39 @@ describe('activateGrant when the store fails', () => {
   });
 });
 
+describe('activateGrant when the activation cannot commit', () => {
+  it('takes back the scope whose handle would have been saved with the activation, and leaves the request APPROVED', async () => {
+    const h = setup();
+    const request = await approvedDevRequest(h);
+    let failTransitions = 1;
+    const store = new Proxy(h.store, {
+      get(target, key) {
+        if (key === 'transaction') {
+          return (work: Parameters<typeof target.transaction>[0]) =>
+            target.transaction((tx) =>
+              work(
+                new Proxy(tx, {
+                  get(t, k) {
+                    if (k === 'transition' && failTransitions-- > 0) return async () => Promise.reject(new Error('Connection terminated unexpectedly'));
+                    const v = (t as unknown as Record<PropertyKey, unknown>)[k];
+                    return typeof v === 'function' ? v.bind(t) : v;
+                  },
+                }),
+              ),
+            );
+        }
+        const v = (target as unknown as Record<PropertyKey, unknown>)[key];
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    await expect(activateGrant(request.id, { ...h.grantPorts, store })).rejects.toThrow('Connection terminated unexpectedly');
+    expect(h.noop.activeGrants()).toEqual([]);
+    expect((await h.store.getRequest(request.id))!.status).toBe('APPROVED');
+    expect((await activateGrant(request.id, h.grantPorts)).status).toBe('ACTIVE');
+    expect(h.noop.activeGrants()).toEqual([`${request.id}/dev-api`]);
+  });
+});
+
 describe('revokeGrant', () => {
   it('revokes, confirms absence with check(), and ends REVOKED with its cause', async () => {
     const h = setup();

@@ -31,10 +31,15 @@ export class MemoryStore implements RequestStore {
     const run = async () => {
       const draft = clone(this.state);
       const pending: AuditInput[] = [];
-      const result = await work(this.tx(draft, pending));
+      const releases: Array<[string, string]> = [];
+      const claims = new Map<string, { owner: string; until: Date }>();
+      const result = await work(this.tx(draft, pending, releases, claims));
       // Like the real store: the transaction's audit events are written last, in call order.
       for (const event of pending) appendTo(draft.audit, event);
       this.state = draft;
+      // Leases live outside the cloned state: a release inside a transaction happens only when it commits.
+      for (const [id, lease] of claims) this.leases.set(id, lease);
+      for (const [id, owner] of releases) if (this.leases.get(id)?.owner === owner) this.leases.delete(id);
       return result;
     };
     const next = this.queue.then(run, run);
@@ -42,8 +47,18 @@ export class MemoryStore implements RequestStore {
     return next;
   }
 
-  private tx(s: State, pendingAudit: AuditInput[]): StoreTx {
+  private tx(s: State, pendingAudit: AuditInput[], releases: Array<[string, string]>, claims: Map<string, { owner: string; until: Date }>): StoreTx {
     return {
+      claimRequest: async (id, owner, until, now) => {
+        const held = claims.get(id) ?? this.leases.get(id);
+        const row = s.requests.get(id);
+        if (!row || (held && held.owner !== owner && held.until >= now)) return null;
+        claims.set(id, { owner, until });
+        return { ...row };
+      },
+      releaseRequest: async (id, owner) => {
+        releases.push([id, owner]);
+      },
       lockRequest: async (id) => (s.requests.has(id) ? { ...s.requests.get(id)! } : null),
       insertRequest: async (r) => {
         if (s.requests.has(r.id)) throw new Error(`duplicate request ${r.id}`);
@@ -165,9 +180,10 @@ export class MemoryStore implements RequestStore {
   readonly leases = new Map<string, { owner: string; until: Date }>();
   async claimRequest(id: string, owner: string, until: Date, now: Date) {
     const held = this.leases.get(id);
-    if (!this.state.requests.has(id) || (held && held.owner !== owner && held.until >= now)) return false;
+    const request = this.state.requests.get(id);
+    if (!request || (held && held.owner !== owner && held.until >= now)) return null;
     this.leases.set(id, { owner, until });
-    return true;
+    return { ...request };
   }
   async releaseRequest(id: string, owner: string) {
     if (this.leases.get(id)?.owner === owner) this.leases.delete(id);

@@ -34,10 +34,11 @@ export async function openPostgresTarget(): Promise<PostgresTarget> {
   const requestIds: string[] = [];
   const clients: pg.Client[] = [];
   const env = { STINT_TEST_TARGET: database.url };
+  const provider = createPostgresProvider({ env });
   return {
     database,
     admin,
-    provider: createPostgresProvider({ env }),
+    provider,
     prefix,
     config: (role, mode) => ({ type: 'postgres', connection: 'env:STINT_TEST_TARGET', role, mode }),
     requestId() {
@@ -62,6 +63,7 @@ export async function openPostgresTarget(): Promise<PostgresTarget> {
       return client;
     },
     async close() {
+      await provider.close?.();
       await Promise.allSettled(clients.map((client) => client.end()));
       await admin.end().catch(() => {});
       await database.drop();

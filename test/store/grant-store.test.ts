@@ -38,6 +38,49 @@ describe.each(TEST_STORE_KINDS)('grant handles on %s', (kind) => {
     expect(handles[0]!.data).toEqual({ mode: 'membership', preexisting: true });
   });
 
+  it('gives the lease to one owner at a time and returns the request as it stands once claimed', async () => {
+    const request = makeRequest({ scopes: ['orders-db'], status: 'ACTIVE' });
+    await store().transaction(async (tx) => tx.insertRequest(request));
+    const now = new Date();
+    const until = new Date(now.getTime() + 6_000);
+    expect(await store().claimRequest(request.id, 'worker-a', until, now)).toEqual(await store().getRequest(request.id));
+    expect(await store().claimRequest(request.id, 'worker-b', until, now)).toBeNull();
+    expect((await store().claimRequest(request.id, 'worker-a', until, now))?.status).toBe('ACTIVE');
+    expect((await store().claimRequest(request.id, 'worker-b', until, new Date(until.getTime() + 1)))?.id).toBe(request.id);
+    expect(await store().claimRequest('jit_00000000000000000000000000', 'worker-a', until, now)).toBeNull();
+  });
+
+  it('gives a lease back with a transaction only when that transaction commits, and only to its owner', async () => {
+    const request = makeRequest({ scopes: ['orders-db'], status: 'ACTIVE' });
+    await store().transaction(async (tx) => tx.insertRequest(request));
+    const now = new Date();
+    const until = new Date(now.getTime() + 6_000);
+    await store().claimRequest(request.id, 'worker-a', until, now);
+    const rolledBack = store().transaction(async (tx) => {
+      await tx.releaseRequest(request.id, 'worker-a');
+      throw new Error('rolled back');
+    });
+    await expect(rolledBack).rejects.toThrow('rolled back');
+    await store().transaction((tx) => tx.releaseRequest(request.id, 'worker-b'));
+    expect(await store().claimRequest(request.id, 'worker-b', until, now)).toBeNull();
+    await store().transaction((tx) => tx.releaseRequest(request.id, 'worker-a'));
+    expect(await store().claimRequest(request.id, 'worker-b', until, now)).not.toBeNull();
+  });
+
+  it('takes a lease claimed inside a transaction only when that transaction commits', async () => {
+    const request = makeRequest({ scopes: ['orders-db'], status: 'ACTIVE' });
+    await store().transaction(async (tx) => tx.insertRequest(request));
+    const now = new Date();
+    const until = new Date(now.getTime() + 6_000);
+    const rolledBack = store().transaction(async (tx) => {
+      expect((await tx.claimRequest(request.id, 'worker-a', until, now))?.id).toBe(request.id);
+      throw new Error('rolled back');
+    });
+    await expect(rolledBack).rejects.toThrow('rolled back');
+    expect(await store().claimRequest(request.id, 'worker-b', until, now)).not.toBeNull();
+    expect(await store().transaction((tx) => tx.claimRequest(request.id, 'worker-a', until, now))).toBeNull();
+  });
+
   it('counts failed attempts with the last error', async () => {
     const request = makeRequest({ scopes: ['orders-db'] });
     await store().transaction(async (tx) => {

@@ -19,7 +19,7 @@ export interface EphemeralHandle extends GrantHandleData {
   login: string;
 }
 
-export async function grantEphemeral(client: pg.Client, role: string, target: GrantTarget, options: { logStatements?: boolean } = {}): Promise<EphemeralHandle> {
+export async function grantEphemeral(client: pg.ClientBase, role: string, target: GrantTarget, options: { logStatements?: boolean } = {}): Promise<EphemeralHandle> {
   const login = `stint_${shortGrantId(target.requestId, target.resourceId)}`;
   await inTransaction(client, async () => {
     await lockPair(client, lockKey(role, login));
@@ -40,7 +40,7 @@ export async function grantEphemeral(client: pg.Client, role: string, target: Gr
  * named (else the grant fails, saying which); the login also gets USAGE on each schema the role may use.
  * DROP OWNED at revoke takes all of it back.
  */
-async function grantNarrowed(client: pg.Client, role: string, login: string, narrowing: Narrowing): Promise<void> {
+async function grantNarrowed(client: pg.ClientBase, role: string, login: string, narrowing: Narrowing): Promise<void> {
   for (const { table, privileges } of narrowing.filter(isNarrowedTable)) {
     const exists = await client.query('SELECT to_regclass($1) IS NOT NULL AS ok', [table]);
     if (!(exists.rows[0] as { ok: boolean }).ok) throw new StintError('POLICY_INVALID', `narrowing: there is no table ${table} on this database`);
@@ -62,14 +62,14 @@ function notFound(handle: EphemeralHandle): StintError {
   return new StintError('NOT_FOUND', `ephemeral role ${handle.login} no longer exists (already revoked); request access again`);
 }
 
-export async function extendEphemeral(client: pg.Client, handle: EphemeralHandle, newExpiry: Date): Promise<EphemeralHandle> {
+export async function extendEphemeral(client: pg.ClientBase, handle: EphemeralHandle, newExpiry: Date): Promise<EphemeralHandle> {
   if (!(await roleExists(client, handle.login))) throw notFound(handle);
   await client.query(`ALTER ROLE ${quoteIdent(handle.login)} VALID UNTIL ${quoteLiteral(newExpiry.toISOString())}`);
   return handle;
 }
 
 /** Sets a fresh password (any earlier one stops working). Only its SCRAM verifier is sent to the server. */
-export async function mintEphemeralCredential(client: pg.Client, handle: EphemeralHandle, hintUrl: string): Promise<MintedCredential> {
+export async function mintEphemeralCredential(client: pg.ClientBase, handle: EphemeralHandle, hintUrl: string): Promise<MintedCredential> {
   const result = await client.query('SELECT rolvaliduntil FROM pg_roles WHERE rolname = $1', [handle.login]);
   const row = result.rows[0] as { rolvaliduntil: Date | null } | undefined;
   if (!row) throw notFound(handle);
@@ -87,7 +87,7 @@ export async function mintEphemeralCredential(client: pg.Client, handle: Ephemer
  * database are reassigned to the admin first; objects in other databases make the DROP fail, and the
  * caller retries (never reported as revoked while the role exists).
  */
-export async function revokeEphemeral(client: pg.Client, handle: EphemeralHandle): Promise<void> {
+export async function revokeEphemeral(client: pg.ClientBase, handle: EphemeralHandle): Promise<void> {
   if (!(await roleExists(client, handle.login))) return;
   const login = quoteIdent(handle.login);
   await client.query(`ALTER ROLE ${login} NOLOGIN`);
@@ -99,6 +99,6 @@ export async function revokeEphemeral(client: pg.Client, handle: EphemeralHandle
   });
 }
 
-export async function checkEphemeral(client: pg.Client, handle: EphemeralHandle): Promise<'present' | 'absent'> {
+export async function checkEphemeral(client: pg.ClientBase, handle: EphemeralHandle): Promise<'present' | 'absent'> {
   return (await roleExists(client, handle.login)) ? 'present' : 'absent';
 }

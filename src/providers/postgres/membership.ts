@@ -42,7 +42,7 @@ interface MarkerNote {
   logStatements?: StatementLog;
 }
 
-async function isDirectMember(client: pg.Client, role: string, account: string): Promise<boolean> {
+async function isDirectMember(client: pg.ClientBase, role: string, account: string): Promise<boolean> {
   const result = await client.query(
     `SELECT 1 FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid JOIN pg_roles u ON u.oid = m.member
       WHERE r.rolname = $1 AND u.rolname = $2`,
@@ -52,7 +52,7 @@ async function isDirectMember(client: pg.Client, role: string, account: string):
 }
 
 /** Marker notes for this (role, account) pair — or, without a role, for every role of the account — keyed by marker name. */
-async function markersOf(client: pg.Client, role: string | null, account: string): Promise<Map<string, MarkerNote>> {
+async function markersOf(client: pg.ClientBase, role: string | null, account: string): Promise<Map<string, MarkerNote>> {
   const result = await client.query(
     `SELECT r.rolname AS name, d.description AS note FROM pg_roles r
        JOIN pg_shdescription d ON d.objoid = r.oid AND d.classoid = 'pg_authid'::regclass
@@ -67,7 +67,7 @@ async function markersOf(client: pg.Client, role: string | null, account: string
  * Turns statement logging on for the account unless it is on already. Stint's own earlier grant of the account
  * (a marker saying `stint`) means the setting is Stint's too, so the last of them resets it.
  */
-async function startStatementLog(client: pg.Client, account: string): Promise<StatementLog> {
+async function startStatementLog(client: pg.ClientBase, account: string): Promise<StatementLog> {
   const current = await statementLogSetting(client, account);
   if (current === 'all') {
     const ours = [...(await markersOf(client, null, account)).values()].find((note) => note.logStatements?.setBy === 'stint');
@@ -77,7 +77,7 @@ async function startStatementLog(client: pg.Client, account: string): Promise<St
   return { setBy: 'stint', previous: current };
 }
 
-export async function grantMembership(client: pg.Client, role: string, target: GrantTarget & { account: string }, options: { logStatements?: boolean } = {}): Promise<MembershipHandle> {
+export async function grantMembership(client: pg.ClientBase, role: string, target: GrantTarget & { account: string }, options: { logStatements?: boolean } = {}): Promise<MembershipHandle> {
   const { account } = target;
   const marker = `stint_m_${shortGrantId(target.requestId, target.resourceId)}`;
   return inTransaction(client, async () => {
@@ -97,7 +97,7 @@ export async function grantMembership(client: pg.Client, role: string, target: G
   });
 }
 
-export async function revokeMembership(client: pg.Client, handle: MembershipHandle, stillNeeded: boolean): Promise<void> {
+export async function revokeMembership(client: pg.ClientBase, handle: MembershipHandle, stillNeeded: boolean): Promise<void> {
   const remove = !handle.preexisting && !stillNeeded;
   const removed = await inTransaction(client, async () => {
     await lockPair(client, lockKey(handle.role, handle.account));
@@ -119,6 +119,6 @@ export async function revokeMembership(client: pg.Client, handle: MembershipHand
 }
 
 /** Direct membership only. For a preexisting handle this reports access Stint does not own and never removes. */
-export async function checkMembership(client: pg.Client, handle: MembershipHandle): Promise<'present' | 'absent'> {
+export async function checkMembership(client: pg.ClientBase, handle: MembershipHandle): Promise<'present' | 'absent'> {
   return (await isDirectMember(client, handle.role, handle.account)) ? 'present' : 'absent';
 }

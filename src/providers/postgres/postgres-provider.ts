@@ -1,14 +1,15 @@
 /**
  * The `postgres` provider (DESIGN.md section 7): `membership` grants an existing role to the person's login
- * role (`accounts.postgres`); `ephemeral` creates a login role per request. Each call opens one admin
- * connection from the resource's `connection` secret reference and closes it.
+ * role (`accounts.postgres`); `ephemeral` creates a login role per request. Each call takes one admin
+ * connection from the pool of the resource's `connection` (postgres-connection.ts); `close()` ends them.
  */
 import { z } from 'zod';
 import { StintError } from '../../domain/errors.ts';
 import type { GrantHandleData, GrantTarget, Provider } from '../../core/ports.ts';
 import { resolveSecret } from '../secrets.ts';
 import { parsePostgresConfig, type PostgresConfig } from './postgres-config.ts';
-import { withTarget } from './postgres-connection.ts';
+import type pg from 'pg';
+import { createTargetPools } from './postgres-connection.ts';
 import { checkMembership, grantMembership, revokeMembership, type MembershipHandle } from './membership.ts';
 import { activityOf } from './session-watch.ts';
 import { checkEphemeral, extendEphemeral, grantEphemeral, mintEphemeralCredential, revokeEphemeral, type EphemeralHandle } from './ephemeral.ts';
@@ -38,13 +39,17 @@ export function createPostgresProvider(options: PostgresProviderOptions = {}): P
   const env = options.env ?? process.env;
   const statementTimeoutMs = options.statementTimeoutMs ?? DEFAULTS.statementTimeoutMs;
 
-  async function connect<T>(config: PostgresConfig, work: Parameters<typeof withTarget<T>>[1], url?: string): Promise<T> {
+  const targets = createTargetPools();
+
+  // The secret is resolved at each call: a rotated `file:` password gets a pool of its own from the next call on.
+  async function connect<T>(config: PostgresConfig, work: (client: pg.ClientBase) => Promise<T>, url?: string): Promise<T> {
     const target = { url: url ?? (await resolveSecret(config.connection, env)), statementTimeoutMs, connectTimeoutSec: config.connectTimeoutSec ?? DEFAULTS.connectTimeoutSec };
-    return withTarget(target, work);
+    return targets.withTarget(target, work);
   }
 
   return {
     type: 'postgres',
+    close: () => targets.close(),
     validate(config) {
       parsePostgresConfig(config);
     },
