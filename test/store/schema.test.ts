@@ -134,6 +134,7 @@ describe.each(TEST_STORE_KINDS)('schema on %s', (kind) => {
       'DevicePosture',
       'SessionRecording',
       'MfaFactor',
+      'StepUpChallenge',
     ]);
   });
 
