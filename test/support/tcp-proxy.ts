@@ -15,6 +15,8 @@ export interface TcpProxy {
   readonly refused: number;
   /** Called with the running refusal count each time a connection is refused (tests switch modes from here). */
   onRefuse?: (refused: number) => void;
+  /** Resets every forwarded connection now (an outage breaks established sessions too, e.g. a client's pooled ones). */
+  cut(): void;
   /** `url` with its host and port replaced by the proxy's. */
   rewrite(url: string): string;
   close(): Promise<void>;
@@ -60,6 +62,10 @@ export async function startTcpProxy(target: { host: string; port: number }, mode
     },
     get refused() {
       return refused;
+    },
+    cut() {
+      for (const s of open) s.resetAndDestroy();
+      open.clear();
     },
     rewrite(url) {
       const u = new URL(url);

@@ -38,8 +38,10 @@ describe('provider refuses the first revoke attempts', () => {
     const grantConnections = proxy.forwarded;
     expect(grantConnections).toBeGreaterThan(0);
 
-    // From now on the target is unreachable for Stint, until the third refused connection.
+    // From now on the target is unreachable for Stint, until the third refused connection; the connections the
+    // provider keeps pooled from the grant break too, as in a real outage.
     proxy.mode = 'refuse';
+    proxy.cut();
     proxy.onRefuse = (n) => {
       if (n >= REFUSALS) proxy.mode = 'forward';
     };
