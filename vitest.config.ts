@@ -4,7 +4,17 @@ import { configDefaults, defineConfig } from 'vitest/config';
  * Tests that measure time run alone, after the rest (`npm run test:soak`), one file at a time: the short soak, and
  * `stint ssh` end to end, under tmux and in process (real-time terminal sessions; session end → revoked within 2 s). Sharing the two cores with the suite would measure it.
  */
-const MEASURING = ['test/e2e/soak.test.ts', 'test/e2e/stint-ssh.test.ts', 'test/gateway/stint-ssh-tmux.test.ts', 'test/cli/ssh-command.test.ts'];
+const MEASURING = [
+  'test/e2e/soak.test.ts',
+  'test/e2e/stint-ssh.test.ts',
+  'test/gateway/stint-ssh-tmux.test.ts',
+  'test/cli/ssh-command.test.ts',
+  // Real sshd + useradd/userdel on this host, each remote command bounded by 20 s: run beside each other and the
+  // parallel suite, three of them timed out in a fresh-clone CI run; alone they pass with room.
+  'test/providers/linux/linux-ephemeral.test.ts',
+  'test/providers/linux/linux-launch.test.ts',
+  'test/providers/linux/linux-elevation.test.ts',
+];
 
 export default defineConfig({
   test: {
