@@ -9,8 +9,8 @@ const MEASURING = [
   'test/e2e/stint-ssh.test.ts',
   'test/gateway/stint-ssh-tmux.test.ts',
   'test/cli/ssh-command.test.ts',
-  // Real sshd + useradd/userdel on this host, each remote command bounded by 20 s: run beside each other and the
-  // parallel suite, three of them timed out in a fresh-clone CI run; alone they pass with room.
+  // Real sshd + useradd/userdel on this host, each remote command bounded by 20 s: they create and remove local
+  // accounts and time sessions, so they get the cores (and /etc/passwd) to themselves.
   'test/providers/linux/linux-ephemeral.test.ts',
   'test/providers/linux/linux-launch.test.ts',
   'test/providers/linux/linux-elevation.test.ts',

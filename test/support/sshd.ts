@@ -51,6 +51,9 @@ export async function startSshd(): Promise<TestSshd> {
     // Root's key lives in the temp dir, never in /root/.ssh; everyone else uses their own home.
     `Match User root`,
     `  AuthorizedKeysFile ${authorizedKeys}`,
+    // Debian's bash sources ~/.bashrc for every command sshd runs; this machine's /root/.bashrc (pyenv set-up)
+    // costs ~0.7 s each, several times per grant. The provider's commands need nothing from root's shell files.
+    `  SetEnv HOME=${dir}`,
     'Match all',
     'AuthorizedKeysFile .ssh/authorized_keys',
     // The temp dir is under /tmp (mode 1777): sshd would refuse root's key file otherwise.
