@@ -3,7 +3,7 @@
  * STINT_DATA_DIR/ssh_host_ed25519_key (mode 600) so clients that pinned its fingerprint keep trusting it.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import { StintError } from '../domain/errors.ts';
@@ -54,12 +54,17 @@ function fromDataDir(dataDir: string): string {
   }
   mkdirSync(dataDir, { recursive: true });
   const generated = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'stint gateway' }).private;
-  // 'wx': two processes starting at once do not overwrite each other's key; the loser reads the winner's.
+  // Written whole to a private temp file, then linked into place (atomic, and refused when the key exists): two
+  // processes starting at once do not overwrite each other's key, and the loser never reads a half-written one.
+  const temp = `${path}.${process.pid}.tmp`;
+  writeFileSync(temp, generated, { mode: 0o600, flag: 'wx' });
   try {
-    writeFileSync(path, generated, { mode: 0o600, flag: 'wx' });
+    linkSync(temp, path);
     return generated;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return readFileSync(path, 'utf8');
     throw err;
+  } finally {
+    rmSync(temp, { force: true });
   }
 }
