@@ -10,7 +10,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as oidc from 'openid-client';
 import type { OidcConfig } from '../config.ts';
-import { confirmReLogin, openReLoginChallenge } from '../core/confirm-re-login.ts';
+import { confirmReLogin, isChallengeId, openReLoginChallenge } from '../core/confirm-re-login.ts';
 import type { CorePorts } from '../core/ports.ts';
 import { StintError } from '../domain/errors.ts';
 import type { Logger } from 'pino';
@@ -81,7 +81,7 @@ export function registerOidcRoutes(server: FastifyInstance, deps: OidcRouteDeps)
     const state = req.query.state ?? '';
     const cookieName = `${COOKIE_PREFIX}${state}`;
     // The flow's cookie goes whatever happens next: a code is good once.
-    if (/^[A-Za-z0-9_-]{16,64}$/.test(state)) reply.header('set-cookie', `${cookieName}=; Path=${CALLBACK_PATH}; Max-Age=0; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`);
+    if (isChallengeId(state)) reply.header('set-cookie', `${cookieName}=; Path=${CALLBACK_PATH}; Max-Age=0; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`);
     try {
       if (req.query.error) {
         const said = req.query.error_description ? `${req.query.error}: ${req.query.error_description}` : req.query.error;

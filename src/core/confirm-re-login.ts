@@ -31,10 +31,15 @@ export interface ReLoginOutcome {
   already: boolean;
 }
 
+/** Whether `id` has the shape of a challenge id (base64url, as verifyStepUp makes them): anything else is not looked up. */
+export function isChallengeId(id: string): boolean {
+  return /^[A-Za-z0-9_-]{16,64}$/.test(id);
+}
+
 /** The challenge behind a re-login link, while it can still be opened. */
 export async function openReLoginChallenge(challengeId: string, ports: Pick<CorePorts, 'mfa' | 'clock'>): Promise<StepUpChallengeRecord> {
   const store = ports.mfa?.store;
-  const challenge = store && /^[A-Za-z0-9_-]{16,64}$/.test(challengeId) ? await store.getStepUpChallenge(challengeId) : null;
+  const challenge = store && isChallengeId(challengeId) ? await store.getStepUpChallenge(challengeId) : null;
   if (!challenge) throw new StintError('NOT_FOUND', 'This sign-in link is not known here: run the command again for a new link');
   if (challenge.usedAt) throw new StintError('ALREADY_DECIDED', `This sign-in was already used for the ${challenge.purpose}: run the command again for a new link`);
   if (!challenge.confirmedAt && challenge.expiresAt <= ports.clock.now()) {
@@ -97,7 +102,7 @@ export async function reLoginStatus(
   challengeId: string,
   ports: Pick<CorePorts, 'mfa' | 'clock'>,
 ): Promise<{ id: string; purpose: string; status: 'waiting' | 'confirmed' | 'used' | 'expired'; expiresAt: string }> {
-  const challenge = /^[A-Za-z0-9_-]{16,64}$/.test(challengeId) ? await ports.mfa?.store.getStepUpChallenge(challengeId) : null;
+  const challenge = isChallengeId(challengeId) ? await ports.mfa?.store.getStepUpChallenge(challengeId) : null;
   // Someone else's link is not found: its existence is not theirs to learn.
   if (!challenge || challenge.principalId !== principalId) throw new StintError('NOT_FOUND', `No sign-in link ${challengeId} of yours`);
   const now = ports.clock.now();
