@@ -68,7 +68,13 @@ export function deleteTotpFactor(run: RunTransaction, principalId: string, audit
   });
 }
 
+/** How long a challenge row outlives its link: its status stays readable meanwhile; the audit log keeps the rest. */
+export const STEP_UP_RETENTION_MS = 24 * 60 * 60_000;
+
 export async function openStepUpChallenge(db: PrismaClient, fresh: StepUpChallengeRecord, at: Date): Promise<StepUpChallengeRecord> {
+  // Opening a link is rare (a person asked to sign in again), so it also clears what expired a day ago: the
+  // table holds about a day of links without a sweep of its own.
+  await db.stepUpChallenge.deleteMany({ where: { expiresAt: { lt: new Date(at.getTime() - STEP_UP_RETENTION_MS) } } });
   // One open link per person and purpose: asking again (a retried command) hands out the same link.
   const open = await db.stepUpChallenge.findFirst({
     where: { principalId: fresh.principalId, purpose: fresh.purpose, confirmedAt: null, expiresAt: { gt: at } },

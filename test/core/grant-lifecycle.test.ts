@@ -73,64 +73,39 @@ describe('activateGrant', () => {
   });
 });
 
-describe('activateGrant when the store fails', () => {
-  it('takes back a scope the provider granted when its handle cannot be saved, and leaves the request APPROVED for a retry', async () => {
-    const h = setup();
-    const request = await approvedDevRequest(h);
-    let failSaves = 1;
-    const store = new Proxy(h.store, {
-      get(target, key) {
-        if (key === 'transaction') {
-          return (work: Parameters<typeof target.transaction>[0]) =>
-            target.transaction((tx) =>
-              work(
-                new Proxy(tx, {
-                  get(t, k) {
-                    if (k === 'saveGrantHandle' && failSaves-- > 0) return async () => Promise.reject(new Error('Connection terminated unexpectedly'));
-                    const v = (t as unknown as Record<PropertyKey, unknown>)[k];
-                    return typeof v === 'function' ? v.bind(t) : v;
-                  },
-                }),
-              ),
-            );
-        }
-        const v = (target as unknown as Record<PropertyKey, unknown>)[key];
-        return typeof v === 'function' ? v.bind(target) : v;
-      },
-    });
-    await expect(activateGrant(request.id, { ...h.grantPorts, store })).rejects.toThrow('Connection terminated unexpectedly');
-    expect(h.noop.activeGrants()).toEqual([]);
-    expect((await h.store.getRequest(request.id))!.status).toBe('APPROVED');
-    expect((await activateGrant(request.id, h.grantPorts)).status).toBe('ACTIVE');
-    expect(h.noop.activeGrants()).toEqual([`${request.id}/dev-api`]);
+/** The harness's store whose transactions fail the first call of `method` as a dropped connection would. */
+function failingOnce(store: ReturnType<typeof setup>['store'], method: 'saveGrantHandle' | 'transition'): GrantPorts['store'] {
+  let failures = 1;
+  const bound = <T extends object>(target: T, key: PropertyKey) => {
+    const v = (target as unknown as Record<PropertyKey, unknown>)[key];
+    return typeof v === 'function' ? v.bind(target) : v;
+  };
+  return new Proxy(store, {
+    get(target, key) {
+      if (key !== 'transaction') return bound(target, key);
+      return (work: Parameters<typeof target.transaction>[0]) =>
+        target.transaction((tx) =>
+          work(
+            new Proxy(tx, {
+              get(t, k) {
+                if (k === method && failures-- > 0) return async () => Promise.reject(new Error('Connection terminated unexpectedly'));
+                return bound(t, k);
+              },
+            }),
+          ),
+        );
+    },
   });
-});
+}
 
-describe('activateGrant when the activation cannot commit', () => {
-  it('takes back the scope whose handle would have been saved with the activation, and leaves the request APPROVED', async () => {
+describe('activateGrant when the store fails', () => {
+  it.each([
+    ['its handle cannot be saved', 'saveGrantHandle'],
+    ['the activation (which saves the last handle) cannot commit', 'transition'],
+  ] as const)('takes back the scope the provider granted when %s, and leaves the request APPROVED for a retry', async (_when, method) => {
     const h = setup();
     const request = await approvedDevRequest(h);
-    let failTransitions = 1;
-    const store = new Proxy(h.store, {
-      get(target, key) {
-        if (key === 'transaction') {
-          return (work: Parameters<typeof target.transaction>[0]) =>
-            target.transaction((tx) =>
-              work(
-                new Proxy(tx, {
-                  get(t, k) {
-                    if (k === 'transition' && failTransitions-- > 0) return async () => Promise.reject(new Error('Connection terminated unexpectedly'));
-                    const v = (t as unknown as Record<PropertyKey, unknown>)[k];
-                    return typeof v === 'function' ? v.bind(t) : v;
-                  },
-                }),
-              ),
-            );
-        }
-        const v = (target as unknown as Record<PropertyKey, unknown>)[key];
-        return typeof v === 'function' ? v.bind(target) : v;
-      },
-    });
+    const store = failingOnce(h.store, method);
     await expect(activateGrant(request.id, { ...h.grantPorts, store })).rejects.toThrow('Connection terminated unexpectedly');
     expect(h.noop.activeGrants()).toEqual([]);
     expect((await h.store.getRequest(request.id))!.status).toBe('APPROVED');

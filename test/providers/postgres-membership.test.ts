@@ -102,6 +102,20 @@ describe('postgres provider, mode membership', () => {
     expect(await t.provider.check(config(), handle)).toBe('absent');
   });
 
+  it("reports a revoked grant absent while a later request's grant of the same role holds the membership", async () => {
+    const account = await newAccount();
+    const first = await t.provider.grant(config(), target(account));
+    const second = await t.provider.grant(config(), target(account));
+    await t.provider.revoke(config(), first, { stillNeeded: false });
+    expect(await isMember(account)).toBe(true);
+    expect(await t.provider.check(config(), first)).toBe('absent');
+    expect(await t.provider.check(config(), second)).toBe('present');
+    // Out of band: the membership is back after the last grant ended and no marker holds it — that is drift.
+    await t.provider.revoke(config(), second, { stillNeeded: false });
+    await t.admin.query(`GRANT "${role}" TO "${account}"`);
+    expect(await t.provider.check(config(), first)).toBe('present');
+  });
+
   it('extends without touching the membership', async () => {
     const account = await newAccount();
     const handle = await t.provider.grant(config(), target(account));

@@ -118,7 +118,15 @@ export async function revokeMembership(client: pg.ClientBase, handle: Membership
   if (removed) await terminateSessions(client, handle.account);
 }
 
-/** Direct membership only. For a preexisting handle this reports access Stint does not own and never removes. */
+/**
+ * Direct membership only. For a preexisting handle this reports access Stint does not own and never removes.
+ * Reference counted: once this grant's marker is gone (revoked), a membership that another request's marker still
+ * holds is that request's access, not this grant's, so this grant's part is `absent` (the drift sweep would
+ * otherwise report, and try to remove, the access of a later request for the same person and role).
+ */
 export async function checkMembership(client: pg.ClientBase, handle: MembershipHandle): Promise<'present' | 'absent'> {
-  return (await isDirectMember(client, handle.role, handle.account)) ? 'present' : 'absent';
+  if (!(await isDirectMember(client, handle.role, handle.account))) return 'absent';
+  if (handle.preexisting) return 'present';
+  const markers = await markersOf(client, handle.role, handle.account);
+  return !markers.has(handle.marker) && markers.size > 0 ? 'absent' : 'present';
 }
