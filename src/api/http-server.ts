@@ -18,7 +18,7 @@ export function createHttpServer(options: { logger: Logger; trustProxy?: boolean
 
   server.setErrorHandler((error: FastifyError | StintError, request, reply) => {
     if (isStintError(error)) {
-      if (error.code === 'RATE_LIMITED' && error.details?.retryAfterSec) reply.header('Retry-After', String(error.details.retryAfterSec));
+      if ((error.code === 'RATE_LIMITED' || error.code === 'UNAVAILABLE') && error.details?.retryAfterSec) reply.header('Retry-After', String(error.details.retryAfterSec));
       return reply.status(error.httpStatus).send(errorBody(error.code, error.message, error.details));
     }
     const status = (error as FastifyError).statusCode ?? 500;

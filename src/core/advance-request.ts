@@ -3,7 +3,7 @@
  * revoke an ACTIVE one whose expiry has come, retry a REVOKING one. The one entry point of the workers' jobs and of the reconciler's sweep, so a
  * timer firing late, twice, or for an expiry that an extension moved does the right thing (or nothing).
  */
-import { isStintError } from '../domain/errors.ts';
+import { isUnderwayUnavailable } from '../domain/errors.ts';
 import type { AccessRequest } from '../domain/request.ts';
 import { activateGrant } from './activate-grant.ts';
 import { escalateRequest } from './escalate-request.ts';
@@ -30,7 +30,9 @@ export async function advanceRequest(requestId: string, ports: GrantPorts, known
     const after = await revokeGrant(requestId, request.revokeCause ?? 'expired', 'stint', ports);
     return after.status === 'REVOKED' ? 'revoked' : 'busy';
   } catch (err) {
-    if (isStintError(err) && err.code === 'UNAVAILABLE') return 'retrying';
+    // A provider refused: the request stays REVOKING with its own retry. A busy database recorded nothing: the
+    // job's own retry (seconds) comes sooner than the next sweep.
+    if (isUnderwayUnavailable(err)) return 'retrying';
     throw err;
   }
 }

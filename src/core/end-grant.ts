@@ -3,7 +3,7 @@
  * workflow takes it back (cause `revoked`). Both go through revokeGrant; a provider that fails leaves the
  * request REVOKING (retried by the reconciler), which is what the caller is shown.
  */
-import { StintError, isStintError } from '../domain/errors.ts';
+import { StintError, isUnderwayUnavailable } from '../domain/errors.ts';
 import type { AccessRequest, RevokeCause } from '../domain/request.ts';
 import { actsAsAdmin, type Actor } from './actor.ts';
 import type { GrantPorts } from './ports.ts';
@@ -30,8 +30,11 @@ export async function endGrant(actor: Actor, input: EndGrantInput, ports: GrantP
   try {
     return await revokeGrant(request.id, input.cause, actor.id, ports, input.comment?.trim() || null);
   } catch (err) {
-    // The revoke is underway and will be retried: answer with the request as it stands (REVOKING).
-    if (isStintError(err) && err.code === 'UNAVAILABLE') return (await ports.store.getRequest(request.id)) ?? request;
-    throw err;
+    // The revoke is underway and will be retried: answer with the request as it stands (REVOKING). When it could
+    // not even be recorded (the database too busy), the caller must hear that and try again.
+    if (!isUnderwayUnavailable(err)) throw err;
+    const now = await ports.store.getRequest(request.id);
+    if (now?.status !== 'REVOKING' && now?.status !== 'REVOKED') throw err;
+    return now;
   }
 }

@@ -125,6 +125,8 @@ export interface RequestFilter {
   beforeId?: string;
   /** Only break-glass requests whose follow-up review is in this state. */
   reviewStatus?: ReviewStatus;
+  /** Only these requests (a sweep reading many at once). */
+  ids?: string[];
 }
 
 export interface RequestStore {
@@ -145,7 +147,7 @@ export interface RequestStore {
   hasOtherActiveHolder(requesterId: string, resourceId: string, exceptRequestId: string): Promise<boolean>;
   /** Counts a failed provider call on a handle (attempts + 1, lastError), outside any transaction. */
   recordGrantError(requestId: string, resourceId: string, error: string): Promise<void>;
-  /** REVOKED since `since`, and GRANT_FAILED decided since `since` (the drift sweep looks at what they left). */
+  /** REVOKED since `since`, and GRANT_FAILED decided since `since`, newest first (the drift sweep looks at what they left). */
   listRecentlyEnded(since: Date, limit: number): Promise<AccessRequest[]>;
   /** ACTIVE requests whose expiry is after `after` and at or before `before`, soonest first (timers to re-create). */
   listActiveExpiringBetween(after: Date, before: Date, limit: number): Promise<AccessRequest[]>;

@@ -17,6 +17,8 @@ export interface OrphanResult {
 }
 
 const IN_FLIGHT = new Set(['APPROVED', 'ACTIVE', 'REVOKING']);
+/** Ids per read (the store's largest page). */
+const PAGE = 1000;
 
 export async function sweepOrphans(ports: GrantPorts): Promise<OrphanResult> {
   const result: OrphanResult = { removed: [], errors: [] };
@@ -37,12 +39,13 @@ export async function sweepOrphans(ports: GrantPorts): Promise<OrphanResult> {
       result.errors.push(`${resource.id}: ${message(err)}`);
       continue;
     }
+    const requests = await requestsOf([...new Set(found.map((f) => f.requestId))], ports);
     for (const { requestId, handle } of found) {
       // Resources on the same target list the same objects: each is looked at once.
       const key = `${requestId}/${JSON.stringify(handle)}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      const request = await ports.store.getRequest(requestId);
+      const request = requests.get(requestId) ?? null;
       if (request && IN_FLIGHT.has(request.status)) continue;
       const resourceId = typeof handle.resourceId === 'string' ? handle.resourceId : resource.id;
       const fixed = await remove(request, () => provider.revoke(config, handle, { stillNeeded: false }), ports);
@@ -57,6 +60,20 @@ export async function sweepOrphans(ports: GrantPorts): Promise<OrphanResult> {
     }
   }
   return result;
+}
+
+/**
+ * The requests a listing names, read a page of ids per query: a target holding thousands of live grants costs a few
+ * reads each minute, not one per grant. A request read here as in flight is left alone; one read as ended is read
+ * again under its lease before anything is removed (remove below).
+ */
+async function requestsOf(ids: string[], ports: GrantPorts): Promise<Map<string, AccessRequest>> {
+  const byId = new Map<string, AccessRequest>();
+  for (let i = 0; i < ids.length; i += PAGE) {
+    const page = ids.slice(i, i + PAGE);
+    for (const request of await ports.store.listRequests({ ids: page, limit: page.length })) byId.set(request.id, request);
+  }
+  return byId;
 }
 
 /**

@@ -8,7 +8,7 @@
  * A second trip is harmless: an account already suspended stays as it was (the first suspension's time and reason
  * are kept), the trip itself is audited again, and there is nothing left to end.
  */
-import { StintError, isStintError } from '../domain/errors.ts';
+import { StintError, isStintError, isUnderwayUnavailable } from '../domain/errors.ts';
 import type { AccessRequest } from '../domain/request.ts';
 import { actsAsAdmin, hasScope, type Actor } from './actor.ts';
 import type { AuditInput, AuditReader, GrantPorts, ServiceAccountStore } from './ports.ts';
@@ -113,7 +113,7 @@ async function revokeForGuardrail(requestId: string, actorId: string, reason: st
     await revokeGrant(requestId, 'guardrail', actorId, ports, reason);
     return true;
   } catch (err) {
-    if (isStintError(err) && err.code === 'UNAVAILABLE') return true;
+    if (isUnderwayUnavailable(err)) return true;
     // It ended on its own meanwhile (expired, done, another trip): nothing left to take back.
     if (isStintError(err) && (err.code === 'NOT_PENDING' || err.code === 'NOT_FOUND')) return false;
     throw err;

@@ -54,3 +54,14 @@ export class StintError extends Error {
 export function isStintError(err: unknown): err is StintError {
   return err instanceof StintError;
 }
+
+/** `details.reason` of the UNAVAILABLE the store raises when the database had no connection free: nothing happened. */
+export const DATABASE_BUSY = 'database_busy';
+
+/**
+ * An UNAVAILABLE that means "it is underway and retried" (a provider refused a revoke recorded as REVOKING), as
+ * opposed to one that means nothing was recorded (the database was too busy) and the caller must try again.
+ */
+export function isUnderwayUnavailable(err: unknown): err is StintError {
+  return isStintError(err) && err.code === 'UNAVAILABLE' && err.details?.reason !== DATABASE_BUSY;
+}

@@ -107,7 +107,8 @@ export async function releaseRequest(db: Reader, id: string, owner: string): Pro
 export async function listRecentlyEnded(db: Reader, since: Date, limit: number): Promise<AccessRequest[]> {
   const rows = await db.request.findMany({
     where: { OR: [{ status: 'REVOKED', revokedAt: { gte: since } }, { status: 'GRANT_FAILED', decidedAt: { gte: since } }] },
-    orderBy: { id: 'asc' },
+    // Newest first: when more ended than `limit`, the ones that just ended are the ones worth a look.
+    orderBy: { id: 'desc' },
     take: limit,
   });
   return rows.map(toAccessRequest);

@@ -111,6 +111,7 @@ export async function listRequests(db: Reader, filter: RequestFilter): Promise<A
       ...(filter.workflows ? { workflow: { in: filter.workflows } } : {}),
       ...(filter.beforeId !== undefined ? { id: { lt: filter.beforeId } } : {}),
       ...(filter.reviewStatus !== undefined ? { reviewStatus: filter.reviewStatus } : {}),
+      ...(filter.ids !== undefined ? { id: { in: filter.ids, ...(filter.beforeId !== undefined ? { lt: filter.beforeId } : {}) } } : {}),
     },
     // Ids are jit_<ulid>: descending id is newest first and a stable keyset.
     orderBy: { id: 'desc' },

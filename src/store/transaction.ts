@@ -5,6 +5,7 @@
  * deadlock under load), and on PGlite — one session — it waits for the transaction to end, i.e. until timeout.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { DATABASE_BUSY, StintError } from '../domain/errors.ts';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.ts';
 
 export interface TransactionLimits {
@@ -37,18 +38,40 @@ export function assertOutsideTransaction(owner: object, method: string): void {
   }
 }
 
+/** What a caller may wait before trying again when the database had no connection free (Retry-After). */
+export const BUSY_RETRY_AFTER_SEC = 5;
+
+/**
+ * Prisma's P2028 "Unable to start a transaction in the given time": every pooled connection stayed busy for
+ * `maxWait`. The transaction never began, so nothing of it happened; the caller is told so and when to retry
+ * (a 503 with Retry-After, an ephemeral "try again") instead of an internal error.
+ */
+function isStartTimeout(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  return e?.code === 'P2028' && typeof e.message === 'string' && e.message.includes('Unable to start a transaction');
+}
+
 export function transactionRunner(owner: object, prisma: PrismaClient, limits: TransactionLimits): RunTransaction {
-  return (work) => {
+  return async (work) => {
     assertOutsideTransaction(owner, 'transaction');
-    return prisma.$transaction(
-      (tx) => {
-        const scope: OpenTransaction = { owner, open: true };
-        // `open` turns false at the end so work scheduled from inside but run later is not refused.
-        return current.run(scope, () => work(tx)).finally(() => {
-          scope.open = false;
-        });
-      },
-      { maxWait: limits.maxWait, timeout: limits.timeout },
-    );
+    try {
+      return await prisma.$transaction(
+        (tx) => {
+          const scope: OpenTransaction = { owner, open: true };
+          // `open` turns false at the end so work scheduled from inside but run later is not refused.
+          return current.run(scope, () => work(tx)).finally(() => {
+            scope.open = false;
+          });
+        },
+        { maxWait: limits.maxWait, timeout: limits.timeout },
+      );
+    } catch (err) {
+      if (!isStartTimeout(err)) throw err;
+      throw new StintError(
+        'UNAVAILABLE',
+        `Stint's database is too busy to take this step now (no connection was free within ${limits.maxWait / 1000} s); nothing was changed by it. Try again in a few seconds`,
+        { retryAfterSec: BUSY_RETRY_AFTER_SEC, reason: DATABASE_BUSY },
+      );
+    }
   };
 }

@@ -72,6 +72,27 @@ describe('sweepOrphans', () => {
     expect(h.notifier.sent.filter((n) => n.kind === 'grant.drift')).toEqual([expect.objectContaining({ resourceId: 'dev-api', found: 'present', fixed: true })]);
   });
 
+  it('reads the requests a listing names a page at a time, not one read per live grant', async () => {
+    const target = labelledTarget();
+    const h = grantHarness({ postgres: target });
+    for (let i = 0; i < 5; i++) await activeDevRequest(h);
+    let reads = 0;
+    const store = new Proxy(h.store, {
+      get(t, key) {
+        if (key === 'getRequest' || key === 'listRequests') reads++;
+        const v = (t as unknown as Record<PropertyKey, unknown>)[key];
+        return typeof v === 'function' ? v.bind(t) : v;
+      },
+    });
+    const result = await sweepOrphans({ ...h.grantPorts, store });
+    expect(result.removed).toEqual([]);
+    expect(target.objects.size).toBe(5);
+    // One read per resource that lists its grants, whatever the number of grants.
+    const listing = h.grantPorts.policy.current().resources.filter((r) => r.provider.type === 'postgres');
+    expect(listing.length).toBeGreaterThan(0);
+    expect(reads).toBe(listing.length);
+  });
+
   it('reports a listing or a removal that failed and leaves it for the next sweep', async () => {
     const target = labelledTarget();
     const h = grantHarness({ postgres: target });

@@ -111,7 +111,7 @@ export class MemoryStore implements RequestStore {
     return [...this.state.requests.values()]
       .filter((r) => (!f.statuses || f.statuses.includes(r.status)) && (!f.requesterId || r.requesterId === f.requesterId))
       .filter((r) => (!f.workflows || f.workflows.includes(r.workflow)) && (!f.beforeId || r.id < f.beforeId))
-      .filter((r) => !f.reviewStatus || r.reviewStatus === f.reviewStatus)
+      .filter((r) => (!f.reviewStatus || r.reviewStatus === f.reviewStatus) && (!f.ids || f.ids.includes(r.id)))
       .sort((a, b) => (a.id < b.id ? 1 : -1))
       .slice(0, f.limit ?? 100);
   }
@@ -150,6 +150,7 @@ export class MemoryStore implements RequestStore {
   async listRecentlyEnded(since: Date, limit: number) {
     return [...this.state.requests.values()]
       .filter((r) => (r.status === 'REVOKED' && r.revokedAt! >= since) || (r.status === 'GRANT_FAILED' && r.decidedAt! >= since))
+      .sort((a, b) => (a.id < b.id ? 1 : -1))
       .slice(0, limit)
       .map((r) => ({ ...r }));
   }

@@ -116,6 +116,28 @@ describe.each(TEST_STORE_KINDS)('grant handles on %s', (kind) => {
     expect(await store().listGrantHandlesOf([])).toEqual([]);
   });
 
+  it('lists recently ended requests newest first, so a limit keeps the ones that just ended', async () => {
+    const since = new Date(Date.UTC(2026, 11, 1, 9, 0));
+    const ended = new Date(Date.UTC(2026, 11, 1, 10, 0));
+    const [older, newer, newest] = [1, 2, 3].map(() => makeRequest({ status: 'REVOKED', revokedAt: ended }));
+    const failed = makeRequest({ status: 'GRANT_FAILED', decidedAt: ended });
+    const longAgo = makeRequest({ status: 'REVOKED', revokedAt: new Date(Date.UTC(2026, 11, 1, 8, 0)) });
+    await store().transaction(async (tx) => {
+      for (const r of [older!, newer!, newest!, failed, longAgo]) await tx.insertRequest(r);
+    });
+    expect((await store().listRecentlyEnded(since, 2)).map((r) => r.id)).toEqual([failed.id, newest!.id]);
+    expect((await store().listRecentlyEnded(since, 10)).map((r) => r.id)).toEqual([failed.id, newest!.id, newer!.id, older!.id]);
+  });
+
+  it('reads many requests by id in one listing', async () => {
+    const [a, b, c] = [makeRequest(), makeRequest(), makeRequest()];
+    await store().transaction(async (tx) => {
+      for (const r of [a, b, c]) await tx.insertRequest(r);
+    });
+    expect((await store().listRequests({ ids: [a.id, c.id, 'jit_unknown'] })).map((r) => r.id)).toEqual([c.id, a.id]);
+    expect(await store().listRequests({ ids: [] })).toEqual([]);
+  });
+
   it('lists ACTIVE requests expiring inside a window, soonest first', async () => {
     const at = (min: number) => new Date(Date.UTC(2026, 11, 1, 10, min));
     const rows = [5, 1, 20].map((min) => makeRequest({ status: 'ACTIVE', expiresAt: at(min) }));
