@@ -39,20 +39,33 @@ export interface SweepOptions {
    * racing for one row only waste a lease claim. Invariant 1's 5 s margin covers it. @defaultValue 0
    */
   graceMs?: number;
+  /**
+   * Rows found leased by another worker are tried again every `everyMs` for up to `forMs`, beside the rest of the
+   * sweep: a worker killed mid-revoke leaves a lease that lapses within seconds, and a long sweep (a backlog after
+   * a worker died) must not hold such a row until it ends. Rows still leased after that are reported `busy`.
+   * Absent: reported `busy` at once.
+   */
+  busyRetry?: { everyMs: number; forMs: number };
 }
 
 export async function reconcileDue(ports: GrantPorts, options: SweepOptions = {}): Promise<SweepResult> {
   const result: SweepResult = { escalated: [], reminded: [], timedOut: [], activated: [], revoked: [], failed: [], busy: [], timers: 0 };
   const batch = options.batch ?? 200;
   const seen = new Set<string>();
+  const retries: Array<Promise<void>> = [];
   // Batches until nothing due is left that this sweep has not looked at (busy rows stay due, so they are skipped).
   for (;;) {
     const cutoff = new Date(ports.clock.now().getTime() - (options.graceMs ?? 0));
     const due = (await ports.store.listDueRequests(cutoff, batch)).filter((r) => !seen.has(r.id));
     if (due.length === 0) break;
     for (const r of due) seen.add(r.id);
-    await inChunks(due, options.concurrency ?? 8, async (r) => tally(result, r.id, await advanceRequest(r.id, ports)));
+    await pooled(due, options.concurrency ?? 8, async (r) => {
+      const outcome = await advanceRequest(r.id, ports);
+      if (outcome === 'busy' && options.busyRetry) retries.push(retryBusy(r.id, options.busyRetry, ports).then((later) => tally(result, r.id, later)));
+      else tally(result, r.id, outcome);
+    });
   }
+  await Promise.all(retries);
   const now = ports.clock.now().getTime();
   const horizon = options.horizonMs ?? 60_000;
   const at = (ms: number) => new Date(now + ms);
@@ -60,9 +73,9 @@ export async function reconcileDue(ports: GrantPorts, options: SweepOptions = {}
     ...(await ports.store.listActiveExpiringBetween(at(-horizon), at(horizon), 5_000)),
     ...(await ports.store.listActiveExpiringBetween(at(EXPIRY_REMINDER_MS), at(EXPIRY_REMINDER_MS + horizon), 5_000)),
   ];
-  await inChunks(ending, 50, (r) => setExpiryTimers(r, ports));
+  await pooled(ending, 50, (r) => setExpiryTimers(r, ports));
   const escalating = await ports.store.listPendingDueBetween(at(-horizon), at(horizon), 5_000);
-  await inChunks(escalating, 50, (r) => setEscalationTimer(r, ports));
+  await pooled(escalating, 50, (r) => setEscalationTimer(r, ports));
   result.timers = ending.length + escalating.length;
   return result;
 }
@@ -85,6 +98,21 @@ function tally(result: SweepResult, id: string, outcome: AdvanceOutcome): void {
   else if (outcome === 'busy') result.busy.push(id);
 }
 
-async function inChunks<T>(items: T[], size: number, work: (item: T) => Promise<void>): Promise<void> {
-  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(work));
+/** Tries a leased row again until its lease lapses or `forMs` has passed (real time: leases are wall-clock). */
+async function retryBusy(id: string, retry: { everyMs: number; forMs: number }, ports: GrantPorts): Promise<AdvanceOutcome> {
+  const giveUpAt = Date.now() + retry.forMs;
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, retry.everyMs));
+    const outcome = await advanceRequest(id, ports);
+    if (outcome !== 'busy' || Date.now() >= giveUpAt) return outcome;
+  }
+}
+
+/** `work` over `items` with at most `size` in flight (one slow item does not hold up a whole chunk). */
+async function pooled<T>(items: T[], size: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(size, items.length) }, lane));
 }

@@ -2,8 +2,9 @@
  * The reconciler loop: at start-up and every interval (default 15 s), the leader sweeps every request whose
  * next action is due (core/reconcile-due.ts) and re-sets the timers of grants ending soon. Not a BullMQ
  * repeatable job on purpose: FLUSHALL would delete it. Non-leaders try to take the lock every 2 s, so a dead
- * leader is replaced within seconds. A sweep that met rows leased by a worker looks again every second until
- * they are free, so a worker killed mid-revoke costs its lease's remaining seconds, not a whole interval. Every minute the leader
+ * leader is replaced within seconds. A row found leased by a worker is tried again every second beside the rest of
+ * the sweep (for 8 s, then by ticks a second apart), so a worker killed mid-revoke costs its lease's remaining
+ * seconds, not the length of a sweep working off a backlog, nor a whole interval. Every minute the leader
  * also runs the drift and orphan sweeps (core/sweep-drift.ts, core/sweep-orphans.ts), once a day the approvers' digest (core/send-digest.ts), and each
  * sweep reminds the reviewers of break-glass uses left unacknowledged for a day (core/remind-reviews.ts) and
  * revokes grants idle past their resource's idleTimeout (core/sweep-idle.ts, beside the tick).
@@ -22,6 +23,8 @@ import type { JobMetrics } from './metrics.ts';
 
 /** How soon a sweep that met leased rows looks again (a claim attempt per leased row; cheap). */
 const BUSY_RETRY_MS = 1_000;
+/** How long a sweep keeps trying a leased row beside its other work: a dead worker's lease (6 s) lapses within it. */
+const BUSY_RETRY_FOR_MS = 8_000;
 /**
  * How often a process that is not the leader tries the lock (one pg_try_advisory_lock; cheap): a dead leader's
  * session ends with it, so its successor takes over within this, not a whole interval — invariant 1 has no room.
@@ -84,7 +87,11 @@ export function startReconciler(options: ReconcilerOptions): Reconciler {
       if (!stopped) later(LEADER_RETRY_MS);
       return;
     }
-    const swept = await reconcileDue(ports, { graceMs: options.graceMs ?? 2_000, horizonMs: 2 * (options.intervalMs ?? 15_000) });
+    const swept = await reconcileDue(ports, {
+      graceMs: options.graceMs ?? 2_000,
+      horizonMs: 2 * (options.intervalMs ?? 15_000),
+      busyRetry: { everyMs: BUSY_RETRY_MS, forMs: BUSY_RETRY_FOR_MS },
+    });
     metrics?.sweeps.inc({ outcome: 'ok' });
     const acted = swept.escalated.length + swept.timedOut.length + swept.activated.length + swept.revoked.length + swept.failed.length;
     if (acted > 0) {

@@ -29,6 +29,34 @@ describe('reconcileDue', () => {
     expect(await h.store.getRequest(id)).toMatchObject({ status: 'REVOKED', revokeCause: 'expired' });
   });
 
+  it("revokes a row a dead worker had leased within the same sweep, once the lease lapses, while the rest of the sweep goes on", async () => {
+    const h = setup();
+    const held = await activeRequest(h, '30m');
+    const free = await activeRequest(h, '30m');
+    h.clock.advance(30 * 60_000);
+    // A worker claimed the row for 6 s and died.
+    expect(await h.store.claimRequest(held, 'dead-worker', new Date(h.clock.now().getTime() + 6_000), h.clock.now())).not.toBeNull();
+    const sweep = reconcileDue(h.grantPorts, { busyRetry: { everyMs: 10, forMs: 5_000 } });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await h.store.getRequest(free))?.status).toBe('REVOKED');
+    // Recorded, the provider work left to the lease's holder until it lapses.
+    expect((await h.store.getRequest(held))?.status).toBe('REVOKING');
+    h.clock.advance(6_001); // the lease lapses
+    const swept = await sweep;
+    expect(swept.revoked.sort()).toEqual([held, free].sort());
+    expect(swept.busy).toEqual([]);
+  });
+
+  it('reports a row still leased after its retries as busy (the next tick looks again)', async () => {
+    const h = setup();
+    const held = await activeRequest(h, '30m');
+    h.clock.advance(30 * 60_000);
+    await h.store.claimRequest(held, 'slow-worker', new Date(h.clock.now().getTime() + 6_000), h.clock.now());
+    const swept = await reconcileDue(h.grantPorts, { busyRetry: { everyMs: 10, forMs: 50 } });
+    expect(swept.busy).toEqual([held]);
+    expect((await h.store.getRequest(held))?.status).toBe('REVOKING');
+  });
+
   it('activates an APPROVED request whose next action is due', async () => {
     const h = setup();
     const { request } = await createRequest(person('alice'), { identityId: 'alice', scopes: ['dev-api'], duration: '1h', reason: 'x' }, h.ports);
