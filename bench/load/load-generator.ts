@@ -6,7 +6,10 @@
  * reads each second (`observe`) it plays the people: an approver approves each request of a gated resource over
  * REST (5% denied), some ACTIVE grants are extended and some ended early (`done`), by Slack or REST like the
  * request. Every answer it did not intend — HTTP not 2xx, a Slack ack not 200 or slower than 3 s, a missing or
- * refusing response_url answer — is an error with a sample kept for the report.
+ * refusing response_url answer — is an error with a sample kept for the report. A decision, extension or done
+ * answered 503 with Retry-After (Stint's database too busy: nothing recorded) is sent again after that long, as a
+ * person clicking again would (counted in `busyRetries`; an error only if it still fails); a create is not, since a
+ * create runs several steps and a retry could make a second request.
  */
 import { signSlackRequest } from '../../src/slack/verify-signature.ts';
 import type { SoakConfig } from './soak-config.ts';
@@ -16,6 +19,8 @@ import { SIGNING_SECRET, type SoakPerson, type SoakResource, type SoakStack } fr
 const ACK_BUDGET_MS = 3_000;
 const HTTP_TIMEOUT_MS = 20_000;
 const ANSWER_TIMEOUT_MS = 30_000;
+/** A decision, extension or done refused with 503 + Retry-After is sent this many times in all. */
+const BUSY_ATTEMPTS = 3;
 /** A planned extend/done is skipped when less than this is left: the expiry may win the race, by design. */
 const ACTION_GUARD_MS = 6_000;
 const TERMINAL = new Set(['REVOKED', 'DENIED', 'CANCELLED', 'TIMED_OUT', 'GRANT_FAILED']);
@@ -55,6 +60,7 @@ export interface GeneratorStats {
   done: number;
   skippedNoFreePair: number;
   skippedLateAction: number;
+  busyRetries: number;
   finished: number;
   errors: number;
   errorsByKind: Record<string, number>;
@@ -68,7 +74,7 @@ export interface GeneratorStats {
 export class LoadGenerator {
   readonly stats: GeneratorStats = {
     created: 0, createdSlack: 0, createdRest: 0, approved: 0, denied: 0, extended: 0, done: 0, skippedNoFreePair: 0,
-    skippedLateAction: 0, finished: 0, errors: 0, errorsByKind: {}, errorSamples: [], slackAckMs: [], slackAnswerMs: [], restCreateMs: [], restActionMs: [],
+    skippedLateAction: 0, busyRetries: 0, finished: 0, errors: 0, errorsByKind: {}, errorSamples: [], slackAckMs: [], slackAnswerMs: [], restCreateMs: [], restActionMs: [],
   };
   private readonly busy = new Set<string>();
   private readonly byTag = new Map<string, Tracked>();
@@ -271,16 +277,24 @@ export class LoadGenerator {
   private async rest(what: string, token: string, path: string, payload: unknown, expected: number, latencies: number[]): Promise<Record<string, unknown> | undefined> {
     const started = performance.now();
     try {
-      const res = await fetch(`${this.stack.serveUrl}/api/v1/credentials/jit${path}`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(payload),
-        signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
-      });
-      const text = await res.text();
-      latencies.push(performance.now() - started);
-      if (res.status !== expected) return void this.error(`rest-${what}-${res.status}`, `${what} ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
-      return JSON.parse(text) as Record<string, unknown>;
+      for (let attempt = 1; ; attempt++) {
+        const res = await fetch(`${this.stack.serveUrl}/api/v1/credentials/jit${path}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify(payload),
+          signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
+        });
+        const text = await res.text();
+        const retryAfter = Number(res.headers.get('retry-after'));
+        if (res.status === 503 && retryAfter > 0 && what !== 'create' && attempt < BUSY_ATTEMPTS) {
+          this.stats.busyRetries++;
+          await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000));
+          continue;
+        }
+        latencies.push(performance.now() - started);
+        if (res.status !== expected) return void this.error(`rest-${what}-${res.status}`, `${what} ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
+        return JSON.parse(text) as Record<string, unknown>;
+      }
     } catch (err) {
       return void this.error(`rest-${what}-failed`, `${what} ${path}: ${(err as Error).message}`);
     }

@@ -115,6 +115,7 @@ export async function runSoak(config: SoakConfig, options: RunSoakOptions = {}):
       endedEarly: s.done,
       skippedNoFreePair: s.skippedNoFreePair,
       skippedLateAction: s.skippedLateAction,
+      busyRetries: s.busyRetries,
       workersKilled: faults.killed,
       workerRestartMs: round(Math.max(0, ...faults.killMs), 0),
       redisRestarts: faults.redisRestarts,
