@@ -61,7 +61,11 @@ export async function reconcileDue(ports: GrantPorts, options: SweepOptions = {}
     for (const r of due) seen.add(r.id);
     await pooled(due, options.concurrency ?? 8, async (r) => {
       const outcome = await advanceRequest(r.id, ports);
-      if (outcome === 'busy' && options.busyRetry) retries.push(retryBusy(r.id, options.busyRetry, ports).then((later) => tally(result, r.id, later)));
+      // Handled at once (not only when awaited below): a sweep that fails meanwhile must not leave a rejection
+      // nobody listens to. A retry that failed counts as still busy: the next tick, a second later, tries again.
+      if (outcome === 'busy' && options.busyRetry) {
+        retries.push(retryBusy(r.id, options.busyRetry, ports).then((later) => tally(result, r.id, later), () => tally(result, r.id, 'busy')));
+      }
       else tally(result, r.id, outcome);
     });
   }
