@@ -125,16 +125,21 @@ export async function revokeMembership(client: pg.ClientBase, handle: Membership
  * otherwise report, and try to remove, the access of a later request for the same person and role).
  */
 export async function checkMembership(client: pg.ClientBase, handle: MembershipHandle): Promise<'present' | 'absent'> {
-  // One round trip for the common cases (the drift sweep checks every live grant each minute).
-  const { rows } = await client.query<{ member: boolean; own: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid JOIN pg_roles u ON u.oid = m.member
-                     WHERE r.rolname = $1 AND u.rolname = $2) AS member,
-            EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $3) AS own`,
-    [handle.role, handle.account, handle.marker],
+  // One statement, so one snapshot: read apart, another request's revoke could commit in between (its marker gone,
+  // the membership read before it still there) and this grant would look present. CASE evaluates the marker scan
+  // (every Stint marker's comment) only in the rare case that needs it: ended, yet still a member.
+  const { rows } = await client.query<{ state: 'present' | 'absent' }>(
+    `SELECT CASE
+              WHEN NOT EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid JOIN pg_roles u ON u.oid = m.member
+                                WHERE r.rolname = $1 AND u.rolname = $2) THEN 'absent'
+              WHEN $4::boolean OR EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $3) THEN 'present'
+              WHEN EXISTS (SELECT 1 FROM pg_roles r
+                             JOIN pg_shdescription d ON d.objoid = r.oid AND d.classoid = 'pg_authid'::regclass
+                            WHERE r.rolname LIKE 'stint\\_m\\_%' AND d.description LIKE '{%'
+                              AND d.description::jsonb ->> 'role' = $1 AND d.description::jsonb ->> 'account' = $2) THEN 'absent'
+              ELSE 'present'
+            END AS state`,
+    [handle.role, handle.account, handle.marker, handle.preexisting],
   );
-  const { member, own } = rows[0]!;
-  if (!member) return 'absent';
-  if (handle.preexisting || own) return 'present';
-  // Rare: this grant ended and the membership is still there. Another request's marker → that request's access.
-  return (await markersOf(client, handle.role, handle.account)).size > 0 ? 'absent' : 'present';
+  return rows[0]!.state;
 }
