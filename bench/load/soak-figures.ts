@@ -7,6 +7,8 @@
  * restart would show each new worker's lower RSS as a drop and hide a leak. A worker counts once it has lived
  * 30 s (its own warm-up) and has at least 30 samples in the window. The figure is the serve's slope plus the
  * mean worker slope times the number of workers — what the whole deployment would grow by in an hour.
+ * Under load V8 lets the heap grow before it collects, so a slope over five minutes also shows that; the drained
+ * figures (the last sample, after every grant ended) tell it from a leak: a leak stays, a lazy heap comes back.
  */
 import type { RssSample } from './soak-watch.ts';
 
@@ -46,6 +48,8 @@ export interface RssFigures {
   rssGrowthServeMbPerHour: number;
   rssGrowthWorkerMbPerHour: number;
   rssGrowthMbPerHour: number;
+  serveRssDrainedMb: number;
+  workerRssDrainedMb: number;
 }
 
 /** `from`/`to`: the load phase, in the samples' seconds; `workers`: how many run at once. */
@@ -74,6 +78,8 @@ export function rssFigures(samples: RssSample[], from: number, to: number, worke
   // Workers' end: the mean of the last sample of each worker alive at the end of the load.
   const lastWorkers = [...byProcess.values()].filter((s) => s[0]!.verb === 'worker' && (loadOnly(s).at(-1)?.t ?? 0) >= to - 2);
   const workerEnd = lastWorkers.length ? lastWorkers.reduce((sum, s) => sum + last(s), 0) / lastWorkers.length : last(worker);
+  const end = Math.max(0, ...samples.map((s) => s.t));
+  const lastAlive = [...byProcess.values()].filter((s) => s[0]!.verb === 'worker' && s.at(-1)!.t >= end - 2);
   return {
     serveRssStartMb: round(first(serve)),
     serveRssEndMb: round(last(serve)),
@@ -84,5 +90,7 @@ export function rssFigures(samples: RssSample[], from: number, to: number, worke
     rssGrowthServeMbPerHour: round(serveSlope),
     rssGrowthWorkerMbPerHour: round(workerSlope),
     rssGrowthMbPerHour: round(serveSlope + workerSlope * workers),
+    serveRssDrainedMb: round(serve.at(-1)?.mb ?? 0),
+    workerRssDrainedMb: round(lastAlive.length ? lastAlive.reduce((sum, s) => sum + s.at(-1)!.mb, 0) / lastAlive.length : 0),
   };
 }
