@@ -5,6 +5,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { StintError, isStintError } from '../domain/errors.ts';
+import type { Policy } from '../policy/model.ts';
 
 export function createHttpServer(options: { logger: Logger; trustProxy?: boolean | number | string[] }): FastifyInstance {
   // pino's Logger and fastify's base logger type differ only in optional fields; fastify accepts a pino instance.
@@ -49,4 +50,14 @@ export function bearerToken(request: FastifyRequest): string | undefined {
   if (!header) return undefined;
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   return match?.[1];
+}
+
+/**
+ * Where a request came from (issue 12): the client's address (behind a proxy, as fastify's `trustProxy` allows) and,
+ * when the policy names the header an identity-aware proxy sets, the device posture it reports.
+ */
+export function requestSource(req: FastifyRequest, policy: Policy): { ip: string; devicePosture: 'compliant' | 'noncompliant' | null } {
+  const header = policy.devicePostureHeader ? req.headers[policy.devicePostureHeader] : undefined;
+  const value = typeof header === 'string' ? header.trim().toLowerCase() : '';
+  return { ip: req.ip, devicePosture: value === 'compliant' || value === 'noncompliant' ? value : null };
 }

@@ -15,8 +15,8 @@ import type { CorePorts, DevicePostureStore, GrantPorts } from '../core/ports.ts
 import { presentRequest } from '../core/present-request.ts';
 import { revealCredential } from '../core/reveal-credential.ts';
 import type { AccessRequest } from '../domain/request.ts';
-import type { Policy } from '../policy/model.ts';
 import { reportDevicePosture } from '../core/report-device-posture.ts';
+import { requestSource } from './http-server.ts';
 import { parseWith } from './parse.ts';
 import { CommentBody, CreateRequestBody, DecisionBody, DevicePostureBody, EscalateBody, ExtendBody, ListQuery, RevealBody, ReviewBody } from './schemas.ts';
 
@@ -28,16 +28,6 @@ export interface ApiDeps {
 }
 
 const BASE = '/api/v1/credentials/jit';
-
-/**
- * Where a request came from (issue 12): the client's address (behind a proxy, as fastify's `trustProxy` allows) and,
- * when the policy names the header an identity-aware proxy sets, the device posture it reports.
- */
-export function requestSource(req: FastifyRequest, policy: Policy): { ip: string; devicePosture: 'compliant' | 'noncompliant' | null } {
-  const header = policy.devicePostureHeader ? req.headers[policy.devicePostureHeader] : undefined;
-  const value = typeof header === 'string' ? header.trim().toLowerCase() : '';
-  return { ip: req.ip, devicePosture: value === 'compliant' || value === 'noncompliant' ? value : null };
-}
 
 export function registerRequestRoutes(server: FastifyInstance, deps: ApiDeps): void {
   const { core } = deps;

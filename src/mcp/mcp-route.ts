@@ -7,7 +7,7 @@
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { requestSource } from '../api/request-routes.ts';
+import { requestSource } from '../api/http-server.ts';
 import type { Actor } from '../core/actor.ts';
 import type { CorePorts, GrantPorts } from '../core/ports.ts';
 import type { Sleeper } from '../core/wait-for-decision.ts';
