@@ -4,22 +4,19 @@
  * of the risky request is asked the same way from the Approve button. Real Bolt app over HTTP, fake Slack Web API.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSecretBox } from '../../src/core/secret-box.ts';
 import { totpCode, totpStep } from '../../src/core/totp.ts';
 import { plainText, selected, slackHarness, SLACK_POLICY_YAML, type SlackHarness } from '../support/slack-harness.ts';
+import { enrollTotpInStore } from '../support/totp-enrollment.ts';
 
 const KEY = Buffer.alloc(32, 5);
 const YAML = SLACK_POLICY_YAML.replace('    eligible: [group:sre]\n    approvers: [group:dba]', '    eligible: [group:sre, group:dba]\n    approvers: [group:dba]').replace('    channels: { slack: [C0DBACCESS] }\n', '    channels: { slack: [C0DBACCESS] }\n    stepUp: { requester: true, approvers: { riskAtLeast: 0 } }\n');
 const seeds = new Map<string, Buffer>();
 let h: SlackHarness;
 
-/** Enrolled as `stint mfa enroll` + confirm leave it: a sealed seed, confirmed, its last used step in the past. */
 async function enrolled(who: string): Promise<void> {
   const seed = Buffer.from(`seed-of-${who}-0123456789`).subarray(0, 20);
   seeds.set(who, seed);
-  const now = new Date();
-  await h.app.store.startTotpFactor(who, createSecretBox(KEY).seal(seed), now, { actor: who, action: 'mfa.enrolment_started', requestId: null, data: {}, at: now });
-  await h.app.store.useTotpStep(who, totpStep(now) - 10, now, null);
+  await enrollTotpInStore(h.app.store, who, seed, KEY);
 }
 /** The code of the current step (or a later one: a step already used is refused as a replay). */
 const code = (who: string, ahead = 0) => totpCode(seeds.get(who)!, totpStep(new Date()) + ahead);

@@ -6,13 +6,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequest } from '../../src/core/create-request.ts';
-import { createSecretBox } from '../../src/core/secret-box.ts';
 import { totpCode, totpStep } from '../../src/core/totp.ts';
 import { teamsActor } from '../../src/teams/messages.ts';
 import { createFakePostgresProvider } from '../fakes/fake-postgres-provider.ts';
 import { assertValidAdaptiveCard } from '../support/adaptive-card-schema.ts';
 import { FakeOidcIssuer } from '../fakes/oidc-issuer.ts';
 import { followReLoginLink } from '../support/oidc-browser.ts';
+import { enrollTotpInStore } from '../support/totp-enrollment.ts';
 import { ALICE_AAD, CAROL_AAD, TEAM_CHANNEL, teamsHarness, type TeamsHarness } from '../support/teams-harness.ts';
 
 const KEY = Buffer.alloc(32, 6);
@@ -39,9 +39,7 @@ beforeAll(async () => {
   idp = await new FakeOidcIssuer({ clientId: 'stint-teams', clientSecret: 'teams-oidc-secret', redirectUri: `${PUBLIC}/auth/oidc/callback` }).start();
   const oidc = { STINT_PUBLIC_URL: PUBLIC, STINT_OIDC_ISSUER: idp.url, STINT_OIDC_CLIENT_ID: 'stint-teams', STINT_OIDC_CLIENT_SECRET: 'teams-oidc-secret' };
   h = await teamsHarness({ yaml: YAML, providers: [createFakePostgresProvider()], env: { STINT_SECRET_KEY: KEY.toString('base64'), ...oidc } });
-  const now = new Date();
-  await h.app.store.startTotpFactor('carol', createSecretBox(KEY).seal(SEED), now, { actor: 'carol', action: 'mfa.enrolment_started', requestId: null, data: {}, at: now });
-  await h.app.store.useTotpStep('carol', totpStep(now) - 10, now, null);
+  await enrollTotpInStore(h.app.store, 'carol', SEED, KEY);
 }, 60_000);
 afterAll(async () => {
   await h?.close();
