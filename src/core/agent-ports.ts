@@ -29,6 +29,10 @@ export interface JitCredentialLookup {
   createdAt: Date;
   /** Null when the request row is gone. */
   requestStatus: RequestStatus | null;
+  /** The request's requester, reason and ticket (what guardrails judge); null when the row is gone, ticket when none. */
+  requestRequesterId: string | null;
+  requestReason: string | null;
+  requestTicket: string | null;
   /** ServiceAccount.suspended of the principal; null when it has no service-account row (a person). */
   serviceAccountSuspended: boolean | null;
 }
@@ -73,5 +77,13 @@ export interface ServiceAccountStore {
  * A guardrail evaluated on introspection (the policy's `guardrails`), asked only for live credentials of service
  * accounts; `true` means a guardrail tripped and the answer is `{ active: false }`.
  */
-export type GuardrailCheck = (input: { serviceAccountId: string; requestId: string; credentialScopes: string[]; askedScope: string | null; resourceServerId: string }) => Promise<boolean>;
+export type GuardrailCheck = (input: {
+  serviceAccountId: string;
+  requestId: string;
+  /** The credential's request as the introspection read it (no second read per introspection). */
+  request: { requesterId: string | null; reason: string; ticket: string | null };
+  credentialScopes: string[];
+  askedScope: string | null;
+  resourceServerId: string;
+}) => Promise<boolean>;
 

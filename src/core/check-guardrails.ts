@@ -2,7 +2,8 @@
  * The policy's guardrails, asked on each introspection of a service account's credential (the introspection
  * use case calls the `GuardrailCheck` this returns). The rules that watch the account are evaluated in policy
  * order against the request the credential belongs to; the first that matches trips the guardrail
- * (trip-guardrail.ts) and the answer is true. An account no rule watches costs nothing: no read, no evaluation.
+ * (trip-guardrail.ts) and the answer is true. An account no rule watches costs nothing: no evaluation. The
+ * request's reason and ticket come with the introspection's own read (and its cache): a watched one costs no read.
  *
  * `request.hour` and `request.weekday` are those of the introspection, in the policy's timezone: a guardrail
  * judges the moment of use, not the moment of asking.
@@ -29,8 +30,9 @@ export function checkGuardrails(ports: CheckGuardrailsPorts): GuardrailCheck {
     const policy = ports.policy.current();
     const rules = policy.guardrails.filter((g) => watches(g, input.serviceAccountId));
     if (rules.length === 0) return false;
-    const request = await ports.store.getRequest(input.requestId);
-    if (!request || request.requesterId !== input.serviceAccountId) return false;
+    const { request } = input;
+    // Defence in depth: a trip revokes this request, so it must be the watched account's own.
+    if (request.requesterId !== input.serviceAccountId) return false;
     const local = localParts(ports.clock.now(), policy.timezone);
     const facts: GuardrailFacts = {
       introspection: { scope: input.askedScope ?? '', resourceServer: input.resourceServerId },

@@ -83,6 +83,7 @@ async function judge(actor: Actor, input: IntrospectInput, ports: IntrospectionP
     const tripped = await ports.guardrail({
       serviceAccountId: lookup.principalId,
       requestId: lookup.requestId,
+      request: { requesterId: lookup.requestRequesterId, reason: lookup.requestReason ?? '', ticket: lookup.requestTicket },
       credentialScopes: scopes,
       askedScope: input.scope ?? null,
       resourceServerId: actor.id,

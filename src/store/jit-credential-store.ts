@@ -54,7 +54,7 @@ const LOOKUP_SQL = `
          round(date_part('epoch', c."expiresAt") * 1000)::int8::text AS "expires_ms",
          round(date_part('epoch', c."revokedAt") * 1000)::int8::text AS "revoked_ms",
          round(date_part('epoch', c."createdAt") * 1000)::int8::text AS "created_ms",
-         r."status", s."suspended"
+         r."status", r."requesterId", r."reason", r."ticket", s."suspended"
     FROM "JitCredential" c
     LEFT JOIN "Request" r ON r."id" = c."requestId"
     LEFT JOIN "ServiceAccount" s ON s."id" = c."principalId"
@@ -68,6 +68,9 @@ interface LookupRow {
   revoked_ms: string | null;
   created_ms: string;
   status: string | null;
+  requesterId: string | null;
+  reason: string | null;
+  ticket: string | null;
   suspended: boolean | null;
 }
 
@@ -82,6 +85,9 @@ export async function findJitCredentialByHash(sql: SqlQueryable, hash: string): 
     revokedAt: row.revoked_ms === null ? null : new Date(Number(row.revoked_ms)),
     createdAt: new Date(Number(row.created_ms)),
     requestStatus: row.status as RequestStatus | null,
+    requestRequesterId: row.requesterId,
+    requestReason: row.reason,
+    requestTicket: row.ticket,
     serviceAccountSuspended: row.suspended,
   };
 }

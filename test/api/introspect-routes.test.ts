@@ -140,7 +140,17 @@ describe('POST /api/v1/introspect', () => {
     try {
       expect(await h.introspect(agent.value, 'data:write')).toMatchObject({ active: true });
       expect(await h.introspect(person.value)).toMatchObject({ active: true });
-      expect(asked).toEqual([{ serviceAccountId: 'svc-agent', requestId: agent.id, credentialScopes: ['data:write'], askedScope: 'data:write', resourceServerId: 'svc-orders-api' }]);
+      const row = (await h.app.store.getRequest(agent.id))!;
+      expect(asked).toEqual([
+        {
+          serviceAccountId: 'svc-agent',
+          requestId: agent.id,
+          request: { requesterId: 'svc-agent', reason: row.reason, ticket: row.ticket },
+          credentialScopes: ['data:write'],
+          askedScope: 'data:write',
+          resourceServerId: 'svc-orders-api',
+        },
+      ]);
       trip = true;
       expect(await h.introspect(agent.value)).toEqual({ active: false });
     } finally {

@@ -19,8 +19,11 @@ afterAll(async () => {
   await db?.drop();
 });
 
-const use = (serviceAccountId: string, requestId: string, askedScope: string | null) =>
-  check({ serviceAccountId, requestId, credentialScopes: ['data:write'], askedScope, resourceServerId: 'orders-api' });
+/** As introspection asks: with the request's reason and ticket from its own read. */
+const use = async (serviceAccountId: string, requestId: string, askedScope: string | null) => {
+  const request = (await h.app.store.getRequest(requestId))!;
+  return check({ serviceAccountId, requestId, request: { requesterId: request.requesterId, reason: request.reason, ticket: request.ticket }, credentialScopes: ['data:write'], askedScope, resourceServerId: 'orders-api' });
+};
 
 describe('checkGuardrails (PostgreSQL)', () => {
   it('does not trip when the scope asked is one the credential holds, or none was asked', async () => {

@@ -21,6 +21,9 @@ function setup(overrides: Partial<JitCredentialLookup> = {}) {
     revokedAt: null,
     createdAt: new Date('2026-12-02T09:59:00Z'),
     requestStatus: 'ACTIVE',
+    requestRequesterId: 'svc-bot',
+    requestReason: 'INC-7 nightly sync',
+    requestTicket: 'INC-7',
     serviceAccountSuspended: false,
     ...overrides,
   };
@@ -44,6 +47,8 @@ describe('introspectCredential', () => {
     const t = setup();
     expect(await t.ask()).toEqual({ active: true, scope: 'sandbox', exp: Date.parse('2026-12-02T10:30:00Z') / 1000, iat: Date.parse('2026-12-02T09:59:00Z') / 1000, sub: 'svc-bot', request_id: 'jit_1', token_type: 'stint_jit', client_id: 'svc-bot' });
     expect(t.answers).toEqual([true]);
+    // Guardrails judge the request as the lookup read it: no second read of the request per introspection.
+    expect(t.asked).toEqual([expect.objectContaining({ requestId: 'jit_1', request: { requesterId: 'svc-bot', reason: 'INC-7 nightly sync', ticket: 'INC-7' } })]);
   });
 
   it('refuses a caller without the introspect scope with FORBIDDEN, and lets admins ask', async () => {

@@ -11,6 +11,9 @@ const lookup = (requestId: string): JitCredentialLookup => ({
   revokedAt: null,
   createdAt: new Date('2029-01-01T00:00:00Z'),
   requestStatus: 'ACTIVE',
+  requestRequesterId: 'alice',
+  requestReason: 'INC-1 debug',
+  requestTicket: null,
   serviceAccountSuspended: null,
 });
 
