@@ -39,12 +39,15 @@ export async function sweepOrphans(ports: GrantPorts): Promise<OrphanResult> {
       result.errors.push(`${resource.id}: ${message(err)}`);
       continue;
     }
-    const requests = await requestsOf([...new Set(found.map((f) => f.requestId))], ports);
-    for (const { requestId, handle } of found) {
-      // Resources on the same target list the same objects: each is looked at once.
+    // Resources on the same target list the same objects: each is looked at (and its request read) once.
+    const fresh = found.filter(({ requestId, handle }) => {
       const key = `${requestId}/${JSON.stringify(handle)}`;
-      if (seen.has(key)) continue;
+      if (seen.has(key)) return false;
       seen.add(key);
+      return true;
+    });
+    const requests = await requestsOf([...new Set(fresh.map((f) => f.requestId))], ports);
+    for (const { requestId, handle } of fresh) {
       const request = requests.get(requestId) ?? null;
       if (request && IN_FLIGHT.has(request.status)) continue;
       const resourceId = typeof handle.resourceId === 'string' ? handle.resourceId : resource.id;

@@ -87,10 +87,10 @@ describe('sweepOrphans', () => {
     const result = await sweepOrphans({ ...h.grantPorts, store });
     expect(result.removed).toEqual([]);
     expect(target.objects.size).toBe(5);
-    // One read per resource that lists its grants, whatever the number of grants.
+    // One read for the five grants: the other resources on the same target list the same objects, read already.
     const listing = h.grantPorts.policy.current().resources.filter((r) => r.provider.type === 'postgres');
-    expect(listing.length).toBeGreaterThan(0);
-    expect(reads).toBe(listing.length);
+    expect(listing.length).toBeGreaterThan(1);
+    expect(reads).toBe(1);
   });
 
   it('reports a listing or a removal that failed and leaves it for the next sweep', async () => {
