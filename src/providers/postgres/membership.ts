@@ -42,21 +42,22 @@ interface MarkerNote {
   logStatements?: StatementLog;
 }
 
+/** SQL: rows when account `$2` is a direct member of role `$1`. */
+const DIRECT_MEMBER = `SELECT 1 FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid JOIN pg_roles u ON u.oid = m.member
+  WHERE r.rolname = $1 AND u.rolname = $2`;
+/** SQL: Stint's marker roles (`r`) with their notes (`d.description`), for a WHERE to narrow by role and account. */
+const MARKERS = `FROM pg_roles r JOIN pg_shdescription d ON d.objoid = r.oid AND d.classoid = 'pg_authid'::regclass
+  WHERE r.rolname LIKE 'stint\\_m\\_%' AND d.description LIKE '{%'`;
+
 async function isDirectMember(client: pg.ClientBase, role: string, account: string): Promise<boolean> {
-  const result = await client.query(
-    `SELECT 1 FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid JOIN pg_roles u ON u.oid = m.member
-      WHERE r.rolname = $1 AND u.rolname = $2`,
-    [role, account],
-  );
+  const result = await client.query(DIRECT_MEMBER, [role, account]);
   return (result.rowCount ?? 0) > 0;
 }
 
 /** Marker notes for this (role, account) pair — or, without a role, for every role of the account — keyed by marker name. */
 async function markersOf(client: pg.ClientBase, role: string | null, account: string): Promise<Map<string, MarkerNote>> {
   const result = await client.query(
-    `SELECT r.rolname AS name, d.description AS note FROM pg_roles r
-       JOIN pg_shdescription d ON d.objoid = r.oid AND d.classoid = 'pg_authid'::regclass
-      WHERE r.rolname LIKE 'stint\\_m\\_%' AND d.description LIKE '{%'
+    `SELECT r.rolname AS name, d.description AS note ${MARKERS}
         AND ($1::text IS NULL OR d.description::jsonb ->> 'role' = $1) AND d.description::jsonb ->> 'account' = $2`,
     [role, account],
   );
@@ -130,13 +131,9 @@ export async function checkMembership(client: pg.ClientBase, handle: MembershipH
   // (every Stint marker's comment) only in the rare case that needs it: ended, yet still a member.
   const { rows } = await client.query<{ state: 'present' | 'absent' }>(
     `SELECT CASE
-              WHEN NOT EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid JOIN pg_roles u ON u.oid = m.member
-                                WHERE r.rolname = $1 AND u.rolname = $2) THEN 'absent'
+              WHEN NOT EXISTS (${DIRECT_MEMBER}) THEN 'absent'
               WHEN $4::boolean OR EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $3) THEN 'present'
-              WHEN EXISTS (SELECT 1 FROM pg_roles r
-                             JOIN pg_shdescription d ON d.objoid = r.oid AND d.classoid = 'pg_authid'::regclass
-                            WHERE r.rolname LIKE 'stint\\_m\\_%' AND d.description LIKE '{%'
-                              AND d.description::jsonb ->> 'role' = $1 AND d.description::jsonb ->> 'account' = $2) THEN 'absent'
+              WHEN EXISTS (SELECT 1 ${MARKERS} AND d.description::jsonb ->> 'role' = $1 AND d.description::jsonb ->> 'account' = $2) THEN 'absent'
               ELSE 'present'
             END AS state`,
     [handle.role, handle.account, handle.marker, handle.preexisting],
