@@ -75,22 +75,26 @@ export function rssFigures(samples: RssSample[], from: number, to: number, worke
   const first = (series: RssSample[]) => loadOnly(series)[0]?.mb ?? 0;
   const last = (series: RssSample[]) => loadOnly(series).at(-1)?.mb ?? 0;
   const max = (series: RssSample[]) => Math.max(0, ...loadOnly(series).map((s) => s.mb));
-  // Workers' end: the mean of the last sample of each worker alive at the end of the load.
-  const lastWorkers = [...byProcess.values()].filter((s) => s[0]!.verb === 'worker' && (loadOnly(s).at(-1)?.t ?? 0) >= to - 2);
-  const workerEnd = lastWorkers.length ? lastWorkers.reduce((sum, s) => sum + last(s), 0) / lastWorkers.length : last(worker);
+  // The mean of the last sample up to `until` of each worker alive then (undefined: none was).
+  const workersAt = (until: number): number | undefined => {
+    const lasts = [...byProcess.values()]
+      .filter((s) => s[0]!.verb === 'worker')
+      .map((s) => s.filter((x) => x.t <= until).at(-1))
+      .filter((x): x is RssSample => x !== undefined && x.t >= until - 2);
+    return lasts.length ? lasts.reduce((sum, x) => sum + x.mb, 0) / lasts.length : undefined;
+  };
   const end = Math.max(0, ...samples.map((s) => s.t));
-  const lastAlive = [...byProcess.values()].filter((s) => s[0]!.verb === 'worker' && s.at(-1)!.t >= end - 2);
   return {
     serveRssStartMb: round(first(serve)),
     serveRssEndMb: round(last(serve)),
     serveRssMaxMb: round(max(serve)),
     workerRssStartMb: round(first(worker)),
-    workerRssEndMb: round(workerEnd),
+    workerRssEndMb: round(workersAt(to) ?? last(worker)),
     workerRssMaxMb: round(max(worker)),
     rssGrowthServeMbPerHour: round(serveSlope),
     rssGrowthWorkerMbPerHour: round(workerSlope),
     rssGrowthMbPerHour: round(serveSlope + workerSlope * workers),
     serveRssDrainedMb: round(serve.at(-1)?.mb ?? 0),
-    workerRssDrainedMb: round(lastAlive.length ? lastAlive.reduce((sum, s) => sum + s.at(-1)!.mb, 0) / lastAlive.length : 0),
+    workerRssDrainedMb: round(workersAt(end) ?? 0),
   };
 }
