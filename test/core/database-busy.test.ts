@@ -11,20 +11,13 @@ import type { GrantPorts } from '../../src/core/ports.ts';
 import { DATABASE_BUSY, StintError } from '../../src/domain/errors.ts';
 import { person } from '../support/core-harness.ts';
 import { activeDevRequest, grantHarness } from '../support/grant-harness.ts';
+import { intercept } from '../support/intercept.ts';
 
 /** The harness's store whose next `busy` transactions are refused as the Prisma store refuses them with no connection free. */
 function busyOnce(h: ReturnType<typeof grantHarness>): GrantPorts {
   let busy = 1;
-  const store = new Proxy(h.store, {
-    get(target, key) {
-      if (key === 'transaction' && busy-- > 0) {
-        return async () => Promise.reject(new StintError('UNAVAILABLE', "Stint's database is too busy", { retryAfterSec: 5, reason: DATABASE_BUSY }));
-      }
-      const v = (target as unknown as Record<PropertyKey, unknown>)[key];
-      return typeof v === 'function' ? v.bind(target) : v;
-    },
-  });
-  return { ...h.grantPorts, store };
+  const refuse = async () => Promise.reject(new StintError('UNAVAILABLE', "Stint's database is too busy", { retryAfterSec: 5, reason: DATABASE_BUSY }));
+  return { ...h.grantPorts, store: intercept(h.store, (key) => (key === 'transaction' && busy-- > 0 ? refuse : undefined)) };
 }
 
 describe('a busy database', () => {

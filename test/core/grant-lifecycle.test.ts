@@ -7,6 +7,7 @@ import { StintError } from '../../src/domain/errors.ts';
 import { createNoopProvider } from '../../src/providers/noop/noop-provider.ts';
 import { person } from '../support/core-harness.ts';
 import { approvedDevRequest, grantHarness } from '../support/grant-harness.ts';
+import { intercept } from '../support/intercept.ts';
 
 const setup = grantHarness;
 
@@ -76,26 +77,13 @@ describe('activateGrant', () => {
 /** The harness's store whose transactions fail the first call of `method` as a dropped connection would. */
 function failingOnce(store: ReturnType<typeof setup>['store'], method: 'saveGrantHandle' | 'transition'): GrantPorts['store'] {
   let failures = 1;
-  const bound = <T extends object>(target: T, key: PropertyKey) => {
-    const v = (target as unknown as Record<PropertyKey, unknown>)[key];
-    return typeof v === 'function' ? v.bind(target) : v;
-  };
-  return new Proxy(store, {
-    get(target, key) {
-      if (key !== 'transaction') return bound(target, key);
-      return (work: Parameters<typeof target.transaction>[0]) =>
-        target.transaction((tx) =>
-          work(
-            new Proxy(tx, {
-              get(t, k) {
-                if (k === method && failures-- > 0) return async () => Promise.reject(new Error('Connection terminated unexpectedly'));
-                return bound(t, k);
-              },
-            }),
-          ),
-        );
-    },
-  });
+  const failing = async () => Promise.reject(new Error('Connection terminated unexpectedly'));
+  return intercept(store, (key) =>
+    key === 'transaction'
+      ? (work: Parameters<typeof store.transaction>[0]) =>
+          store.transaction((tx) => work(intercept(tx, (k) => (k === method && failures-- > 0 ? failing : undefined))))
+      : undefined,
+  );
 }
 
 describe('activateGrant when the store fails', () => {

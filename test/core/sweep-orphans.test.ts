@@ -7,6 +7,7 @@ import type { GrantHandleData, GrantTarget, Provider } from '../../src/core/port
 import { revokeGrant } from '../../src/core/revoke-grant.ts';
 import { sweepOrphans } from '../../src/core/sweep-orphans.ts';
 import { activeDevRequest, approvedDevRequest, grantHarness } from '../support/grant-harness.ts';
+import { intercept } from '../support/intercept.ts';
 
 /** A target whose objects carry the request id (like labelled Kubernetes bindings), listable by that marker. */
 function labelledTarget(): Provider & { objects: Map<string, string>; listFails: boolean; revokeFails: boolean; revokes: number } {
@@ -77,12 +78,9 @@ describe('sweepOrphans', () => {
     const h = grantHarness({ postgres: target });
     for (let i = 0; i < 5; i++) await activeDevRequest(h);
     let reads = 0;
-    const store = new Proxy(h.store, {
-      get(t, key) {
-        if (key === 'getRequest' || key === 'listRequests') reads++;
-        const v = (t as unknown as Record<PropertyKey, unknown>)[key];
-        return typeof v === 'function' ? v.bind(t) : v;
-      },
+    const store = intercept(h.store, (key) => {
+      if (key === 'getRequest' || key === 'listRequests') reads++;
+      return undefined;
     });
     const result = await sweepOrphans({ ...h.grantPorts, store });
     expect(result.removed).toEqual([]);
