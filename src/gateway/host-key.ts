@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import { StintError } from '../domain/errors.ts';
 import { resolveSecret } from '../providers/secrets.ts';
+import { generateSshKeyPair } from './ssh-keys.ts';
 
 export interface HostKey {
   /** The private key as ssh2's server takes it. */
@@ -45,7 +46,7 @@ async function fromRef(ref: string, env: Record<string, string | undefined>): Pr
 
 function fromDataDir(dataDir: string): string {
   // PGlite's `memory://` has no folder: tests get a key that lives as long as the process.
-  if (dataDir.startsWith('memory://')) return ssh2.utils.generateKeyPairSync('ed25519').private;
+  if (dataDir.startsWith('memory://')) return generateSshKeyPair().private;
   const path = join(dataDir, HOST_KEY_FILE);
   try {
     return readFileSync(path, 'utf8');
@@ -53,7 +54,7 @@ function fromDataDir(dataDir: string): string {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   mkdirSync(dataDir, { recursive: true });
-  const generated = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'stint gateway' }).private;
+  const generated = generateSshKeyPair('stint gateway').private;
   // Written whole to a private temp file, then linked into place (atomic, and refused when the key exists): two
   // processes starting at once do not overwrite each other's key, and the loser never reads a half-written one.
   const temp = `${path}.${process.pid}.tmp`;

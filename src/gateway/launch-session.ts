@@ -13,6 +13,7 @@ import { isStintError } from '../domain/errors.ts';
 import type { AccessRequest } from '../domain/request.ts';
 import type { GatewayDeps } from './gateway-deps.ts';
 import { keyFingerprint } from './host-key.ts';
+import { generateSshKeyPair } from './ssh-keys.ts';
 import { AsciicastRecorder } from './recorder.ts';
 import { openUpstream, UpstreamError, type PtyShape, type Upstream } from './upstream.ts';
 
@@ -44,7 +45,7 @@ export class LaunchSession {
       // Read again: the grant may have ended between the login and the shell.
       checkLaunchLogin(this.actor, await deps.store.getRequest(request.id), request.id, deps.grants.clock.now());
       // The private key lives in this scope only: handed to the upstream client, never stored, logged or sent.
-      const pair = (deps.generateKeyPair ?? (() => ssh2.utils.generateKeyPairSync('ed25519')))();
+      const pair = (deps.generateKeyPair ?? generateSshKeyPair)();
       const { resourceId, target } = await authorizeLaunchKey(request, pair.public, { store: deps.store, providers: deps.grants.providers });
       this.resourceId = resourceId;
       this.upstream = await openUpstream(target, pair.private, this.pty);

@@ -6,6 +6,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import ssh2, { type Connection, type ServerChannel } from 'ssh2';
+import { generateSshKeyPair } from '../../src/gateway/ssh-keys.ts';
 
 export interface FakeUpstream {
   port: number;
@@ -23,7 +24,7 @@ export interface FakeUpstream {
 }
 
 export async function startFakeUpstream(): Promise<FakeUpstream> {
-  const host = ssh2.utils.generateKeyPairSync('ed25519');
+  const host = generateSshKeyPair();
   const parsedHost = ssh2.utils.parseKey(host.public) as ssh2.ParsedKey;
   const keys = new Map<string, Set<string>>();
   const shells = new Map<string, Set<ServerChannel>>();

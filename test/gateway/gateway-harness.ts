@@ -9,6 +9,7 @@ import { activateGrant } from '../../src/core/activate-grant.ts';
 import { issueToken } from '../../src/core/manage-tokens.ts';
 import type { GrantHandleData, Provider } from '../../src/core/ports.ts';
 import type { Gateway } from '../../src/gateway/gateway-server.ts';
+import { generateSshKeyPair } from '../../src/gateway/ssh-keys.ts';
 import { createLogger } from '../../src/logger.ts';
 import { parsePolicy } from '../../src/policy/index.ts';
 import { FixedClock } from '../fakes/fixed-clock.ts';
@@ -45,7 +46,7 @@ export interface FakeLaunchProvider extends Provider {
 export function fakeLaunchProvider(upstream: FakeUpstream): FakeLaunchProvider {
   const present = new Set<string>();
   const revoked: string[] = [];
-  const wrongKey = ssh2.utils.parseKey(ssh2.utils.generateKeyPairSync('ed25519').public) as ssh2.ParsedKey;
+  const wrongKey = ssh2.utils.parseKey(generateSshKeyPair().public) as ssh2.ParsedKey;
   return {
     type: 'fakessh',
     revoked,
@@ -108,7 +109,7 @@ export async function gatewayHarness(options: { watchIntervalMs?: number } = {})
       gateway: {
         watchIntervalMs: options.watchIntervalMs ?? 100,
         generateKeyPair: () => {
-          const pair = ssh2.utils.generateKeyPairSync('ed25519');
+          const pair = generateSshKeyPair();
           sessionKeys.push(pair.private);
           return pair;
         },

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HOST_KEY_FILE, loadHostKey } from '../../src/gateway/host-key.ts';
+import { generateSshKeyPair } from '../../src/gateway/ssh-keys.ts';
 import { loadConfig } from '../../src/config.ts';
 import { startFakeUpstream } from './fake-upstream.ts';
 
@@ -23,7 +24,7 @@ describe('gateway host key', () => {
   });
 
   it('reads STINT_SSH_HOST_KEY from env:NAME and refuses what is not a private key', async () => {
-    const key = ssh2.utils.generateKeyPairSync('ed25519').private;
+    const key = generateSshKeyPair().private;
     const loaded = await loadHostKey({ ref: 'env:GW_KEY', dataDir: dir, env: { GW_KEY: key } });
     expect(loaded.privateKey.trim()).toBe(key.trim());
     await expect(loadHostKey({ ref: 'env:GW_KEY', dataDir: dir, env: { GW_KEY: 'nope' } })).rejects.toThrow(/STINT_SSH_HOST_KEY: not an unencrypted private key/);
@@ -42,8 +43,8 @@ describe('the fake target of the gateway tests', () => {
   it('accepts only the exact public key it was given', async () => {
     const upstream = await startFakeUpstream();
     try {
-      const given = ssh2.utils.generateKeyPairSync('ed25519');
-      const other = ssh2.utils.generateKeyPairSync('ed25519');
+      const given = generateSshKeyPair();
+      const other = generateSshKeyPair();
       upstream.allow('u1', given.public);
       const tryKey = (privateKey: string) =>
         new Promise<boolean>((resolve) => {

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { utils } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateSshKeyPair } from '../../../src/gateway/ssh-keys.ts';
 import { ephemeralName, shortGrantId } from '../../../src/providers/linux/linux-handle.ts';
 import { exec, login, openLinuxTarget, userExists, type LinuxTarget } from './linux-target.ts';
 
@@ -19,7 +19,7 @@ describe('linux provider, launch grants (stint ssh) and the connection', () => {
 
   it('authorizes a key generated for one session, which then logs in; the key goes with the account', async () => {
     const handle = await t.provider.grant(config(), t.target({ launch: true }));
-    const keys = utils.generateKeyPairSync('ed25519');
+    const keys = generateSshKeyPair();
     const launchTarget = await t.provider.authorizeLaunch!(config(), handle, keys.public);
     expect(launchTarget).toEqual({ host: '127.0.0.1', port: t.sshd.port, username: handle.account, hostKeys: [t.sshd.hostKeyBlob] });
     const home = execFileSync('getent', ['passwd', String(handle.account)], { encoding: 'utf8' }).split(':')[5]!;
@@ -56,7 +56,7 @@ describe('linux provider, launch grants (stint ssh) and the connection', () => {
   }, 30_000);
 
   it('fails closed on a host key that is not pinned, naming the host and the offered key’s fingerprint', async () => {
-    const other = utils.generateKeyPairSync('ed25519').public.split(' ')[1];
+    const other = generateSshKeyPair().public.split(' ')[1];
     const blob = Buffer.from(t.sshd.hostKeyBlob, 'base64');
     const offered = `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
     // The same fingerprint ssh-keygen prints for the host key.
@@ -78,7 +78,7 @@ describe('linux provider, launch grants (stint ssh) and the connection', () => {
 
   it('says when the provisioning key is refused, without the key', async () => {
     const { writeFileSync } = await import('node:fs');
-    const other = utils.generateKeyPairSync('ed25519');
+    const other = generateSshKeyPair();
     writeFileSync(`${t.sshd.dir}/wrong_key`, other.private, { mode: 0o600 });
     const error = await t.provider.grant(config({ privateKey: `file:${t.sshd.dir}/wrong_key` }), t.target()).catch((e: Error) => e);
     expect((error as Error).message).toBe(`linux provider: root@127.0.0.1:${t.sshd.port} refused the provisioning key; check privateKey and the account's authorized_keys`);

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateSshKeyPair } from '../../../src/gateway/ssh-keys.ts';
 import { exec, groupsOf, login, openLinuxTarget, userExists, type LinuxTarget } from './linux-target.ts';
 
 /** The documented sudoers file for the provisioning account, installed as-is for a test account. */
@@ -54,10 +55,9 @@ describe('linux provider with a non-root provisioning account (sudo: true)', () 
   }, 40_000);
 
   it('authorizes a launch key with only the documented commands', async () => {
-    const { utils } = await import('ssh2');
     const config = asProvisioner({ create_ephemeral: true });
     const handle = await t.provider.grant(config, t.target({ launch: true }));
-    const keys = utils.generateKeyPairSync('ed25519');
+    const keys = generateSshKeyPair();
     const where = await t.provider.authorizeLaunch!(config, handle, keys.public);
     const client = await login(t.sshd, where.username, { privateKey: keys.private });
     expect((await exec(client, 'id -un')).stdout.trim()).toBe(where.username);
