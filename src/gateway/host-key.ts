@@ -23,8 +23,16 @@ export async function loadHostKey(options: { ref?: string; dataDir: string; env:
   const text = options.ref ? await fromRef(options.ref, options.env) : fromDataDir(options.dataDir);
   const parsed = ssh2.utils.parseKey(text);
   if (parsed instanceof Error || Array.isArray(parsed) || !parsed.isPrivateKey()) {
-    throw new StintError('CONFIG_INVALID', `STINT_SSH_HOST_KEY: not an unencrypted private key (${parsed instanceof Error ? parsed.message : 'unreadable'}); give an OpenSSH or PEM private key`, {
-      variables: ['STINT_SSH_HOST_KEY'],
+    const why = parsed instanceof Error ? parsed.message : 'unreadable';
+    if (options.ref) {
+      throw new StintError('CONFIG_INVALID', `STINT_SSH_HOST_KEY: not an unencrypted private key (${why}); give an OpenSSH or PEM private key`, {
+        variables: ['STINT_SSH_HOST_KEY'],
+      });
+    }
+    // A key Stint wrote itself (or one an earlier build's generator got wrong): say which file and how to recover.
+    const path = join(options.dataDir, HOST_KEY_FILE);
+    throw new StintError('CONFIG_INVALID', `${path}: not an unencrypted private key (${why}); delete it to have a new one generated (ssh clients will see a new host key), or set STINT_SSH_HOST_KEY`, {
+      variables: ['STINT_SSH_HOST_KEY', 'STINT_DATA_DIR'],
     });
   }
   return { privateKey: text, fingerprint: keyFingerprint(parsed.getPublicSSH()) };

@@ -1,5 +1,5 @@
 /** The gateway's host key: generated once into the data folder (mode 600) and reused, or read from STINT_SSH_HOST_KEY. */
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
@@ -9,6 +9,14 @@ import { generateSshKeyPair } from '../../src/gateway/ssh-keys.ts';
 import { loadConfig } from '../../src/config.ts';
 import { startFakeUpstream } from './fake-upstream.ts';
 
+const MALFORMED_OPENSSH_KEY = `-----BEGIN OPENSSH PRIVATE KEY-----
+b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMgAAAAtz
+c2gtZWQyNTUxOQAAAB8bC55QfFAThCtRlVsD3HduUehDRB14A+yBUmgqTIQVAAAA
+iC0A7XktAO15AAAAC3NzaC1lZDI1NTE5AAAAHxsLnlB8UBOEK1GVWwPcd25R6ENE
+HXgD7IFSaCpMhBUAAAA/rNB9RW9ZCGPjG2+oOE0A2Yp+qJ45Vzj7EvwOLlaPYFwb
+C55QfFAThCtRlVsD3HduUehDRB14A+yBUmgqTIQVAAAAAAECAwQFBgc=
+-----END OPENSSH PRIVATE KEY-----
+`;
 const dir = mkdtempSync(join(tmpdir(), 'stint-hostkey-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -29,6 +37,19 @@ describe('gateway host key', () => {
     expect(loaded.privateKey.trim()).toBe(key.trim());
     await expect(loadHostKey({ ref: 'env:GW_KEY', dataDir: dir, env: { GW_KEY: 'nope' } })).rejects.toThrow(/STINT_SSH_HOST_KEY: not an unencrypted private key/);
     await expect(loadHostKey({ ref: 'env:MISSING', dataDir: dir, env: {} })).rejects.toThrow(/STINT_SSH_HOST_KEY: .*MISSING is not set/);
+  });
+
+  it('names the data-folder key file and how to recover when that file is not a usable key', async () => {
+    const broken = mkdtempSync(join(tmpdir(), 'stint-hostkey-broken-'));
+    try {
+      // The shape ssh2's own generator sometimes wrote: a 31-byte public key field.
+      writeFileSync(join(broken, HOST_KEY_FILE), MALFORMED_OPENSSH_KEY, { mode: 0o600 });
+      await expect(loadHostKey({ dataDir: broken, env: {} })).rejects.toThrow(
+        new RegExp(`${HOST_KEY_FILE}: not an unencrypted private key \\(.*\\); delete it to have a new one generated`),
+      );
+    } finally {
+      rmSync(broken, { recursive: true, force: true });
+    }
   });
 
   it('refuses an inline STINT_SSH_HOST_KEY and a bad STINT_SSH_PORT at start-up, naming the variable', () => {
