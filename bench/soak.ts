@@ -5,7 +5,7 @@
  * process generates a mixed load of 20 requests/s (signed Slack slash commands and REST; approvals, 5%
  * denials, extensions, early dones; grants of 30 s–5 min), SIGKILLs a worker every 2 minutes and restarts Redis
  * once. Then the invariants: grants past expiry + 20 s, stuck requests, the audit chain, errors; and the
- * figures: ack and revocation lag percentiles, RSS per process and its growth, PostgreSQL commits/s, Redis
+ * figures: ack and revocation lag percentiles, RSS per process and its growth, the heap floor's growth, PostgreSQL commits/s, Redis
  * commands/s. Afterwards the scaling phase: grant and revoke throughput with 1 vs 2 workers.
  *
  * The driver lives in bench/load/ (run-soak.ts; knobs in soak-config.ts: SOAK_SECONDS, SOAK_RATE, …).

@@ -8,7 +8,7 @@
  * be understood. `measure` runs on the same stack afterwards (the scaling phase). Everything is cleaned up.
  */
 import type { SoakConfig } from './soak-config.ts';
-import { percentile, round, rssFigures } from './soak-figures.ts';
+import { heapFigures, percentile, round, rssFigures } from './soak-figures.ts';
 import { LoadGenerator } from './load-generator.ts';
 import { timelines, workerStory } from './soak-diagnostics.ts';
 import { startSoakStack, type SoakStack } from './soak-stack.ts';
@@ -139,6 +139,7 @@ export async function runSoak(config: SoakConfig, options: RunSoakOptions = {}):
       auditChainOk: end.auditOk ? 1 : 0,
       auditEvents: end.auditEvents,
       ...rss,
+      ...heapFigures(watch.heap, 0, loadSeconds),
       pgCommitsPerSec: round((commitsAfter.stint - commitsBefore.stint) / loadSeconds),
       targetCommitsPerSec: round((commitsAfter.target - commitsBefore.target) / loadSeconds),
       redisCommandsPerSec: round(redisCommands / loadSeconds),
@@ -205,10 +206,11 @@ function progressLine(phase: string, seconds: number, generator: LoadGenerator, 
   const serve = watch.rss.filter((r) => r.verb === 'serve').at(-1)?.mb ?? 0;
   const lastTick = watch.rss.at(-1)?.t;
   const workers = watch.rss.filter((r) => r.verb === 'worker' && r.t === lastTick).map((r) => Math.round(r.mb));
+  const heap = watch.heap.filter((r) => r.verb === 'serve').at(-1)?.mb;
   return (
     `soak ${phase} t=${Math.round(seconds)}s created=${s.created} pending=${c.PENDING ?? 0} active=${c.ACTIVE ?? 0} revoking=${c.REVOKING ?? 0} ` +
     `revoked=${c.REVOKED ?? 0} denied=${c.DENIED ?? 0} errors=${s.errors} violations=${watch.violations.size} members=${watch.memberships()} ` +
-    `rss serve=${Math.round(serve)}MB workers=${workers.join('/')}MB`
+    `rss serve=${Math.round(serve)}MB workers=${workers.join('/')}MB heap serve=${heap === undefined ? '-' : Math.round(heap)}MB`
   );
 }
 

@@ -9,6 +9,11 @@
  * mean worker slope times the number of workers — what the whole deployment would grow by in an hour.
  * Under load V8 lets the heap grow before it collects, so a slope over five minutes also shows that; the drained
  * figures (the last sample, after every grant ended) tell it from a leak: a leak stays, a lazy heap comes back.
+ *
+ * Heap floor growth (`heapFloorGrowth…MbPerHour`): the same slope, over the same window, of the lowest V8 heap in
+ * use in each 30 s (what is left after the collections of that half minute: live objects, not garbage waiting
+ * for the next collection). Under a steady load a leak shows as a rising floor; live state that has reached its
+ * steady size (grants in flight, queued jobs) as a flat one.
  */
 import type { RssSample } from './soak-watch.ts';
 
@@ -38,6 +43,52 @@ export const round = (x: number, digits = 1): number => Math.round(x * 10 ** dig
 const WORKER_WARMUP_S = 30;
 const MIN_POINTS = 30;
 
+const FLOOR_WINDOW_S = 30;
+const MIN_FLOORS = 4;
+
+export interface HeapFigures {
+  heapFloorGrowthServeMbPerHour: number;
+  heapFloorGrowthWorkerMbPerHour: number;
+  /** The serve's heap floor in the last 30 s of the load, and its last heap sample once drained. */
+  serveHeapFloorEndMb: number;
+  serveHeapDrainedMb: number;
+}
+
+/** `from`/`to`: the load phase, in the samples' seconds. See the header for what the floor is. */
+export function heapFigures(samples: RssSample[], from: number, to: number): HeapFigures {
+  const half = from + (to - from) / 2;
+  const byProcess = groupByProcess(samples);
+  const floors = (series: RssSample[], since: number) => {
+    const lowest = new Map<number, number>();
+    for (const s of series) {
+      if (s.t < since || s.t > to) continue;
+      const window = Math.floor((s.t - since) / FLOOR_WINDOW_S);
+      lowest.set(window, Math.min(lowest.get(window) ?? Infinity, s.mb));
+    }
+    return [...lowest].map(([window, mb]) => ({ x: (since + (window + 0.5) * FLOOR_WINDOW_S) / 3600, y: mb }));
+  };
+  const serve = samples.filter((s) => s.verb === 'serve');
+  const workerSlopes: number[] = [];
+  for (const series of byProcess.values()) {
+    if (series[0]!.verb !== 'worker') continue;
+    const points = floors(series, Math.max(half, series[0]!.t + WORKER_WARMUP_S));
+    if (points.length >= MIN_FLOORS) workerSlopes.push(slope(points));
+  }
+  const serveEnd = serve.filter((s) => s.t > to - FLOOR_WINDOW_S && s.t <= to).map((s) => s.mb);
+  return {
+    heapFloorGrowthServeMbPerHour: round(slope(floors(serve, half))),
+    heapFloorGrowthWorkerMbPerHour: round(workerSlopes.length ? workerSlopes.reduce((a, b) => a + b, 0) / workerSlopes.length : 0),
+    serveHeapFloorEndMb: round(serveEnd.length ? Math.min(...serveEnd) : 0),
+    serveHeapDrainedMb: round(serve.at(-1)?.mb ?? 0),
+  };
+}
+
+function groupByProcess(samples: RssSample[]): Map<string, RssSample[]> {
+  const byProcess = new Map<string, RssSample[]>();
+  for (const s of samples) byProcess.set(s.process, [...(byProcess.get(s.process) ?? []), s]);
+  return byProcess;
+}
+
 export interface RssFigures {
   serveRssStartMb: number;
   serveRssEndMb: number;
@@ -54,8 +105,7 @@ export interface RssFigures {
 
 /** `from`/`to`: the load phase, in the samples' seconds; `workers`: how many run at once. */
 export function rssFigures(samples: RssSample[], from: number, to: number, workers: number): RssFigures {
-  const byProcess = new Map<string, RssSample[]>();
-  for (const s of samples) byProcess.set(s.process, [...(byProcess.get(s.process) ?? []), s]);
+  const byProcess = groupByProcess(samples);
   const serve = samples.filter((s) => s.verb === 'serve');
   const worker = samples.filter((s) => s.verb === 'worker');
   const half = from + (to - from) / 2;

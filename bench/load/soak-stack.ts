@@ -47,6 +47,8 @@ export interface SoakStack {
   redis: ProductionRedis;
   slack: SoakSlack;
   serve: StintProcess;
+  /** Where a process (serve or worker) answers `/metrics`. */
+  metricsUrl(proc: StintProcess): string;
   /** Workers running now (killed ones are dropped from the list, their output kept in `retired`). */
   workers: StintProcess[];
   retired: StintProcess[];
@@ -116,10 +118,13 @@ export async function startSoakStack(options: StackOptions): Promise<SoakStack> 
       u.searchParams.set('application_name', `stint-${name}`);
       return u.toString();
     };
+    const metricsUrls = new Map<string, string>();
     const spawn = async (verb: 'serve' | 'worker', name: string) => {
-      const env = { ...baseEnv, DATABASE_URL: withAppName(name), ...(verb === 'serve' ? { PORT: String(port) } : { METRICS_PORT: '0', LOG_LEVEL: 'info' }) };
+      const metricsPort = verb === 'serve' ? port : await freePort();
+      const env = { ...baseEnv, DATABASE_URL: withAppName(name), ...(verb === 'serve' ? { PORT: String(port) } : { METRICS_PORT: String(metricsPort), LOG_LEVEL: 'info' }) };
       const proc = await spawnStint(verb, { name, env, startTimeoutMs: 120_000 });
       running.add(proc);
+      metricsUrls.set(name, `http://127.0.0.1:${metricsPort}/metrics`);
       return proc;
     };
 
@@ -180,6 +185,7 @@ export async function startSoakStack(options: StackOptions): Promise<SoakStack> 
       redis,
       slack,
       serve,
+      metricsUrl: (proc) => metricsUrls.get(proc.name)!,
       workers,
       retired,
       startWorker,

@@ -1,6 +1,8 @@
 /**
  * The soak's once-a-second sampler, from the outside of Stint:
  * - RSS of every Stint process (VmRSS in /proc/<pid>/status), kept as a series per process;
+ * - every other second, the V8 heap in use of each (`stint_nodejs_heap_size_used_bytes` from its `/metrics`): what
+ *   the process holds, which RSS (V8 lets the heap grow before collecting) does not tell apart from garbage;
  * - the invariant watch (like test/support/fault-rig.ts `watch`, for many roles): the memberships on the target
  *   (pg_auth_members) first, then the request rows; a membership no request justifies — every request of that
  *   person+resource pair ended before the memberships were read, or is past expiresAt + 20 s — is a grant past
@@ -36,6 +38,8 @@ export interface StatusCounts {
 
 export interface SoakWatch {
   rss: RssSample[];
+  /** The V8 heap in use per process, same shape as `rss` (`mb` is heap used). */
+  heap: RssSample[];
   /** First violation per request (or pair). */
   violations: Map<string, Violation>;
   samples: number;
@@ -72,11 +76,13 @@ export function rssMb(pid: number): number | undefined {
 export function startSoakWatch(stack: SoakStack, config: SoakConfig, generator: LoadGenerator | undefined): SoakWatch {
   const started = performance.now();
   const rss: RssSample[] = [];
+  const heap: RssSample[] = [];
   const violations = new Map<string, Violation>();
   const pairOf = new Map<string, string>(); // `<account>/<role>` → `<personId>/<resourceId>`
   for (const p of stack.people) for (const r of stack.resources) pairOf.set(`${p.account}/${r.role}`, `${p.id}/${r.id}`);
   const roles = stack.resources.map((r) => r.role);
   let samples = 0;
+  let ticks = 0;
   let failedSamples = 0;
   let counts: StatusCounts = {};
   let held = 0;
@@ -111,6 +117,21 @@ export function startSoakWatch(stack: SoakStack, config: SoakConfig, generator: 
       const mb = rssMb(proc.pid);
       if (mb !== undefined && proc.running()) rss.push({ process: proc.name, verb: proc.verb, t, mb });
     }
+  };
+
+  const sampleHeap = async () => {
+    const t = (performance.now() - started) / 1000;
+    await Promise.all(
+      [stack.serve, ...stack.workers].map(async (proc) => {
+        try {
+          const text = await (await fetch(stack.metricsUrl(proc), { signal: AbortSignal.timeout(900) })).text();
+          const used = /^stint_nodejs_heap_size_used_bytes (\S+)$/m.exec(text);
+          if (used && proc.running()) heap.push({ process: proc.name, verb: proc.verb, t, mb: Number(used[1]) / 1024 / 1024 });
+        } catch {
+          // A worker being killed or started, or a scrape slower than the tick: the next one counts.
+        }
+      }),
+    );
   };
 
   const sampleRedis = async () => {
@@ -174,6 +195,7 @@ export function startSoakWatch(stack: SoakStack, config: SoakConfig, generator: 
     while (!stopped) {
       const tickStart = performance.now();
       sampleRss();
+      if (ticks++ % 2 === 0) void sampleHeap();
       try {
         await Promise.all([sampleInvariants(), sampleRedis(), sampleSessions()]);
         samples++;
@@ -186,6 +208,7 @@ export function startSoakWatch(stack: SoakStack, config: SoakConfig, generator: 
 
   return {
     rss,
+    heap,
     violations,
     get samples() {
       return samples;

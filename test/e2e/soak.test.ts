@@ -61,6 +61,8 @@ describe('soak: mixed load with a worker SIGKILL and a Redis restart', () => {
     expect(f.workersKilled, why).toBe(1);
     expect(f.redisRestarts, why).toBe(1);
     expect(f.watchSamples, why).toBeGreaterThan(config.seconds * 0.8);
+    // Each process's heap was read from its /metrics (the memory figures rest on it).
+    expect(f.serveHeapFloorEndMb, why).toBeGreaterThan(0);
     // The invariants.
     expect(f.grantsPastExpiry, why).toBe(0);
     expect(f.revokedWhileGranted, why).toBe(0);
