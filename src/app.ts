@@ -67,7 +67,7 @@ export interface AppOverrides {
   /** Providers instead of the ones this build ships (tests: the no-op provider). */
   providers?: Provider[];
   /** SSH gateway knobs for tests (the session key maker, the expiry watch interval). */
-  gateway?: Pick<GatewayDeps, 'generateKeyPair' | 'watchIntervalMs'>;
+  gateway?: Pick<GatewayDeps, 'generateKeyPair' | 'watchIntervalMs' | 'loginThrottle'>;
   background?: BackgroundTuning;
 }
 

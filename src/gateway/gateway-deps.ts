@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Actor } from '../core/actor.ts';
 import type { AuditReader, GrantPorts, RequestStore, SessionRecordingStore } from '../core/ports.ts';
 import type { HostKey } from './host-key.ts';
+import type { LoginThrottleOptions } from './login-throttle.ts';
 
 export interface GatewayDeps {
   store: RequestStore & SessionRecordingStore & Pick<AuditReader, 'appendAudit'>;
@@ -16,4 +17,6 @@ export interface GatewayDeps {
   generateKeyPair?: () => { private: string; public: string };
   /** How often an open session re-reads its request for expiry and revokes. @defaultValue 1000 */
   watchIntervalMs?: number;
+  /** Failed logins per client address before it is blocked (login-throttle.ts has the defaults). */
+  loginThrottle?: LoginThrottleOptions;
 }

@@ -2,7 +2,8 @@
  * The SSH gateway's server (`ssh2`): password logins only, where the user name is a request id and the password the
  * requester's Stint API token. A refusal never says which part was wrong (the audit does). A logged-in client gets
  * one pty shell; exec, subsystems (sftp), forwarding and agent or X11 requests are refused: the session is the
- * recorded shell and nothing else. One session per request at a time.
+ * recorded shell and nothing else. One session per request at a time. An address with too many failed logins is
+ * blocked for a while (login-throttle.ts), each replica counting its own.
  */
 import type { AddressInfo } from 'node:net';
 import ssh2, { type Connection, type ServerChannel } from 'ssh2';
@@ -11,6 +12,7 @@ import { checkLaunchLogin } from '../core/open-launch.ts';
 import type { AccessRequest } from '../domain/request.ts';
 import type { GatewayDeps } from './gateway-deps.ts';
 import { LaunchSession } from './launch-session.ts';
+import { LoginThrottle } from './login-throttle.ts';
 import type { PtyShape } from './upstream.ts';
 
 export interface Gateway {
@@ -27,12 +29,13 @@ const DEFAULT_PTY: PtyShape = { term: 'xterm-256color', cols: 80, rows: 24, widt
 export async function startGateway(deps: GatewayDeps, listen: { port: number; host: string }): Promise<Gateway> {
   const sessions = new Map<string, LaunchSession>();
   const connections = new Set<Connection>();
+  const throttle = new LoginThrottle(deps.loginThrottle);
   let closing: Promise<void> | undefined;
   const server = new ssh2.Server({ hostKeys: [deps.hostKey.privateKey], ident: 'stint-gateway' }, (conn, info) => {
     connections.add(conn);
     conn.on('close', () => connections.delete(conn));
     conn.on('error', (err) => deps.logger.debug({ err: err.message, ip: info.ip }, 'gateway: client connection error'));
-    handleConnection(conn, info.ip, deps, sessions);
+    handleConnection(conn, info.ip, deps, sessions, throttle);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -57,13 +60,18 @@ export async function startGateway(deps: GatewayDeps, listen: { port: number; ho
   };
 }
 
-function handleConnection(conn: Connection, ip: string, deps: GatewayDeps, sessions: Map<string, LaunchSession>): void {
+function handleConnection(conn: Connection, ip: string, deps: GatewayDeps, sessions: Map<string, LaunchSession>, throttle: LoginThrottle): void {
   let login: { actor: Actor; request: AccessRequest } | undefined;
   let attempts = 0;
   conn.on('authentication', (ctx) => {
     if (ctx.method !== 'password') return ctx.reject(['password']);
+    // Blocked: refused without a look-up or an audit event (the block's start was audited).
+    if (throttle.blockedUntil(ip, deps.grants.clock.now().getTime()) !== undefined) {
+      ctx.reject(['password']);
+      return conn.end();
+    }
     attempts += 1;
-    void checkLogin(ctx.username, ctx.password, ip, deps).then((ok) => {
+    void checkLogin(ctx.username, ctx.password, ip, deps, throttle).then((ok) => {
       if (ok) {
         login = ok;
         return ctx.accept();
@@ -125,7 +133,13 @@ function refuse(channel: ServerChannel, message: string): void {
 }
 
 /** The login check; a refusal is audited with its real reason and told to the client as a plain "no". */
-async function checkLogin(username: string, password: string, ip: string, deps: GatewayDeps): Promise<{ actor: Actor; request: AccessRequest } | undefined> {
+async function checkLogin(
+  username: string,
+  password: string,
+  ip: string,
+  deps: GatewayDeps,
+  throttle: LoginThrottle,
+): Promise<{ actor: Actor; request: AccessRequest } | undefined> {
   const requestId = username.slice(0, 64);
   let actor: Actor | undefined;
   try {
@@ -133,10 +147,17 @@ async function checkLogin(username: string, password: string, ip: string, deps: 
     const request = checkLaunchLogin(actor, await deps.store.getRequest(requestId), requestId, deps.grants.clock.now());
     return { actor, request };
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
+    const now = deps.grants.clock.now();
+    const blockedUntil = throttle.recordFailure(ip, now.getTime());
+    let reason = err instanceof Error ? err.message : String(err);
+    if (blockedUntil !== undefined) {
+      const until = new Date(blockedUntil).toISOString();
+      reason += `; too many failed logins from ${ip}: its logins are refused until ${until}`;
+      deps.logger.warn({ clientIp: ip, until }, 'gateway: too many failed logins from one address; blocking it');
+    }
     const known = /^jit_[0-9A-Za-z]{10,40}$/.test(requestId) && (await deps.store.getRequest(requestId).catch(() => null)) !== null;
     await deps.store
-      .appendAudit({ actor: actor?.id ?? 'unknown', action: 'session.refused', requestId: known ? requestId : null, data: { username: requestId, clientIp: ip, reason }, at: deps.grants.clock.now() })
+      .appendAudit({ actor: actor?.id ?? 'unknown', action: 'session.refused', requestId: known ? requestId : null, data: { username: requestId, clientIp: ip, reason }, at: now })
       .catch((auditErr: unknown) => deps.logger.error({ err: auditErr }, 'gateway: could not audit a refused login'));
     return undefined;
   }

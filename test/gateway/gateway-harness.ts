@@ -9,6 +9,7 @@ import { activateGrant } from '../../src/core/activate-grant.ts';
 import { issueToken } from '../../src/core/manage-tokens.ts';
 import type { GrantHandleData, Provider } from '../../src/core/ports.ts';
 import type { Gateway } from '../../src/gateway/gateway-server.ts';
+import type { LoginThrottleOptions } from '../../src/gateway/login-throttle.ts';
 import { generateSshKeyPair } from '../../src/gateway/ssh-keys.ts';
 import { createLogger } from '../../src/logger.ts';
 import { parsePolicy } from '../../src/policy/index.ts';
@@ -92,7 +93,7 @@ export interface GatewayHarness {
   close(): Promise<void>;
 }
 
-export async function gatewayHarness(options: { watchIntervalMs?: number } = {}): Promise<GatewayHarness> {
+export async function gatewayHarness(options: { watchIntervalMs?: number; loginThrottle?: LoginThrottleOptions } = {}): Promise<GatewayHarness> {
   const upstream = await startFakeUpstream();
   const provider = fakeLaunchProvider(upstream);
   const clock = new FixedClock(new Date());
@@ -108,6 +109,7 @@ export async function gatewayHarness(options: { watchIntervalMs?: number } = {})
       logger: createLogger('silent'),
       gateway: {
         watchIntervalMs: options.watchIntervalMs ?? 100,
+        loginThrottle: options.loginThrottle,
         generateKeyPair: () => {
           const pair = generateSshKeyPair();
           sessionKeys.push(pair.private);
