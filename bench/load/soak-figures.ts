@@ -11,8 +11,8 @@
  * figures (the last sample, after every grant ended) tell it from a leak: a leak stays, a lazy heap comes back.
  *
  * Heap floor growth (`heapFloorGrowth…MbPerHour`): the same slope, over the same window, of the lowest V8 heap in
- * use in each 30 s (what is left after the collections of that half minute: live objects, not garbage waiting
- * for the next collection). Under a steady load a leak shows as a rising floor; live state that has reached its
+ * use in each minute (what is left after the collections of that minute: live objects, not garbage waiting for
+ * the next collection). Under a steady load a leak shows as a rising floor; live state that has reached its
  * steady size (grants in flight, queued jobs) as a flat one.
  */
 import type { RssSample } from './soak-watch.ts';
@@ -43,13 +43,13 @@ export const round = (x: number, digits = 1): number => Math.round(x * 10 ** dig
 const WORKER_WARMUP_S = 30;
 const MIN_POINTS = 30;
 
-const FLOOR_WINDOW_S = 30;
-const MIN_FLOORS = 4;
+const FLOOR_WINDOW_S = 60;
+const MIN_FLOORS = 3;
 
 export interface HeapFigures {
   heapFloorGrowthServeMbPerHour: number;
   heapFloorGrowthWorkerMbPerHour: number;
-  /** The serve's heap floor in the last 30 s of the load, and its last heap sample once drained. */
+  /** The serve's heap floor in the last minute of the load, and its last heap sample once drained. */
   serveHeapFloorEndMb: number;
   serveHeapDrainedMb: number;
 }

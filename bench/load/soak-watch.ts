@@ -1,8 +1,10 @@
 /**
  * The soak's once-a-second sampler, from the outside of Stint:
  * - RSS of every Stint process (VmRSS in /proc/<pid>/status), kept as a series per process;
- * - every other second, the V8 heap in use of each (`stint_nodejs_heap_size_used_bytes` from its `/metrics`): what
- *   the process holds, which RSS (V8 lets the heap grow before collecting) does not tell apart from garbage;
+ * - every 10 seconds, the V8 heap in use of each (`stint_nodejs_heap_size_used_bytes` from its `/metrics`): what
+ *   the process holds, which RSS (V8 lets the heap grow before collecting) does not tell apart from garbage. Not
+ *   more often: a scrape costs each process a little CPU, and at the soak's rate two cores have little to spare
+ *   (scraping every 2 s brought the serve's first time-outs forward by about 90 s);
  * - the invariant watch (like test/support/fault-rig.ts `watch`, for many roles): the memberships on the target
  *   (pg_auth_members) first, then the request rows; a membership no request justifies — every request of that
  *   person+resource pair ended before the memberships were read, or is past expiresAt + 20 s — is a grant past
@@ -63,6 +65,8 @@ interface Row extends ObservedRow {
 
 const NEVER_GRANTED = new Set(['PENDING', 'DENIED', 'CANCELLED', 'TIMED_OUT', 'GRANT_FAILED']);
 const OPEN = ['PENDING', 'APPROVED', 'ACTIVE', 'REVOKING'];
+
+const HEAP_EVERY_S = 10;
 
 export function rssMb(pid: number): number | undefined {
   try {
@@ -195,7 +199,7 @@ export function startSoakWatch(stack: SoakStack, config: SoakConfig, generator: 
     while (!stopped) {
       const tickStart = performance.now();
       sampleRss();
-      if (ticks++ % 2 === 0) void sampleHeap();
+      if (ticks++ % HEAP_EVERY_S === 0) void sampleHeap();
       try {
         await Promise.all([sampleInvariants(), sampleRedis(), sampleSessions()]);
         samples++;

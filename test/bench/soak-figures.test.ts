@@ -28,7 +28,7 @@ describe('soak heap figures', () => {
       ...sawtooth('serve', 'serve', 600, () => 100),
       ...sawtooth('worker-1', 'worker', 600, (t) => 50 + 0.1 * t), // 360 MB/h
       ...sawtooth('worker-2', 'worker', 600, () => 60),
-      // Killed at 330 s: two floors in the window, not enough to count.
+      // Killed at 330 s: one floor in the window, not enough to count.
       ...sawtooth('worker-3', 'worker', 330, () => 999 - 1),
       // Started at 400 s with a steep warm-up over its first 30 s, flat after.
       ...sawtooth('worker-4', 'worker', 600, (t) => (t < 430 ? 10 * (t - 400) : 70), 400),
