@@ -13,7 +13,7 @@ export interface GatewayDeps {
   authenticate(token: string): Promise<Actor>;
   logger: Logger;
   hostKey: HostKey;
-  /** Tests: a key-pair maker to observe the session key (default: ssh2's ed25519 in memory). */
+  /** Tests: a key-pair maker to observe the session key (default: an ed25519 pair in memory, ssh-keys.ts). */
   generateKeyPair?: () => { private: string; public: string };
   /** How often an open session re-reads its request for expiry and revokes. @defaultValue 1000 */
   watchIntervalMs?: number;
