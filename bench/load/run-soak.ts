@@ -8,7 +8,7 @@
  * be understood. `measure` runs on the same stack afterwards (the scaling phase). Everything is cleaned up.
  */
 import type { SoakConfig } from './soak-config.ts';
-import { heapFigures, percentile, round, rssFigures } from './soak-figures.ts';
+import { heapFigures, mean, percentile, round, rssFigures } from './soak-figures.ts';
 import { LoadGenerator } from './load-generator.ts';
 import { timelines, workerStory } from './soak-diagnostics.ts';
 import { startSoakStack, type SoakStack } from './soak-stack.ts';
@@ -31,7 +31,6 @@ export interface SoakResult {
 
 const OPEN = ['PENDING', 'APPROVED', 'ACTIVE', 'REVOKING'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const mean = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0);
 
 export interface RunSoakOptions {
   log?: (line: string) => void;

@@ -23,8 +23,10 @@ export function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
+type Point = { x: number; y: number };
+
 /** Least-squares slope of y over x; 0 for fewer than two points. */
-export function slope(points: Array<{ x: number; y: number }>): number {
+export function slope(points: Point[]): number {
   if (points.length < 2) return 0;
   const n = points.length;
   const mx = points.reduce((s, p) => s + p.x, 0) / n;
@@ -39,6 +41,8 @@ export function slope(points: Array<{ x: number; y: number }>): number {
 }
 
 export const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
+
+export const mean = (values: number[]): number => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0);
 
 const WORKER_WARMUP_S = 30;
 const MIN_POINTS = 30;
@@ -68,16 +72,10 @@ export function heapFigures(samples: RssSample[], from: number, to: number): Hea
     return [...lowest].map(([window, mb]) => ({ x: (since + (window + 0.5) * FLOOR_WINDOW_S) / 3600, y: mb }));
   };
   const serve = samples.filter((s) => s.verb === 'serve');
-  const workerSlopes: number[] = [];
-  for (const series of byProcess.values()) {
-    if (series[0]!.verb !== 'worker') continue;
-    const points = floors(series, Math.max(half, series[0]!.t + WORKER_WARMUP_S));
-    if (points.length >= MIN_FLOORS) workerSlopes.push(slope(points));
-  }
   const serveEnd = serve.filter((s) => s.t > to - FLOOR_WINDOW_S && s.t <= to).map((s) => s.mb);
   return {
     heapFloorGrowthServeMbPerHour: round(slope(floors(serve, half))),
-    heapFloorGrowthWorkerMbPerHour: round(workerSlopes.length ? workerSlopes.reduce((a, b) => a + b, 0) / workerSlopes.length : 0),
+    heapFloorGrowthWorkerMbPerHour: round(meanWorkerSlope(byProcess, half, floors, MIN_FLOORS)),
     serveHeapFloorEndMb: round(serveEnd.length ? Math.min(...serveEnd) : 0),
     serveHeapDrainedMb: round(serve.at(-1)?.mb ?? 0),
   };
@@ -87,6 +85,20 @@ function groupByProcess(samples: RssSample[]): Map<string, RssSample[]> {
   const byProcess = new Map<string, RssSample[]>();
   for (const s of samples) byProcess.set(s.process, [...(byProcess.get(s.process) ?? []), s]);
   return byProcess;
+}
+
+/**
+ * The mean slope over the workers: each from `half` or the end of its warm-up, whichever is later, counted when
+ * `pointsOf` gives it at least `minPoints` there (0 when none does).
+ */
+function meanWorkerSlope(byProcess: Map<string, RssSample[]>, half: number, pointsOf: (series: RssSample[], since: number) => Point[], minPoints: number): number {
+  const slopes: number[] = [];
+  for (const series of byProcess.values()) {
+    if (series[0]!.verb !== 'worker') continue;
+    const points = pointsOf(series, Math.max(half, series[0]!.t + WORKER_WARMUP_S));
+    if (points.length >= minPoints) slopes.push(slope(points));
+  }
+  return mean(slopes);
 }
 
 export interface RssFigures {
@@ -109,18 +121,11 @@ export function rssFigures(samples: RssSample[], from: number, to: number, worke
   const serve = samples.filter((s) => s.verb === 'serve');
   const worker = samples.filter((s) => s.verb === 'worker');
   const half = from + (to - from) / 2;
-  const perHour = (series: RssSample[]) => slope(series.map((s) => ({ x: s.t / 3600, y: s.mb })));
-  const inWindow = (series: RssSample[]) => series.filter((s) => s.t >= half && s.t <= to);
+  // RSS against time in hours, from `since` to the end of the load.
+  const points = (series: RssSample[], since: number) => series.filter((s) => s.t >= since && s.t <= to).map((s) => ({ x: s.t / 3600, y: s.mb }));
 
-  const serveSlope = perHour(inWindow(serve));
-  const workerSlopes: number[] = [];
-  for (const series of byProcess.values()) {
-    if (series[0]!.verb !== 'worker') continue;
-    const born = series[0]!.t;
-    const points = inWindow(series).filter((s) => s.t >= born + WORKER_WARMUP_S);
-    if (points.length >= MIN_POINTS) workerSlopes.push(perHour(points));
-  }
-  const workerSlope = workerSlopes.length ? workerSlopes.reduce((a, b) => a + b, 0) / workerSlopes.length : 0;
+  const serveSlope = slope(points(serve, half));
+  const workerSlope = meanWorkerSlope(byProcess, half, points, MIN_POINTS);
   const loadOnly = (series: RssSample[]) => series.filter((s) => s.t >= from && s.t <= to);
   const first = (series: RssSample[]) => loadOnly(series)[0]?.mb ?? 0;
   const last = (series: RssSample[]) => loadOnly(series).at(-1)?.mb ?? 0;
@@ -131,7 +136,7 @@ export function rssFigures(samples: RssSample[], from: number, to: number, worke
       .filter((s) => s[0]!.verb === 'worker')
       .map((s) => s.filter((x) => x.t <= until).at(-1))
       .filter((x): x is RssSample => x !== undefined && x.t >= until - 2);
-    return lasts.length ? lasts.reduce((sum, x) => sum + x.mb, 0) / lasts.length : undefined;
+    return lasts.length ? mean(lasts.map((x) => x.mb)) : undefined;
   };
   const end = Math.max(0, ...samples.map((s) => s.t));
   return {
